@@ -1,0 +1,1 @@
+"""Library, presets, jobs, engines and image operations."""

@@ -1,0 +1,550 @@
+"""Job lifecycle and generation: submit, claim, report progress, complete, fail, cancel, sweep.
+
+The Job row is the source of truth. `submit_job` validates, creates the job, charges and enqueues
+after commit; the Celery task claims it with a conditional update and a lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from generations.engines import registry
+from generations.engines.base import (
+    Capability,
+    EngineError,
+    GenerationRequest,
+    JobCanceled,
+    UnknownModel,
+)
+from generations.library import files_removed_on_error, store_asset
+from generations.models import Asset, Job, Preset
+from generations.presets import PresetError, parse_variables, render_template
+from generations.pricing import price_per_output
+from studio.actions import charge, refund
+from studio.models import Shop
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+log = logging.getLogger(__name__)
+
+# Seed 002's aspect ratios (a superset of seeds 000, 003 and 004).
+ASPECT_RATIOS = (
+    "1:1",
+    "1:2",
+    "1:4",
+    "1:8",
+    "2:1",
+    "2:3",
+    "3:2",
+    "3:4",
+    "4:1",
+    "4:3",
+    "4:5",
+    "5:4",
+    "8:1",
+    "9:16",
+    "9:19.5",
+    "16:9",
+    "19.5:9",
+    "21:9",
+)
+RESOLUTION_LONG_SIDE = {"low": 512, "standard": 1024, "high": 2048, "4k": 4096}
+MIN_SIDE, MAX_SIDE = 64, 4096
+MAX_COUNT = 4
+
+
+class JobError(ValueError):
+    """A request for work is invalid; nothing was created or charged. Message is for the user."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def size_for(aspect_ratio: str, long_side: int = 1024) -> tuple[int, int]:
+    if aspect_ratio not in ASPECT_RATIOS:
+        raise JobError(
+            f"Unknown aspect ratio {aspect_ratio!r}. Use one of: {', '.join(ASPECT_RATIOS)}.",
+            field="aspect_ratio",
+        )
+    a, b = (float(x) for x in aspect_ratio.split(":"))
+    if a >= b:
+        w, h = long_side, long_side * b / a
+    else:
+        w, h = long_side * a / b, long_side
+    return max(MIN_SIDE, round(w / 8) * 8), max(MIN_SIDE, round(h / 8) * 8)
+
+
+# --- submitting ---------------------------------------------------------------------------------------
+
+
+def submit_job(
+    shop: Shop,
+    *,
+    kind: str,
+    params: dict[str, Any],
+    cost_cents: int,
+    user: AbstractBaseUser | None = None,
+    engine: str = "",
+    model: str = "",
+    source: str = "web",
+    preset: Preset | None = None,
+    input_asset: Asset | None = None,
+    memo: str = "",
+) -> Job:
+    """Create a queued job, charge it, and enqueue it once the transaction commits.
+
+    Raises studio.actions.InsufficientCredits (nothing created) when the shop cannot pay.
+    """
+    from generations.tasks import run_job
+
+    with transaction.atomic():
+        job = Job.objects.create(
+            shop=shop,
+            created_by=user,
+            kind=kind,
+            params=params,
+            cost_cents=cost_cents,
+            engine=engine,
+            model=model,
+            source=source,
+            preset=preset,
+            input_asset=input_asset,
+            max_attempts=settings.JOB_MAX_ATTEMPTS,
+            enqueued_at=timezone.now(),
+        )
+        charge(shop, cost_cents, job=job, memo=memo or f"{kind} {model}".strip())
+        run_job.delay_on_commit(str(job.id))
+    return job
+
+
+@dataclass
+class GenerationSpec:
+    """What a door asks for; `submit_generation` validates every field."""
+
+    prompt: str = ""
+    negative_prompt: str = ""
+    preset: Preset | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    aspect_ratio: str = ""
+    width: int | None = None
+    height: int | None = None
+    resolution: str = "standard"
+    count: int = 1
+    model: str = ""
+    seed: int | None = None
+    is_public: bool = False
+    reference_asset_ids: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # door-specific params kept on the job
+
+
+def _as_int(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise JobError(f"{name} must be a whole number.", field=name)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise JobError(f"{name} must be a whole number.", field=name) from None
+
+
+def prepare_generation(shop: Shop, spec: GenerationSpec) -> tuple[dict[str, Any], str, str, int]:
+    """Validate a generation; returns (params, engine, model, cents per output)."""
+    prompt = (spec.prompt or "").strip()
+    negative = (spec.negative_prompt or "").strip()
+    aspect = spec.aspect_ratio
+    model = spec.model
+    if spec.preset is not None:
+        if spec.preset.shop_id != shop.id:
+            raise JobError("Unknown preset.", field="preset")
+        try:
+            declared = parse_variables(spec.preset.variables)
+            rendered = render_template(spec.preset.template, declared, spec.variables or {})
+        except PresetError as exc:
+            raise JobError(str(exc), field="variables") from exc
+        prompt = f"{rendered} {prompt}".strip() if prompt else rendered
+        negative = negative or spec.preset.negative_prompt
+        aspect = aspect or spec.preset.aspect_ratio
+        model = model or spec.preset.model
+    if not prompt:
+        raise JobError("A prompt is required.", field="prompt")
+    if len(prompt) > 4000:
+        raise JobError("The prompt is longer than 4000 characters.", field="prompt")
+    count = _as_int(spec.count, "count")
+    if not 1 <= count <= MAX_COUNT:
+        raise JobError(f"count must be between 1 and {MAX_COUNT}.", field="count")
+    if spec.resolution not in RESOLUTION_LONG_SIDE:
+        raise JobError(
+            f"resolution must be one of {', '.join(RESOLUTION_LONG_SIDE)}.", field="resolution"
+        )
+    if spec.width is not None or spec.height is not None:
+        width = _as_int(spec.width if spec.width is not None else spec.height, "width")
+        height = _as_int(spec.height if spec.height is not None else spec.width, "height")
+        for name, value in (("width", width), ("height", height)):
+            if not MIN_SIDE <= value <= MAX_SIDE:
+                raise JobError(f"{name} must be between {MIN_SIDE} and {MAX_SIDE}.", field=name)
+    else:
+        width, height = size_for(aspect or "1:1", RESOLUTION_LONG_SIDE[spec.resolution])
+    seed = None if spec.seed in (None, "") else _as_int(spec.seed, "seed")
+    if seed is not None and not 0 <= seed < 2**31:
+        raise JobError("seed must be between 0 and 2147483647.", field="seed")
+    model = model or registry.default_model_name(shop.default_model)
+    try:
+        model_spec, _engine = registry.resolve(model, Capability.TEXT_TO_IMAGE)
+    except UnknownModel as exc:
+        raise JobError(str(exc), field="model") from exc
+    except EngineError as exc:
+        raise JobError(str(exc), field="model") from exc
+    if count > model_spec.max_count:
+        raise JobError(
+            f"{model} makes at most {model_spec.max_count} image(s) per request.", field="count"
+        )
+    refs = [str(r) for r in spec.reference_asset_ids]
+    if refs and Asset.objects.filter(shop=shop, id__in=refs).count() != len(set(refs)):
+        raise JobError("A reference image is not in this shop's library.", field="reference")
+    params = {
+        "prompt": prompt,
+        "negative_prompt": negative,
+        "width": width,
+        "height": height,
+        "count": count,
+        "seed": seed,
+        "aspect_ratio": aspect or "",
+        "resolution": spec.resolution,
+        "is_public": bool(spec.is_public),
+        "variables": spec.variables or {},
+        "user_prompt": (spec.prompt or "").strip(),
+        "reference_asset_ids": refs,
+        **spec.extra,
+    }
+    cents = price_per_output(
+        engine=model_spec.engine, model=model, resolution=spec.resolution, kind="generate"
+    )
+    return params, model_spec.engine, model, cents
+
+
+def submit_generation(
+    shop: Shop, spec: GenerationSpec, *, user: AbstractBaseUser | None = None, source: str = "web"
+) -> Job:
+    params, engine, model, cents = prepare_generation(shop, spec)
+    return submit_job(
+        shop,
+        kind="generate",
+        params=params,
+        cost_cents=cents * params["count"],
+        user=user,
+        engine=engine,
+        model=model,
+        source=source,
+        preset=spec.preset,
+        memo=f"{params['count']} × {model}",
+    )
+
+
+# --- running --------------------------------------------------------------------------------------------
+
+
+def claim_job(job_id: str) -> Job | None:
+    """queued → active with a lease, or None if someone else has it / it is finished."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    claimed = Job.objects.filter(id=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.ACTIVE,
+        lease_until=lease,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        stage="starting",
+        progress=0,
+    )
+    if claimed != 1:
+        return None
+    return Job.objects.select_related("shop", "preset", "input_asset", "created_by").get(id=job_id)
+
+
+class ProgressReporter:
+    """The progress callback handed to engines: writes stage/progress, renews the lease.
+
+    Writes at most every `interval` seconds (and always on a stage change) so a chatty engine
+    does not hammer the database. Raises JobCanceled if the job is no longer active.
+    """
+
+    def __init__(self, job: Job, interval: float = 0.25) -> None:
+        self.job = job
+        self.interval = interval
+        self._last = 0.0
+        self._stage = ""
+
+    def __call__(self, percent: int, stage: str) -> None:
+        now = time.monotonic()
+        if stage == self._stage and now - self._last < self.interval and percent < 100:
+            return
+        self._last, self._stage = now, stage
+        percent = max(0, min(100, int(percent)))
+        updated = Job.objects.filter(id=self.job.id, status=Job.Status.ACTIVE).update(
+            progress=percent,
+            stage=stage[:200],
+            lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS),
+        )
+        if updated != 1:
+            raise JobCanceled(str(self.job.id))
+        self.job.progress, self.job.stage = percent, stage
+
+
+@dataclass
+class Output:
+    """One thing a job made, before it is stored."""
+
+    data: bytes
+    content_type: str = "image/png"
+    width: int | None = None
+    height: int | None = None
+    seed: int | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    poster: Any = None  # PIL image for video thumbnails
+
+
+# A runner does the work of one job kind: (job, progress) -> (outputs, result dict).
+Runner = Callable[[Job, ProgressReporter], tuple[list[Output], dict[str, Any]]]
+RUNNERS: dict[str, Runner] = {}
+
+
+def runner(kind: str) -> Callable[[Runner], Runner]:
+    def register(fn: Runner) -> Runner:
+        RUNNERS[kind] = fn
+        return fn
+
+    return register
+
+
+def reference_images(job: Job) -> list[bytes]:
+    ids = job.params.get("reference_asset_ids") or []
+    out = []
+    for asset in Asset.objects.filter(shop=job.shop, id__in=ids):
+        with asset.file.open("rb") as fh:
+            out.append(fh.read())
+    return out
+
+
+@runner("generate")
+def run_generation(job: Job, progress: ProgressReporter) -> tuple[list[Output], dict[str, Any]]:
+    p = job.params
+    _spec, engine = registry.resolve(job.model, Capability.TEXT_TO_IMAGE)
+    progress(2, f"generating with {job.model}")
+    request = GenerationRequest(
+        prompt=p["prompt"],
+        negative_prompt=p.get("negative_prompt", ""),
+        width=p["width"],
+        height=p["height"],
+        count=p["count"],
+        seed=p.get("seed"),
+        model=job.model,
+        provider_model=_spec.provider_model,
+        params=p,
+        reference_images=reference_images(job),
+    )
+
+    def scaled(percent: int, stage: str) -> None:
+        progress(2 + int(percent * 0.9), stage)
+
+    images = engine.generate(request, scaled)
+    outputs = [
+        Output(img.data, img.content_type, img.width, img.height, img.seed, img.metadata)
+        for img in images
+    ]
+    return outputs, {}
+
+
+def execute_job(job_id: str) -> Job | None:
+    """Claim and run a job to an outcome. Returns the job, or None if it was not ours to run."""
+    job = claim_job(job_id)
+    if job is None:
+        return None
+    progress = ProgressReporter(job)
+    try:
+        fn = RUNNERS.get(job.kind)
+        if fn is None:
+            raise EngineError(f"No runner for job kind {job.kind!r}.")
+        outputs, result = fn(job, progress)
+        progress(98, "saving")
+        return complete_job(job, outputs, result)
+    except JobCanceled:
+        log.info("job %s canceled while running", job_id)
+        return Job.objects.get(id=job_id)
+    except EngineError as exc:
+        if exc.retryable and job.attempts < job.max_attempts:
+            return requeue_job(job, str(exc), delay=exc.retry_after or 2.0**job.attempts)
+        return fail_job(job, str(exc))
+    except Exception as exc:
+        log.exception("job %s crashed", job_id)
+        return fail_job(job, f"Internal error while running the job ({type(exc).__name__}).")
+
+
+def complete_job(job: Job, outputs: list[Output], result: dict[str, Any] | None = None) -> Job:
+    """Store outputs as assets and mark the job completed; refund outputs not delivered."""
+    p = job.params
+    expected = int(p.get("count", len(outputs)) or len(outputs))
+    kind = Asset.Kind.GENERATED if job.kind == "generate" else Asset.Kind.DERIVED
+    with files_removed_on_error(), transaction.atomic():
+        # Lock the row: a cancel that raced us must win or lose cleanly.
+        current = Job.objects.select_for_update().get(id=job.id)
+        if current.status != Job.Status.ACTIVE:
+            raise JobCanceled(str(job.id))
+        for i, out in enumerate(outputs):
+            store_asset(
+                job.shop,
+                out.data,
+                kind=kind,
+                content_type=out.content_type,
+                width=out.width,
+                height=out.height,
+                poster=out.poster,
+                user=job.created_by,
+                job=job,
+                parent=job.input_asset,
+                preset=job.preset,
+                prompt=p.get("prompt", ""),
+                negative_prompt=p.get("negative_prompt", ""),
+                model=job.model,
+                seed=out.seed,
+                is_public=bool(p.get("is_public")),
+                parameters={
+                    **{k: v for k, v in p.items() if k not in ("prompt", "negative_prompt")},
+                    **out.parameters,
+                    "index": i,
+                },
+            )
+        delivered = min(len(outputs), expected)
+        if delivered < expected and job.cost_cents:
+            undelivered = job.cost_cents * (expected - delivered) // max(expected, 1)
+            refund(
+                job, undelivered, memo=f"{expected - delivered} of {expected} outputs not delivered"
+            )
+        Job.objects.filter(id=job.id).update(
+            status=Job.Status.COMPLETED,
+            progress=100,
+            stage="done",
+            finished_at=timezone.now(),
+            lease_until=None,
+            result=result or {},
+            error="",
+        )
+    job.refresh_from_db()
+    _after_finish(job)
+    return job
+
+
+def fail_job(job: Job, reason: str) -> Job:
+    with transaction.atomic():
+        updated = Job.objects.filter(
+            id=job.id, status__in=[Job.Status.ACTIVE, Job.Status.QUEUED]
+        ).update(
+            status=Job.Status.FAILED,
+            error=reason[:2000],
+            stage="failed",
+            finished_at=timezone.now(),
+            lease_until=None,
+        )
+        if updated:
+            refund(job, job.cost_cents, memo=f"failed: {reason[:150]}")
+    job.refresh_from_db()
+    if updated:
+        _after_finish(job)
+    return job
+
+
+def requeue_job(job: Job, reason: str, *, delay: float = 0) -> Job:
+    from generations.tasks import run_job
+
+    with transaction.atomic():
+        updated = Job.objects.filter(id=job.id, status=Job.Status.ACTIVE).update(
+            status=Job.Status.QUEUED,
+            stage=f"retrying: {reason[:150]}",
+            lease_until=None,
+            enqueued_at=timezone.now(),
+        )
+        if updated:
+            transaction.on_commit(lambda: run_job.apply_async((str(job.id),), countdown=delay))
+    job.refresh_from_db()
+    return job
+
+
+class CancelError(ValueError):
+    pass
+
+
+def cancel_job(job: Job, *, reason: str = "canceled by user") -> Job:
+    """Cancel a queued or running job and refund what it did not deliver (all of it)."""
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(id=job.id)
+        if locked.status not in (Job.Status.QUEUED, Job.Status.ACTIVE):
+            raise CancelError(f"This job is already {locked.status}.")
+        Job.objects.filter(id=job.id).update(
+            status=Job.Status.CANCELED,
+            stage=reason[:200],
+            finished_at=timezone.now(),
+            lease_until=None,
+        )
+        refund(job, job.cost_cents, memo=reason)
+    job.refresh_from_db()
+    _after_finish(job)
+    return job
+
+
+def sweep_jobs() -> dict[str, int]:
+    """Re-queue jobs whose lease expired (a killed worker); fail those out of attempts.
+
+    Also re-enqueues queued jobs whose message seems lost (queued longer than a lease):
+    claiming is conditional, so a duplicate message is harmless.
+    """
+    from generations.tasks import run_job
+
+    now = timezone.now()
+    counts = {"requeued": 0, "failed": 0, "reenqueued": 0}
+    expired = Job.objects.filter(status=Job.Status.ACTIVE, lease_until__lt=now)
+    for job in expired.select_related("shop"):
+        if job.attempts >= job.max_attempts:
+            fail_job(job, f"The job did not finish after {job.attempts} attempts (worker lost).")
+            counts["failed"] += 1
+            continue
+        with transaction.atomic():
+            updated = Job.objects.filter(
+                id=job.id, status=Job.Status.ACTIVE, lease_until__lt=now
+            ).update(
+                status=Job.Status.QUEUED,
+                stage="re-queued after a lost worker",
+                lease_until=None,
+                enqueued_at=now,
+            )
+            if updated:
+                run_job.delay_on_commit(str(job.id))
+                counts["requeued"] += 1
+    stale = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    for job_id in Job.objects.filter(status=Job.Status.QUEUED, enqueued_at__lt=stale).values_list(
+        "id", flat=True
+    ):
+        Job.objects.filter(id=job_id, status=Job.Status.QUEUED).update(enqueued_at=now)
+        run_job.delay(str(job_id))
+        counts["reenqueued"] += 1
+    return counts
+
+
+# Hooks run after a job reaches a final state (webhooks, notifications). Each gets the job id.
+FINISH_HOOKS: list[Callable[[Job], None]] = []
+
+
+def _after_finish(job: Job) -> None:
+    for hook in FINISH_HOOKS:
+        try:
+            hook(job)
+        except Exception:
+            log.exception("finish hook %s failed for job %s", hook, job.id)

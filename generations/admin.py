@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from generations import actions
+from generations.models import Asset, Job, Preset, PriceRule
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = [
+        "preview",
+        "kind",
+        "shop",
+        "model",
+        "width",
+        "height",
+        "is_public",
+        "created_at",
+    ]
+    list_filter = ["kind", "is_public", "model", "created_at"]
+    search_fields = ["prompt", "shop__slug", "sha256"]
+    raw_id_fields = ["shop", "preset", "parent", "job", "created_by"]
+    readonly_fields = ["preview_large", "sha256", "bytes", "width", "height", "content_type"]
+    date_hierarchy = "created_at"
+    list_select_related = ["shop"]
+
+    @admin.display(description="Preview")
+    def preview(self, obj: Asset) -> str:
+        src = obj.thumbnail.url if obj.thumbnail else (obj.file.url if not obj.is_video else "")
+        return (
+            format_html('<img src="{}" style="height:48px;border-radius:4px" alt="">', src)
+            if src
+            else "-"
+        )
+
+    @admin.display(description="Preview")
+    def preview_large(self, obj: Asset) -> str:
+        if not obj.file:
+            return "-"
+        return format_html(
+            '<img src="{}" style="max-height:320px" alt="">',
+            obj.thumbnail.url if obj.thumbnail else obj.file.url,
+        )
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "progress",
+        "shop",
+        "engine",
+        "model",
+        "cost_cents",
+        "attempts",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "engine", "source"]
+    search_fields = ["id", "shop__slug", "error"]
+    raw_id_fields = ["shop", "created_by", "preset", "input_asset"]
+    readonly_fields = [
+        "created_at",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "lease_until",
+        "attempts",
+    ]
+    actions = ["retry_jobs", "cancel_jobs"]
+    date_hierarchy = "created_at"
+
+    @admin.action(description="Retry selected failed/canceled jobs (charged again)")
+    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        retried = 0
+        for job in queryset.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELED]):
+            try:
+                actions.submit_job(
+                    job.shop,
+                    kind=job.kind,
+                    params=job.params,
+                    cost_cents=job.cost_cents,
+                    user=job.created_by,
+                    engine=job.engine,
+                    model=job.model,
+                    source="admin-retry",
+                    preset=job.preset,
+                    input_asset=job.input_asset,
+                )
+                retried += 1
+            except Exception as exc:  # each job reports its own problem
+                self.message_user(request, f"{job.id}: {exc}", messages.ERROR)
+        self.message_user(request, f"Re-submitted {retried} job(s) as new jobs.")
+
+    @admin.action(description="Cancel selected queued/active jobs (refunded)")
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        done = 0
+        for job in queryset.filter(status__in=[Job.Status.QUEUED, Job.Status.ACTIVE]):
+            actions.cancel_job(job, reason=f"canceled by staff {request.user}")
+            done += 1
+        self.message_user(request, f"Canceled {done} job(s).")
+
+
+@admin.register(Preset)
+class PresetAdmin(admin.ModelAdmin):
+    list_display = ["name", "shop", "aspect_ratio", "model", "created_at"]
+    search_fields = ["name", "template", "shop__slug"]
+    raw_id_fields = ["shop", "created_by"]
+
+
+@admin.register(PriceRule)
+class PriceRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "engine", "model", "resolution", "kind", "cents_per_output"]
+    list_editable = ["cents_per_output"]
+    list_display_links = ["__str__"]

@@ -1,0 +1,128 @@
+"""Maps public model names (as the seeds and users name them) to engines.
+
+Engines register their class with @register_engine; models are declared in MODELS below, can be
+added by the STUDIO_MODELS setting, and (issue-6 onward) by staff in the admin.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from generations.engines.base import Capability, Engine, EngineNotConfigured, UnknownModel
+
+_ENGINES: dict[str, type[Engine]] = {}
+_INSTANCES: dict[str, Engine] = {}
+
+
+def register_engine(cls: type[Engine]) -> type[Engine]:
+    _ENGINES[cls.name] = cls
+    _INSTANCES.pop(cls.name, None)
+    return cls
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    engine: str
+    provider_model: str = ""
+    capabilities: frozenset[Capability] = field(
+        default_factory=lambda: frozenset({Capability.TEXT_TO_IMAGE})
+    )
+    label: str = ""
+    description: str = ""
+    max_count: int = 4
+
+
+BUILTIN_MODELS: list[ModelSpec] = [
+    ModelSpec(
+        name="builtin:procedural",
+        engine="builtin",
+        provider_model="procedural-v1",
+        label="Procedural (offline)",
+        description="Deterministic procedural renderer: palettes, motifs, typography. Not a neural model.",
+    ),
+]
+
+
+def _load_engine_modules() -> None:
+    # Importing an engine module registers it. Extra modules (plugins, test engines) come from
+    # STUDIO_EXTRA_ENGINES, a comma-separated list of dotted module paths.
+    importlib.import_module("generations.engines.builtin")
+    for path in os.environ.get("STUDIO_EXTRA_ENGINES", "").split(","):
+        if path.strip():
+            importlib.import_module(path.strip())
+
+
+def engine(name: str) -> Engine:
+    if not _ENGINES:
+        _load_engine_modules()
+    if name not in _INSTANCES:
+        if name not in _ENGINES:
+            raise EngineNotConfigured(f"engine {name!r}", "STUDIO_EXTRA_ENGINES")
+        _INSTANCES[name] = _ENGINES[name]()
+    return _INSTANCES[name]
+
+
+def all_models() -> list[ModelSpec]:
+    if not _ENGINES:
+        _load_engine_modules()
+    specs: dict[str, ModelSpec] = {spec.name: spec for spec in BUILTIN_MODELS}
+    for module_specs in _EXTRA_MODEL_SOURCES:
+        for spec in module_specs():
+            specs[spec.name] = spec
+    for name, conf in getattr(settings, "STUDIO_MODELS", {}).items():
+        specs[name] = ModelSpec(
+            name=name,
+            engine=conf["engine"],
+            provider_model=conf.get("model", name),
+            capabilities=frozenset(
+                Capability(c) for c in conf.get("capabilities", ["text-to-image"])
+            ),
+            label=conf.get("label", name),
+            description=conf.get("description", ""),
+        )
+    return list(specs.values())
+
+
+# Functions returning more ModelSpecs (remote engines' defaults, admin-edited rows).
+_EXTRA_MODEL_SOURCES: list = []
+
+
+def add_model_source(source) -> None:  # type: ignore[no-untyped-def]
+    if source not in _EXTRA_MODEL_SOURCES:
+        _EXTRA_MODEL_SOURCES.append(source)
+
+
+def available_models(capability: Capability = Capability.TEXT_TO_IMAGE) -> list[ModelSpec]:
+    """Models whose engine exists and is configured, for a capability."""
+    out = []
+    for spec in all_models():
+        if capability not in spec.capabilities or spec.engine not in _ENGINES:
+            continue
+        if engine(spec.engine).is_configured():
+            out.append(spec)
+    return out
+
+
+def resolve(
+    name: str, capability: Capability = Capability.TEXT_TO_IMAGE
+) -> tuple[ModelSpec, Engine]:
+    """The model spec and engine for a public model name, or a clear error."""
+    specs = {spec.name: spec for spec in all_models()}
+    spec = specs.get(name)
+    if spec is None or capability not in spec.capabilities:
+        raise UnknownModel(name, [s.name for s in available_models(capability)])
+    if spec.engine not in _ENGINES:
+        raise EngineNotConfigured(f"model {name!r}", f"the engine {spec.engine!r}")
+    eng = engine(spec.engine)
+    if not eng.is_configured():
+        raise EngineNotConfigured(f"model {name!r}", eng.required_setting or spec.engine)
+    return spec, eng
+
+
+def default_model_name(shop_default: str = "") -> str:
+    return shop_default or settings.DEFAULT_MODEL

@@ -1,0 +1,234 @@
+"""The library: storing assets (with thumbnails), uploads, deletion, and keyset listing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from PIL import Image
+
+from generations.loader import LoadedImage, load_image
+from generations.models import Asset, Job, Preset
+from studio.models import Shop
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+THUMB_SIZE = 384
+EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+}
+
+
+def make_thumbnail(image: Image.Image) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if thumb.mode not in ("RGB", "RGBA"):
+        thumb = thumb.convert("RGBA" if "A" in thumb.getbands() or thumb.mode == "P" else "RGB")
+    buf = io.BytesIO()
+    thumb.save(buf, "WEBP", quality=80, method=0)
+    return buf.getvalue()
+
+
+def store_asset(
+    shop: Shop,
+    data: bytes,
+    *,
+    kind: str,
+    content_type: str | None = None,
+    loaded: LoadedImage | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    poster: Image.Image | None = None,
+    user: AbstractBaseUser | None = None,
+    job: Job | None = None,
+    parent: Asset | None = None,
+    preset: Preset | None = None,
+    prompt: str = "",
+    negative_prompt: str = "",
+    model: str = "",
+    seed: int | None = None,
+    parameters: dict[str, Any] | None = None,
+    is_public: bool = False,
+) -> Asset:
+    """Write bytes to storage and record the Asset. Images are validated by the loader.
+
+    Videos pass content_type, width, height and a poster image (for the thumbnail).
+    If the database write fails, the files written are removed again.
+    """
+    if content_type is None or content_type.startswith("image/"):
+        loaded = loaded or load_image(data)
+        content_type, width, height = loaded.content_type, loaded.width, loaded.height
+        thumb_source = loaded.image
+    else:
+        thumb_source = poster
+    if not width or not height:
+        raise ValueError("store_asset needs width and height for non-image content")
+    asset = Asset(
+        shop=shop,
+        kind=kind,
+        content_type=content_type,
+        width=width,
+        height=height,
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        model=model,
+        seed=seed,
+        parameters=parameters or {},
+        preset=preset,
+        parent=parent,
+        job=job,
+        is_public=is_public,
+        created_by=user,
+        search_text=" ".join(filter(None, [prompt.lower(), preset.name.lower() if preset else ""])),
+    )
+    ext = EXTENSIONS.get(content_type, "bin")
+    asset.file.save(f"original.{ext}", ContentFile(data), save=False)
+    try:
+        if thumb_source is not None:
+            asset.thumbnail.save(
+                "thumb.webp", ContentFile(make_thumbnail(thumb_source)), save=False
+            )
+        asset.save()
+    except BaseException:
+        _delete_files(asset)
+        raise
+    written = _WRITTEN.get()
+    if written is not None:
+        written.append(asset)
+    return asset
+
+
+def _delete_files(asset: Asset) -> None:
+    for field in (asset.file, asset.thumbnail):
+        if field and field.name:
+            field.storage.delete(field.name)
+
+
+_WRITTEN: ContextVar[list[Asset] | None] = ContextVar("studio_written_assets", default=None)
+
+
+@contextmanager
+def files_removed_on_error() -> Iterator[None]:
+    """Wrap a transaction that stores assets: if it fails, the files it wrote are deleted.
+
+    Storage is not transactional, so without this a rolled-back row would leave its file behind.
+    """
+    written: list[Asset] = []
+    token = _WRITTEN.set(written)
+    try:
+        yield
+    except BaseException:
+        for asset in written:
+            _delete_files(asset)
+        raise
+    finally:
+        _WRITTEN.reset(token)
+
+
+def upload_asset(
+    shop: Shop, data: bytes, *, user: AbstractBaseUser | None, filename: str = ""
+) -> Asset:
+    loaded = load_image(data)  # raises ImageRejected before anything is written
+    with files_removed_on_error(), transaction.atomic():
+        return store_asset(
+            shop,
+            data,
+            kind=Asset.Kind.UPLOAD,
+            loaded=loaded,
+            user=user,
+            parameters={"filename": filename[:200]} if filename else {},
+        )
+
+
+def delete_asset(asset: Asset) -> None:
+    with transaction.atomic():
+        asset.delete()
+    _delete_files(asset)
+
+
+def set_public(asset: Asset, is_public: bool) -> Asset:
+    Asset.objects.filter(pk=asset.pk).update(is_public=is_public)
+    asset.is_public = is_public
+    return asset
+
+
+# --- listing ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryQuery:
+    search: str = ""
+    kind: str = ""
+    model: str = ""
+    preset: str = ""
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    sort: str = "newest"  # newest | oldest
+
+
+def encode_cursor(asset: Asset) -> str:
+    raw = json.dumps([asset.created_at.isoformat(), asset.id.hex])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, ident = json.loads(raw)
+        return datetime.fromisoformat(created), ident
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+
+
+def filter_assets(qs: QuerySet[Asset], query: LibraryQuery) -> QuerySet[Asset]:
+    for word in query.search.lower().split()[:8]:
+        qs = qs.filter(search_text__contains=word)
+    if query.kind:
+        qs = qs.filter(kind=query.kind)
+    if query.model:
+        qs = qs.filter(model=query.model)
+    if query.preset:
+        qs = qs.filter(preset_id=query.preset)
+    if query.date_from:
+        qs = qs.filter(created_at__gte=query.date_from)
+    if query.date_to:
+        qs = qs.filter(created_at__lt=query.date_to)
+    return qs
+
+
+def keyset_page(
+    qs: QuerySet[Asset], query: LibraryQuery, cursor: str = "", limit: int = 40
+) -> tuple[list[Asset], str]:
+    """One page of assets after `cursor`, and the cursor for the next page ("" at the end)."""
+    qs = filter_assets(qs, query)
+    oldest = query.sort == "oldest"
+    order = ("created_at", "id") if oldest else ("-created_at", "-id")
+    qs = qs.order_by(*order)
+    decoded = decode_cursor(cursor) if cursor else None
+    if decoded:
+        created, ident = decoded
+        if oldest:
+            qs = qs.filter(Q(created_at__gt=created) | Q(created_at=created, id__gt=ident))
+        else:
+            qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=ident))
+    items = list(qs.select_related("preset")[: limit + 1])
+    next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else ""
+    return items[:limit], next_cursor

@@ -1,0 +1,205 @@
+"""The library (Asset), prompt presets (Preset), units of work (Job) and the price table."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from studio.models import Shop
+
+
+class Preset(models.Model):
+    """A prompt template with `{{variable}}` placeholders and the defaults it generates with."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="presets")
+    name = models.CharField(max_length=120)
+    template = models.TextField(help_text="Prompt with {{variable}} placeholders")
+    # [{"key": "product", "label": "Product", "required": true, "default": "", "type": "text"}]
+    variables = models.JSONField(default=list, blank=True)
+    negative_prompt = models.TextField(blank=True)
+    aspect_ratio = models.CharField(max_length=8, default="1:1")
+    model = models.CharField(max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    kind = models.CharField(max_length=40, default="generate", db_index=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    stage = models.CharField(max_length=200, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    engine = models.CharField(max_length=60, blank=True)
+    model = models.CharField(max_length=120, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(
+        default=dict, blank=True, help_text="Operation output that is not an asset"
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    cost_cents = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=40, default="web", help_text="Which door submitted it")
+    preset = models.ForeignKey(Preset, on_delete=models.SET_NULL, null=True, blank=True)
+    input_asset = models.ForeignKey(
+        "Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="operations"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["shop", "-created_at"], name="job_shop_recent"),
+            models.Index(fields=["status", "lease_until"], name="job_status_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+def asset_upload_to(asset: Asset, filename: str) -> str:
+    return f"{asset.shop.storage_prefix}assets/{asset.id.hex}/{filename}"
+
+
+def thumbnail_upload_to(asset: Asset, filename: str) -> str:
+    return f"{asset.shop.storage_prefix}assets/{asset.id.hex}/thumb-{filename}"
+
+
+class Asset(models.Model):
+    """An image or video in a shop's library."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        GENERATED = "generated", "Generated"
+        DERIVED = "derived", "Derived"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="assets")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    file = models.FileField(upload_to=asset_upload_to, max_length=300)
+    content_type = models.CharField(max_length=100)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    prompt = models.TextField(blank=True)
+    negative_prompt = models.TextField(blank=True)
+    model = models.CharField(max_length=120, blank=True, db_index=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    preset = models.ForeignKey(
+        Preset, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    job = models.ForeignKey(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="outputs"
+    )
+    is_public = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    thumbnail = models.ImageField(upload_to=thumbnail_upload_to, max_length=300, blank=True)
+    # Lower-cased prompt + preset name, so word search is one indexed-friendly column.
+    search_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Keyset pagination: (shop, created_at, id) in both directions.
+            models.Index(fields=["shop", "-created_at", "-id"], name="asset_shop_keyset"),
+            models.Index(fields=["shop", "kind", "-created_at"], name="asset_shop_kind"),
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="asset_public_keyset",
+                condition=Q(is_public=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+    @property
+    def is_video(self) -> bool:
+        return self.content_type.startswith("video/")
+
+    @property
+    def extension(self) -> str:
+        return self.file.name.rsplit(".", 1)[-1] if "." in self.file.name else "bin"
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.id.hex}.{self.extension}"
+
+
+class PriceRule(models.Model):
+    """Price per output for an engine/model/resolution; blank fields match anything.
+
+    The most specific matching rule wins (model beats engine beats the catch-all).
+    """
+
+    engine = models.CharField(max_length=60, blank=True)
+    model = models.CharField(max_length=120, blank=True)
+    resolution = models.CharField(
+        max_length=20, blank=True, help_text="low / standard / high / 4k, or blank"
+    )
+    kind = models.CharField(max_length=40, blank=True, help_text="Job kind, or blank for any")
+    cents_per_output = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["engine", "model", "resolution", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engine", "model", "resolution", "kind"], name="one_price_rule"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine or '*'}/{self.model or '*'}/{self.resolution or '*'}/{self.kind or '*'}: {self.cents_per_output}¢"
+
+    @property
+    def specificity(self) -> int:
+        return (
+            (8 if self.model else 0)
+            + (4 if self.engine else 0)
+            + (2 if self.resolution else 0)
+            + (1 if self.kind else 0)
+        )

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from generations import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("generate/", views.generate, name="generate"),
+    path("generate/preset-fields/", views.preset_fields, name="preset_fields"),
+    path("jobs/", views.job_list, name="job_list"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
+    path("library/", views.library, name="library"),
+    path("library/upload/", views.upload, name="upload"),
+    path("library/<uuid:asset_id>/", views.asset_detail, name="asset_detail"),
+    path("library/<uuid:asset_id>/download/", views.asset_download, name="asset_download"),
+    path("library/<uuid:asset_id>/delete/", views.asset_delete, name="asset_delete"),
+    path("library/<uuid:asset_id>/public/", views.asset_public, name="asset_public"),
+    path("gallery/", views.gallery, name="gallery"),
+    path("gallery/<uuid:asset_id>/file/", views.public_asset_file, name="public_asset_file"),
+    path("presets/", views.preset_list, name="preset_list"),
+    path("presets/new/", views.preset_edit, name="preset_new"),
+    path("presets/<uuid:preset_id>/", views.preset_edit, name="preset_edit"),
+    path("presets/<uuid:preset_id>/delete/", views.preset_delete, name="preset_delete"),
+    path("models", views.models_json, name="models_json"),
+]

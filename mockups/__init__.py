@@ -1,0 +1,1 @@
+"""Product mockups: templates with print areas, the renderer, mockup URLs, listings."""

@@ -1,0 +1,7 @@
+"""The studio Django project: settings, URLs, Celery app, accounts, shops, credits."""
+
+from __future__ import annotations
+
+from studio.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,150 @@
+"""Tenancy and credits: shops, their members and invitations, and the credit ledger."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+SLUG_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_shop_slug() -> str:
+    return "shop-" + "".join(secrets.choice(SLUG_ALPHABET) for _ in range(10))
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    DESIGNER = "designer", "Designer"
+    VIEWER = "viewer", "Viewer"
+
+
+# What each role may do; checked by `Membership.can`.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset({"browse", "generate", "edit", "manage_own", "manage_all", "admin"}),
+    Role.DESIGNER: frozenset({"browse", "generate", "edit", "manage_own"}),
+    Role.VIEWER: frozenset({"browse"}),
+}
+
+
+class Shop(models.Model):
+    """A tenant. Everything a user makes belongs to exactly one shop."""
+
+    slug = models.SlugField(
+        max_length=40,
+        unique=True,
+        default=new_shop_slug,
+        help_text="Public id used in storage keys, mockup URLs and the API.",
+    )
+    name = models.CharField(max_length=120)
+    is_sandbox = models.BooleanField(default=False)
+    # Credits, in cents. The plan budget renews each calendar month; the wallet does not.
+    plan_budget_cents = models.PositiveIntegerField(default=0)
+    plan_used_cents = models.PositiveIntegerField(default=0)
+    plan_period = models.CharField(max_length=7, blank=True, help_text="YYYY-MM of plan_used_cents")
+    wallet_cents = models.PositiveIntegerField(default=0)
+    default_model = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    def plan_remaining_cents(self, period: str | None = None) -> int:
+        period = period or timezone.now().strftime("%Y-%m")
+        used = self.plan_used_cents if self.plan_period == period else 0
+        return max(self.plan_budget_cents - used, 0)
+
+    @property
+    def balance_cents(self) -> int:
+        return self.plan_remaining_cents() + self.wallet_cents
+
+    @property
+    def storage_prefix(self) -> str:
+        return f"shops/{self.slug}/"
+
+
+class Membership(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.DESIGNER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.shop.slug} as {self.role}"
+
+    def can(self, permission: str) -> bool:
+        return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+
+class Invitation(models.Model):
+    """A one-time link an owner sends by email; only a hash of its token is stored."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.DESIGNER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"invite {self.email} to {self.shop.slug}"
+
+
+class LedgerEntry(models.Model):
+    """One movement of a shop's credits. Amounts are cents; a charge is negative."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+        GRANT = "grant", "Grant"
+        TOPUP = "topup", "Wallet top-up"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="ledger")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    job = models.ForeignKey(
+        "generations.Job",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
+    plan_cents = models.IntegerField(default=0, help_text="Signed change to the plan budget used")
+    wallet_cents = models.IntegerField(default=0, help_text="Signed change to the wallet")
+    amount_cents = models.IntegerField(help_text="Signed total: plan + wallet")
+    period = models.CharField(max_length=7, blank=True)
+    memo = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            # One charge and at most one refund per job, whatever the code above tries.
+            models.UniqueConstraint(
+                fields=["job", "kind"],
+                condition=Q(kind__in=["charge", "refund"]),
+                name="one_charge_one_refund_per_job",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_cents}c {self.shop.slug}"

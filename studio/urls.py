@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from studio import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("shops/new/", views.shop_create, name="shop_create"),
+    path("shops/switch/", views.shop_switch, name="shop_switch"),
+    path("members/", views.members, name="members"),
+    path("members/invite/", views.invite, name="invite"),
+    path("members/<int:membership_id>/", views.member_update, name="member_update"),
+    path("invite/<str:token>/", views.accept_invite, name="accept_invite"),
+    path("usage/", views.usage, name="usage"),
+    path("", include("generations.urls")),
+    path("", include("mockups.urls")),
+]
+
+if not getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
+    # Local storage: Django serves media itself (files are immutable, content-addressed by id).
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]

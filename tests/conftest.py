@@ -1,0 +1,103 @@
+"""Shared fixtures: users, shops, members, an isolated media root, and service gates."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from studio import actions as studio_actions
+from studio.models import Membership, Role, Shop
+
+# CI sets STUDIO_REQUIRE_SERVICES=1: a test that would skip for a missing service fails instead.
+REQUIRE_SERVICES = os.environ.get("STUDIO_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (STUDIO_REQUIRE_SERVICES=1 turns this skip into a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media", "base_url": "/media/"},
+        },
+    }
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., Any]:
+    counter = {"n": 0}
+
+    def make(email: str | None = None, password: str = "correct-horse-battery") -> Any:
+        counter["n"] += 1
+        email = email or f"user{counter['n']}@example.com"
+        return studio_actions.sign_up(email, password)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user: Callable[..., Any]) -> Any:
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def shop(user: Any) -> Shop:
+    return Membership.objects.get(user=user).shop
+
+
+@pytest.fixture
+def add_member(db: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
+    def add(shop: Shop, role: str = Role.DESIGNER, email: str | None = None) -> Any:
+        member = make_user(email)
+        Membership.objects.create(shop=shop, user=member, role=role)
+        return member
+
+    return add
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Client]:
+    def make(user: Any, shop: Shop | None = None) -> Client:
+        c = Client()
+        c.force_login(user)
+        if shop is not None:
+            session = c.session
+            session["current_shop_id"] = shop.id
+            session.save()
+        return c
+
+    return make
+
+
+@pytest.fixture
+def owner_client(client_for: Callable[..., Client], user: Any, shop: Shop) -> Client:
+    return client_for(user, shop)
+
+
+def png_bytes(
+    width: int = 64,
+    height: int = 48,
+    colour: tuple[int, int, int] = (200, 40, 40),
+    fmt: str = "PNG",
+) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def image_bytes() -> Callable[..., bytes]:
+    return png_bytes
