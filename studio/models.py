@@ -17,6 +17,10 @@ def new_shop_slug() -> str:
     return "shop-" + "".join(secrets.choice(SLUG_ALPHABET) for _ in range(10))
 
 
+def new_signing_secret() -> str:
+    return "scsec_" + secrets.token_urlsafe(32)
+
+
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     DESIGNER = "designer", "Designer"
@@ -48,6 +52,14 @@ class Shop(models.Model):
     plan_period = models.CharField(max_length=7, blank=True, help_text="YYYY-MM of plan_used_cents")
     wallet_cents = models.PositiveIntegerField(default=0)
     default_model = models.CharField(max_length=120, blank=True)
+    # Mockup URLs: HMAC signing secrets (scsec_…); the previous one stays valid during rotation.
+    url_signing_secret = models.CharField(max_length=80, default=new_signing_secret)
+    url_signing_secret_previous = models.CharField(max_length=80, blank=True)
+    require_signed_urls = models.BooleanField(default=False)
+    # Extra origins (scheme://host[:port]) whose images this shop may use as mockup assets.
+    trusted_origins = models.JSONField(default=list, blank=True)
+    # API requests per minute per key; 0 means the server default.
+    api_rate_limit_per_minute = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

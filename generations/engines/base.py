@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -11,11 +11,22 @@ from typing import Any, ClassVar
 
 class Capability(StrEnum):
     TEXT_TO_IMAGE = "text-to-image"
-    IMAGE_TO_IMAGE = "image-to-image"
+    IMAGE_TO_IMAGE = "image-to-image"  # prompt-driven edit of a whole image
     INPAINT = "inpaint"  # prompt-driven edit of a masked region
     BACKGROUND_REMOVAL = "background-removal"
+    DETECT = "detect"  # objects, text, wires
+    ERASE = "erase"  # remove masked content, filling it plausibly (no prompt)
     UPSCALE = "upscale"
-    VIDEO = "video"
+    ENHANCE = "enhance"  # enhance-art, restore, light restore, colorize
+    RESTYLE = "restyle"  # cartoon, sketch, stylize, skin retouch
+    OUTPAINT = "outpaint"
+    VIDEO = "video"  # image to video
+    # Capabilities that only a generative model can honestly provide.
+    HEADSHOT = "headshot"
+    HAIRSTYLE = "hairstyle"
+    MAKEUP = "makeup"
+    TRY_ON = "try-on"
+    POSE = "pose"
 
 
 # progress(percent 0-100, stage text). Raises JobCanceled when the job was canceled meanwhile.
@@ -37,6 +48,21 @@ class GenerationRequest:
     # For image-to-image / inpaint engines.
     init_image: bytes | None = None
     mask_image: bytes | None = None
+
+
+@dataclass
+class OperationRequest:
+    """An operation on an existing image (background removal, erase, upscale, video, ...)."""
+
+    capability: Capability
+    operation: str  # the specific operation, e.g. "remove-background", "upscale", "erase-text"
+    image: bytes
+    mask: bytes | None = None  # white = the region to act on (seed 001's convention)
+    prompt: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
+    provider_model: str = ""
+    extra_images: list[bytes] = field(default_factory=list)  # e.g. try-on garments
 
 
 @dataclass
@@ -93,9 +119,18 @@ class Engine(ABC):
     def is_configured(self) -> bool:
         return True
 
-    @abstractmethod
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> list[EngineImage]:
         """Produce `request.count` images, calling progress() as work advances."""
+        raise EngineNotConfigured(
+            f"{Capability.TEXT_TO_IMAGE} on engine {self.name!r}", "a text-to-image model"
+        )
+
+    def run_operation(self, request: OperationRequest, progress: ProgressFn) -> list[EngineImage]:
+        """Perform an image operation. Outputs may be images or video (see content_type);
+        operation results that are not pixels (a bounding box, detections) go in metadata."""
+        raise EngineNotConfigured(
+            f"{request.capability} on engine {self.name!r}", "a model with that capability"
+        )
 
     def cancel(self, handle: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Cancel upstream work recorded in `handle` (provider ids), where the provider allows."""

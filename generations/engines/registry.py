@@ -124,5 +124,26 @@ def resolve(
     return spec, eng
 
 
+# Which setting enables an engine for a capability, named in "no engine configured" errors.
+CAPABILITY_SETTINGS: dict[Capability, str] = {}
+
+
+def resolve_operation(capability: Capability, model: str = "") -> tuple[ModelSpec, Engine]:
+    """The engine for an image operation: the named model, or the first configured model that
+    declares the capability (settings.DEFAULT_OPERATION_MODELS[capability] first)."""
+    if model:
+        return resolve(model, capability)
+    preferred = getattr(settings, "DEFAULT_OPERATION_MODELS", {}).get(str(capability))
+    candidates = available_models(capability)
+    candidates.sort(key=lambda s: s.name != preferred)
+    if not candidates:
+        setting = CAPABILITY_SETTINGS.get(
+            capability, f"STUDIO_MODELS (a model with the {capability.value!r} capability)"
+        )
+        raise EngineNotConfigured(str(capability.value), setting)
+    spec = candidates[0]
+    return spec, engine(spec.engine)
+
+
 def default_model_name(shop_default: str = "") -> str:
     return shop_default or settings.DEFAULT_MODEL
