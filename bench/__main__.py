@@ -1,0 +1,53 @@
+"""Run benchmarks: `python -m bench [name ...]`.
+
+Each bench/bench_<name>.py module defines `run() -> dict` and prints its own figures; the
+results of all modules are written to bench/results/latest.json. Targets are checked by the
+modules themselves and reported as PASS/MISS lines; a miss does not stop the other benchmarks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+import django
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+    django.setup()
+    here = Path(__file__).parent
+    names = sorted(
+        m.name[len("bench_") :]
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name.startswith("bench_")
+    )
+    wanted = argv or names
+    results: dict[str, object] = {}
+    for name in wanted:
+        if name not in names:
+            print(f"unknown benchmark {name!r}; have: {', '.join(names)}")
+            return 2
+        print(f"\n=== {name} ===", flush=True)
+        started = time.perf_counter()
+        module = importlib.import_module(f"bench.bench_{name}")
+        try:
+            results[name] = module.run()
+        except Exception as exc:  # one broken benchmark must not hide the others' figures
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            print(f"ERROR {name}: {exc}")
+        print(f"({name} took {time.perf_counter() - started:.1f} s)")
+    out = here / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwrote {out / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
