@@ -266,3 +266,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Outbound fetches of user-supplied URLs (studio/fetch.py) ---------------------------------
+# CIDRs the SSRF-safe fetcher may reach although they are not public (e.g. an internal CDN).
+FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS")
