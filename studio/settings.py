@@ -99,11 +99,17 @@ TEMPLATES = [
 ]
 
 # --- Database ------------------------------------------------------------------------------
-if IS_LOCAL:
+# DATABASE_URL=sqlite:///path keeps the SQLite tuning below (worker subprocesses in tests use it).
+_SQLITE_URL = os.environ.get("DATABASE_URL", "").startswith("sqlite:")
+if IS_LOCAL or _SQLITE_URL:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "studio.sqlite3",
+            "NAME": (
+                dj_database_url.parse(os.environ["DATABASE_URL"])["NAME"]
+                if _SQLITE_URL
+                else DATA_DIR / "studio.sqlite3"
+            ),
             "OPTIONS": {
                 # WAL lets the web server read while the worker writes; IMMEDIATE avoids
                 # "database is locked" upgrades inside write transactions.
@@ -112,6 +118,9 @@ if IS_LOCAL:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Tests use a FILE, not an in-memory database, so that a real Celery worker in
+            # another process (tests/integration) can open the same test database.
+            "TEST": {"NAME": str(DATA_DIR / "test_studio.sqlite3")},
         }
     }
 else:
@@ -223,6 +232,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 else:
     # Redis: a task not acknowledged within this window is redelivered (acks_late).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Integration tests give each run its own queue so a `make run` worker never takes their tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True  # the Job row is the source of truth
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
