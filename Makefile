@@ -31,7 +31,10 @@ run: venv
 test: venv
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@# pytest exit 5 = no tests collected: a wrong path or marker, never a pass.
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests (exit 5): check PYTEST_ARGS" >&2; fi; \
+	exit $$status
 
 bench: venv
 	$(PY) -m bench $(BENCH_ARGS)
