@@ -58,6 +58,9 @@ def start_worker(
     yield start
     for worker in started:
         worker.stop()
+    control = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("control_folder")
+    if control:  # the filesystem broker keeps one small binding file per queue
+        (Path(control) / f"{queue}.exchange").unlink(missing_ok=True)
 
 
 def wait_for(
