@@ -103,8 +103,8 @@ class Worker:
     def stop(self) -> None:
         if self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=15)
+                os.killpg(self.proc.pid, signal.SIGTERM)  # warm shutdown; nothing is running
+                self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.kill()
             except ProcessLookupError:
