@@ -17,7 +17,14 @@ from django_htmx.http import HttpResponseClientRedirect
 from generations import actions
 from generations.engines import registry
 from generations.forms import PresetForm, PromptForm, UploadForm
-from generations.library import LibraryQuery, delete_asset, keyset_page, set_public, upload_asset
+from generations.library import (
+    LibraryQuery,
+    delete_asset,
+    keyset_page,
+    library_models,
+    set_public,
+    upload_asset,
+)
 from generations.loader import ImageRejected
 from generations.models import Asset, Job, Preset
 from generations.presets import parse_variables
@@ -205,11 +212,7 @@ def library(request: HttpRequest) -> HttpResponse:
         {
             "upload_form": UploadForm(),
             "presets": Preset.objects.filter(shop=request.shop),
-            "models": Asset.objects.filter(shop=request.shop)
-            .exclude(model="")
-            .values_list("model", flat=True)
-            .distinct()
-            .order_by("model"),
+            "models": library_models(request.shop),
             "kinds": Asset.Kind.choices,
         }
     )
