@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.static import serve
 
 from studio import actions
 from studio.forms import InviteForm, ShopForm, SignUpForm
@@ -21,6 +23,19 @@ from studio.models import Invitation, LedgerEntry, Membership, Role
 from studio.permissions import shop_required
 
 LEDGER_PAGE = 50
+
+
+@require_GET
+def media_file(request: HttpRequest, path: str) -> HttpResponse:
+    """Local storage's files. Keys are capability URLs (shop slug + a random asset id), so
+    anyone holding a link can load the file, like an unlisted link on S3 or a CDN.
+
+    MEDIA_ROOT is read per request (tests and `STUDIO_DATA_DIR` may move it).
+    """
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _safe_next(request: HttpRequest) -> str:
