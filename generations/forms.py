@@ -144,6 +144,7 @@ class VariableForm(forms.Form):
     type = forms.ChoiceField(
         choices=[(t, "Image from library" if t == "file" else "Text") for t in VARIABLE_TYPES],
         initial="text",
+        required=False,  # a blank row stays blank; a missing type means text
     )
     required = forms.BooleanField(required=False)
     default = forms.CharField(max_length=400, required=False)
