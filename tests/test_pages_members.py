@@ -72,7 +72,9 @@ def test_it_handles_accepting_as_a_logged_out_user_who_signs_up(invite_path, sho
     membership = Membership.objects.get(shop=shop, user__email="new@example.com")
     assert membership.role == Role.DESIGNER
     # The new member now works in the invited shop.
-    assert f"{shop.name}</option>" in visitor.get(reverse("dashboard")).content.decode()
+    assert visitor.session["current_shop_id"] == shop.id
+    html = visitor.get(reverse("dashboard")).content.decode()
+    assert f'<option value="{shop.id}" selected>' in html
 
 
 def test_it_handles_accepting_as_a_logged_out_user_who_logs_in(invite_path, shop, make_user):
