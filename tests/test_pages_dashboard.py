@@ -202,3 +202,41 @@ def test_it_handles_a_user_without_a_shop(client, django_user_model):
 def test_it_rejects_anonymous_visitors(client):
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_it_handles_a_preset_image_variable(owner_client, shop, user, make_user):
+    logo = make_asset(shop, user, prompt="our logo", kind="upload")
+    preset = make_preset(
+        shop,
+        template="a mug with {{logo}} on it",
+        variables=[{"key": "logo", "label": "Logo", "required": True, "type": "file"}],
+    )
+    fields = owner_client.get(reverse("preset_fields"), {"preset": str(preset.id)}).content.decode()
+    assert f'<option value="{logo.id}"' in fields and 'name="var_logo"' in fields
+    response = post(owner_client, prompt="", preset=str(preset.id), var_logo=str(logo.id))
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert job.params["prompt"] == "a mug with the logo on it"
+    assert job.params["reference_asset_ids"] == [str(logo.id)]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not-a-uuid", "Logo: choose an image from the library."),
+        ("other-shop", "A reference image is not in this shop&#x27;s library."),
+    ],
+)
+def test_it_rejects_a_bad_preset_image_variable(owner_client, shop, make_user, value, message):
+    other_user = make_user("other@example.com")
+    foreign = make_asset(other_user.memberships.get().shop, other_user)
+    preset = make_preset(
+        shop,
+        template="a mug with {{logo}}",
+        variables=[{"key": "logo", "label": "Logo", "required": True, "type": "file"}],
+    )
+    chosen = str(foreign.id) if value == "other-shop" else value
+    response = post(owner_client, prompt="", preset=str(preset.id), var_logo=chosen)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert nothing_created()
