@@ -115,6 +115,7 @@ def _dashboard(
             preset = Preset.objects.filter(shop=request.shop, id=raw).first()
     context = {
         "form": form,
+        "balance_cents": request.shop.balance_cents,
         "jobs": Job.objects.filter(shop=request.shop).prefetch_related("outputs")[:RECENT_JOBS],
         **_preset_fields_context(request, preset, values),
     }
@@ -206,6 +207,7 @@ def generate(request: HttpRequest) -> HttpResponse:
         context = {
             "job": job,
             "form": fresh,
+            "balance_cents": request.shop.balance_cents,
             **_preset_fields_context(request, form.cleaned_data["preset"], variables),
         }
         return render(request, "generations/partials/job_created.html", context)

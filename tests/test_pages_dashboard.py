@@ -56,6 +56,8 @@ def test_it_handles_a_generation_with_htmx(owner_client):
     # The form comes back out of band, cleared of errors and keeping the prompt.
     assert 'id="prompt-form"' in html and 'hx-swap-oob="true"' in html
     assert "zebracorn" in html
+    # The balance next to the button already reflects the charge (2 images at 1¢ from $5.00).
+    assert "$4.98 in credits" in html
 
 
 def test_it_handles_a_preset_with_its_variables(owner_client, shop):
