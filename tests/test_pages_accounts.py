@@ -115,3 +115,12 @@ def test_it_handles_404_and_403_pages_that_look_like_the_site(
     assert response.status_code == 403
     assert "Not allowed" in html and 'class="topbar"' in html and "You are viewer" in html
     assert Client().get("/no/such/page/").status_code == 404
+
+
+def test_it_rejects_a_post_without_csrf_token_with_a_page_that_looks_like_the_site(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(reverse("generate"), {"prompt": "x", "count": "1"})
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "This form expired" in html and 'class="topbar"' in html
