@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from tests.conftest import skip_or_fail
 
@@ -40,42 +39,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
 @pytest.fixture
-def celery_worker(tmp_path: Path) -> Iterator[Any]:
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-
-    import generations.tasks  # noqa: F401 - registers the tasks before the app is finalized
-    from studio.celery import app
-
-    saved = app.conf.broker_transport_options
-    if app.conf.broker_url.startswith("filesystem"):
-        # A private queue, so no other worker on this machine (make run) takes our messages.
-        queue = tmp_path / "broker"
-        for sub in ("queue", "processed"):
-            (queue / sub).mkdir(parents=True)
-        # The Django-namespaced key is the one Celery reads (config_from_object, CELERY_*).
-        app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = {
-            **saved,
-            "data_folder_in": str(queue / "queue"),
-            "data_folder_out": str(queue / "queue"),
-            "processed_folder": str(queue / "processed"),
-            "polling_interval": 0.1,
-        }
-    app.close()  # drop pooled connections made with the old options
-
-    def close_connections(**_: Any) -> None:
-        # The worker thread's own database connections must not outlive the test database.
-        connections.close_all()
-
-    task_postrun.connect(close_connections, weak=False)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
-            assert "generations.tasks.run_job" in app.tasks
-            yield w
-    finally:
-        task_postrun.disconnect(close_connections)
-        app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = saved
-        app.close()
+def celery_worker(start_worker: Any) -> Any:
+    """A real worker subprocess on the configured broker, sharing the test database."""
+    return start_worker(pool="solo")
 
 
 @pytest.fixture
