@@ -334,7 +334,7 @@ class RemoteEngine(Engine):
         self.poll_interval = (
             poll_interval if poll_interval is not None else env_float("ENGINE_POLL_INTERVAL", 1.0)
         )
-        self.sleep = sleep or time.sleep
+        self.sleep = sleep if sleep is not None else time.sleep
 
     def is_configured(self) -> bool:
         return bool(os.environ.get(self.required_setting, "").strip())
