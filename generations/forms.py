@@ -31,10 +31,19 @@ class PromptForm(forms.Form):
         presets = Preset.objects.filter(shop=shop) if shop else Preset.objects.none()
         self.fields["preset"].choices = [("", "— none —")] + [(str(p.id), p.name) for p in presets]
         models = registry.available_models()
-        self.fields["model"].choices = [(m.name, m.label or m.name) for m in models]
+        # Only configured models are offered, each with its price per image.
+        self.fields["model"].choices = [
+            (m.name, f"{m.label or m.name} · {model_price(m)}¢/image") for m in models
+        ]
         self.fields["model"].initial = registry.default_model_name(
             getattr(shop, "default_model", "")
         )
+
+
+def model_price(spec: registry.ModelSpec) -> int:
+    from generations.pricing import price_per_output
+
+    return price_per_output(engine=spec.engine, model=spec.name, kind="generate")
 
 
 class UploadForm(forms.Form):

@@ -157,9 +157,10 @@ class Automatic1111Engine(RemoteEngine):
                 "/internal/progress",
                 json={"id_task": task, "id_live_preview": -1},
                 ok=(404, 422),
+                attempts=1,
             )
             if state.is_success and state.json().get("active"):
-                self.transport.request(client, "POST", "/sdapi/v1/interrupt")
+                self.transport.request(client, "POST", "/sdapi/v1/interrupt", attempts=1)
 
     def _run(
         self, path: str, body: dict[str, Any], progress: ProgressFn, count: int
@@ -224,4 +225,4 @@ class Automatic1111Engine(RemoteEngine):
 
     def _interrupt(self, client: httpx.Client) -> None:
         with contextlib.suppress(EngineError):
-            self.transport.request(client, "POST", "/sdapi/v1/interrupt")
+            self.transport.request(client, "POST", "/sdapi/v1/interrupt", attempts=1)

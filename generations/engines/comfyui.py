@@ -267,10 +267,14 @@ class ComfyUIEngine(RemoteEngine):
     def _stop(self, client: httpx.Client, prompt_id: str) -> None:
         """Drop the prompt from the queue; interrupt it only if it is the one running."""
         try:
-            self.transport.request(client, "POST", "/queue", json={"delete": [prompt_id]})
-            queue = self.transport.json(client, "GET", "/queue")
+            self.transport.request(
+                client, "POST", "/queue", json={"delete": [prompt_id]}, attempts=1
+            )
+            queue = self.transport.json(client, "GET", "/queue", attempts=1)
             running = [item[1] for item in queue.get("queue_running", []) if len(item) > 1]
             if prompt_id in running:
-                self.transport.request(client, "POST", "/interrupt", json={"prompt_id": prompt_id})
+                self.transport.request(
+                    client, "POST", "/interrupt", json={"prompt_id": prompt_id}, attempts=1
+                )
         except EngineError:
             pass

@@ -142,7 +142,7 @@ class FalEngine(RemoteEngine):
         )
         with self._client() as client:
             # 202 CANCELLATION_REQUESTED; 400 ALREADY_COMPLETED; 404 unknown: all fine here.
-            self.transport.request(client, "PUT", self._own_url(url), ok=(400, 404))
+            self.transport.request(client, "PUT", self._own_url(url), ok=(400, 404), attempts=1)
 
     # --- one request -------------------------------------------------------------------------------
 
@@ -249,4 +249,4 @@ class FalEngine(RemoteEngine):
 
     def _cancel_quietly(self, client: httpx.Client, cancel_url: str) -> None:
         with contextlib.suppress(EngineError):
-            self.transport.request(client, "PUT", cancel_url, ok=(400, 404))
+            self.transport.request(client, "PUT", cancel_url, ok=(400, 404), attempts=1)

@@ -150,11 +150,13 @@ class Transport:
         url: str,
         *,
         ok: tuple[int, ...] = (),
+        attempts: int | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send with retries on 429/5xx/timeouts. Statuses in `ok` (besides 2xx) are returned."""
         last: EngineError | None = None
-        for attempt in range(self.retry.attempts):
+        attempts = attempts or self.retry.attempts
+        for attempt in range(attempts):
             try:
                 response = client.request(method, url, **kwargs)
             except httpx.TimeoutException as exc:
@@ -182,7 +184,7 @@ class Transport:
                 if retry_after is not None and retry_after > MAX_INLINE_WAIT:
                     # Too long to hold a worker: hand it back to the job queue.
                     raise last
-            if attempt + 1 < self.retry.attempts:
+            if attempt + 1 < attempts:
                 self.retry.sleep(self.retry.delay(attempt, retry_after))
         assert last is not None  # noqa: S101 - the loop ran at least once
         raise last
@@ -331,10 +333,15 @@ class RemoteEngine(Engine):
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.transport = Transport(self.provider, retry)
-        self.poll_interval = (
-            poll_interval if poll_interval is not None else env_float("ENGINE_POLL_INTERVAL", 1.0)
-        )
+        self._poll_interval = poll_interval
         self.sleep = sleep if sleep is not None else time.sleep
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between status polls (ENGINE_POLL_INTERVAL, read at use)."""
+        if self._poll_interval is not None:
+            return self._poll_interval
+        return env_float("ENGINE_POLL_INTERVAL", 1.0)
 
     def is_configured(self) -> bool:
         return bool(os.environ.get(self.required_setting, "").strip())

@@ -162,7 +162,11 @@ class ReplicateEngine(RemoteEngine):
             return
         with self._client() as client:
             self.transport.request(
-                client, "POST", f"/v1/predictions/{prediction}/cancel", ok=(404, 409, 422)
+                client,
+                "POST",
+                f"/v1/predictions/{prediction}/cancel",
+                ok=(404, 409, 422),
+                attempts=1,
             )
 
     # --- one prediction ----------------------------------------------------------------------------
@@ -261,5 +265,9 @@ class ReplicateEngine(RemoteEngine):
     def _cancel_quietly(self, client: httpx.Client, prediction: dict[str, Any]) -> None:
         with contextlib.suppress(EngineError):
             self.transport.request(
-                client, "POST", f"/v1/predictions/{prediction['id']}/cancel", ok=(404, 409, 422)
+                client,
+                "POST",
+                f"/v1/predictions/{prediction['id']}/cancel",
+                ok=(404, 409, 422),
+                attempts=1,
             )
