@@ -116,6 +116,9 @@ def message_from(body: Any) -> str:
     # OpenAI: {"error": {"message": ..}}; ComfyUI: {"error": {"message": .., "details": ..}};
     # Replicate / fal / FastAPI: {"detail": ..}; Stability: {"name": .., "errors": [..]};
     # A1111: {"error": .., "detail": .., "errors": ..}.
+    error, errors = body.get("error"), body.get("errors")
+    if isinstance(error, str) and isinstance(errors, str) and error and errors:
+        return f"{error}: {errors}"[:500]  # AUTOMATIC1111: exception name + its message
     for key in ("error", "detail", "errors", "message", "msg", "title"):
         if body.get(key):
             value = body[key]

@@ -67,9 +67,22 @@ class RembgEngine(Engine):
             )
         import rembg
 
-        path = self.model_path()
-        # u2net_custom loads the given file and never fetches a model.
-        return _cached("rembg", path, lambda: rembg.new_session("u2net_custom", model_path=path))
+        path = str(Path(self.model_path()).resolve())
+
+        def load() -> Any:
+            # u2net_custom loads the given file and never fetches a model. Recent rembg only
+            # accepts files under its model home (U2NET_HOME): unless the operator set one, the
+            # model file's own folder is that home while the session is created.
+            saved = os.environ.get("U2NET_HOME")
+            if saved is None:
+                os.environ["U2NET_HOME"] = str(Path(path).parent)
+            try:
+                return rembg.new_session("u2net_custom", model_path=path)
+            finally:
+                if saved is None:
+                    os.environ.pop("U2NET_HOME", None)
+
+        return _cached("rembg", path, load)
 
     def run_operation(self, request: OperationRequest, progress: ProgressFn) -> list[EngineImage]:
         if request.capability != Capability.BACKGROUND_REMOVAL:

@@ -171,7 +171,7 @@ def test_a_webui_error_fails_with_its_message(engine, progress):
         router.get("/sdapi/v1/progress").mock(
             return_value=httpx.Response(200, json={"progress": 0})
         )
-        with pytest.raises(EngineError, match="OutOfMemoryError") as info:
+        with pytest.raises(EngineError, match="OutOfMemoryError: CUDA out of memory") as info:
             engine.generate(GenerationRequest(prompt="p"), progress)
     assert not info.value.retryable
 
