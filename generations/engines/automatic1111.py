@@ -38,6 +38,7 @@ from generations.engines.http import (
     image_output,
     make_client,
     split_provider_model,
+    with_heartbeat,
 )
 from generations.engines.registry import register_engine
 
@@ -107,8 +108,13 @@ class Automatic1111Engine(RemoteEngine):
             }
             progress(10, "upscaling on AUTOMATIC1111")
             with self._client() as client:
-                answer = self.transport.json(
-                    client, "POST", "/sdapi/v1/extra-single-image", json=body
+                answer = with_heartbeat(
+                    lambda: self.transport.json(
+                        client, "POST", "/sdapi/v1/extra-single-image", json=body
+                    ),
+                    progress,
+                    10,
+                    "upscaling on AUTOMATIC1111",
                 )
             if not isinstance(answer, dict) or not answer.get("image"):
                 raise EngineError("AUTOMATIC1111 returned no upscaled image.")
@@ -169,7 +175,8 @@ class Automatic1111Engine(RemoteEngine):
         body["force_task_id"] = task  # lets cancel() check that the running task is ours
         deadline = Deadline()
         progress(1, "sent to AUTOMATIC1111")
-        with self._client() as client, ThreadPoolExecutor(max_workers=1) as pool:
+        pool = ThreadPoolExecutor(max_workers=1)
+        with self._client() as client:
             future = pool.submit(self.transport.json, client, "POST", path, json=body)
             try:
                 record_upstream({"engine": self.name, "task": task})
@@ -190,6 +197,8 @@ class Automatic1111Engine(RemoteEngine):
             except JobCanceled:
                 self._interrupt(client)
                 raise
+            finally:
+                pool.shutdown(wait=False)  # an interrupted call ends when its client closes
             answer = future.result()
         if not isinstance(answer, dict) or not answer.get("images"):
             raise EngineError("AUTOMATIC1111 returned no images.")

@@ -261,7 +261,7 @@ def spec_from_config(config: ModelConfig) -> ModelSpec:
     return ModelSpec(
         name=config.name,
         engine=config.engine,
-        provider_model=config.provider_model or config.name,
+        provider_model=config.provider_model,
         capabilities=capabilities,
         label=config.label or config.name,
         description=config.description,

@@ -358,3 +358,29 @@ class RemoteEngine(Engine):
         if not value:
             raise EngineNotConfigured(f"the {self.provider} engine", self.required_setting)
         return value
+
+
+def with_heartbeat(
+    call: Callable[[], Any],
+    progress: Callable[[int, str], None],
+    percent: int,
+    stage: str,
+    every: float | None = None,
+) -> Any:
+    """Run a blocking provider call on a helper thread while this thread reports progress every
+    few seconds (ENGINE_HEARTBEAT_SECONDS). The reports renew the job's lease, so a long request
+    is not mistaken for a lost worker, and a cancel (JobCanceled from progress) stops the wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    every = every if every is not None else env_float("ENGINE_HEARTBEAT_SECONDS", 10.0)
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(call)
+    try:
+        while True:
+            try:
+                return future.result(timeout=every)
+            except TimeoutError:
+                progress(percent, stage)
+    finally:
+        # Never block on an abandoned call; closing its client ends it.
+        pool.shutdown(wait=False)

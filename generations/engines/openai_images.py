@@ -29,6 +29,7 @@ from generations.engines.http import (
     image_output,
     make_client,
     split_provider_model,
+    with_heartbeat,
 )
 from generations.engines.registry import register_engine
 
@@ -117,8 +118,13 @@ class OpenAIImagesEngine(RemoteEngine):
             while len(out) < request.count:
                 n = min(per_call, request.count - len(out))
                 progress(5 + 80 * len(out) // request.count, f"waiting for OpenAI ({model})")
-                answer = self.transport.json(
-                    client, "POST", "/images/generations", json={**body, "n": n}
+                answer = with_heartbeat(
+                    lambda n=n: self.transport.json(
+                        client, "POST", "/images/generations", json={**body, "n": n}
+                    ),
+                    progress,
+                    5 + 80 * len(out) // request.count,
+                    f"waiting for OpenAI ({model})",
                 )
                 out.extend(self._images(client, answer, progress))
         progress(100, "received from OpenAI")
@@ -178,7 +184,14 @@ class OpenAIImagesEngine(RemoteEngine):
             )
         progress(5, f"waiting for OpenAI ({model} edit)")
         with self._client() as client:
-            answer = self.transport.json(client, "POST", "/images/edits", data=data, files=files)
+            answer = with_heartbeat(
+                lambda: self.transport.json(
+                    client, "POST", "/images/edits", data=data, files=files
+                ),
+                progress,
+                5,
+                f"waiting for OpenAI ({model} edit)",
+            )
             out = self._images(client, answer, progress)
         progress(100, "received from OpenAI")
         return out

@@ -26,6 +26,7 @@ from generations.engines.http import (
     image_output,
     make_client,
     split_provider_model,
+    with_heartbeat,
 )
 from generations.engines.registry import register_engine
 from generations.engines.replicate import nearest_ratio
@@ -88,7 +89,14 @@ class StabilityEngine(RemoteEngine):
                 seed = None if request.seed is None else request.seed + i
                 fields["seed"] = seed
                 out.append(
-                    self._call(client, f"/v2beta/stable-image/generate/{service}", fields, files)
+                    self._call(
+                        client,
+                        f"/v2beta/stable-image/generate/{service}",
+                        fields,
+                        files,
+                        progress,
+                        5 + 90 * i // request.count,
+                    )
                 )
         progress(100, "received from Stability AI")
         return out
@@ -115,14 +123,26 @@ class StabilityEngine(RemoteEngine):
         fields.update(options)
         progress(10, "sent to Stability AI")
         with self._client() as client:
-            out = [self._call(client, path, fields, files)]
+            out = [self._call(client, path, fields, files, progress, 10)]
         progress(100, "received from Stability AI")
         return out
 
     def _call(
-        self, client: httpx.Client, path: str, fields: dict[str, Any], files: dict[str, bytes]
+        self,
+        client: httpx.Client,
+        path: str,
+        fields: dict[str, Any],
+        files: dict[str, bytes],
+        progress: ProgressFn,
+        percent: int,
     ) -> EngineImage:
-        response = self.transport.request(client, "POST", path, files=form(fields, files))
+        parts = form(fields, files)
+        response = with_heartbeat(
+            lambda: self.transport.request(client, "POST", path, files=parts),
+            progress,
+            percent,
+            "waiting for Stability AI",
+        )
         content_type = response.headers.get("Content-Type", "").split(";")[0]
         if content_type == "application/json":
             body = response.json()

@@ -208,3 +208,48 @@ def test_it_picks_the_closest_supported_size():
     assert closest_size("gpt-image-1", 1024, 1820) == "1024x1536"
     assert closest_size("dall-e-3", 1820, 1024) == "1792x1024"
     assert closest_size("dall-e-2", 300, 300) == "256x256"
+
+
+def test_a_slow_call_keeps_reporting_progress_so_the_lease_stays_fresh(monkeypatch, engine):
+    import time
+
+    monkeypatch.setenv("ENGINE_HEARTBEAT_SECONDS", "0.02")
+    beats = []
+
+    def slow(request):
+        time.sleep(0.2)
+        return httpx.Response(200, json={"data": [{"b64_json": b64png()}]})
+
+    with respx.mock(base_url=BASE) as router:
+        router.post("/images/generations").mock(side_effect=slow)
+        engine.generate(
+            GenerationRequest(prompt="x", provider_model="gpt-image-1"),
+            lambda pct, stage: beats.append(stage),
+        )
+    assert beats.count("waiting for OpenAI (gpt-image-1)") >= 4
+
+
+def test_a_cancel_during_a_slow_call_stops_waiting(monkeypatch, engine):
+    import time
+
+    from generations.engines.base import JobCanceled
+
+    monkeypatch.setenv("ENGINE_HEARTBEAT_SECONDS", "0.02")
+
+    calls = []
+
+    def progress(pct, stage):
+        calls.append(stage)
+        if len(calls) == 3:  # the user cancels while the request is in flight
+            raise JobCanceled("job")
+
+    def slow(request):
+        time.sleep(0.3)
+        return httpx.Response(200, json={"data": [{"b64_json": b64png()}]})
+
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        router.post("/images/generations").mock(side_effect=slow)
+        started = time.monotonic()
+        with pytest.raises(JobCanceled):
+            engine.generate(GenerationRequest(prompt="x", provider_model="gpt-image-1"), progress)
+    assert time.monotonic() - started < 0.25 and len(calls) == 3
