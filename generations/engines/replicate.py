@@ -225,6 +225,12 @@ class ReplicateEngine(RemoteEngine):
                 raise EngineError(f"Replicate model names look like owner/name, not {model!r}.")
             body = {"input": inputs}
             url = f"/v1/models/{model}/predictions"
+        webhook = os.environ.get("REPLICATE_WEBHOOK_URL", "").strip()
+        if webhook:
+            # Optional: Replicate also notifies this URL when the prediction finishes (for an
+            # operator's monitoring); the job itself still follows the prediction by polling.
+            body["webhook"] = webhook
+            body["webhook_events_filter"] = ["completed"]
         answer = self.transport.json(client, "POST", url, json=body, headers=headers)
         if not isinstance(answer, dict) or not answer.get("id"):
             raise EngineError("Replicate did not return a prediction.", retryable=True)

@@ -234,3 +234,16 @@ def test_it_runs_background_removal_with_a_data_uri_image(engine, progress):
 def test_log_percent_reads_the_last_tqdm_value():
     assert log_percent("  10%|█ | 1/10\n  70%|███████ | 7/10") == 70
     assert log_percent("no progress here") is None
+
+
+def test_an_optional_webhook_is_sent_with_the_prediction(engine, progress, monkeypatch):
+    monkeypatch.setenv("REPLICATE_WEBHOOK_URL", "https://studio.example.test/hooks/replicate")
+    with respx.mock() as router:
+        create = router.post(f"{BASE}/v1/models/o/m/predictions").mock(
+            return_value=httpx.Response(201, json=prediction("succeeded", output=f"{CDN}/x.png"))
+        )
+        router.get(url__startswith=CDN).mock(return_value=httpx.Response(200, content=png()))
+        engine.generate(GenerationRequest(prompt="p", provider_model="o/m"), progress)
+    body = json.loads(create.calls[0].request.content)
+    assert body["webhook"] == "https://studio.example.test/hooks/replicate"
+    assert body["webhook_events_filter"] == ["completed"]
