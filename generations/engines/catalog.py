@@ -78,6 +78,18 @@ DEFAULTS: list[CatalogEntry] = [
         (("openai", "gpt-image-1?quality=high"),),
         frozenset({T2I, I2I, INPAINT}),
     ),
+    CatalogEntry(
+        "gpt-image-1.5",
+        "GPT Image 1.5 (OpenAI)",
+        (("openai", "gpt-image-1.5"),),
+        frozenset({T2I, I2I, INPAINT}),
+    ),
+    CatalogEntry(
+        "gpt-image-1-mini",
+        "GPT Image 1 mini (OpenAI)",
+        (("openai", "gpt-image-1-mini"),),
+        frozenset({T2I, I2I, INPAINT}),
+    ),
     CatalogEntry("dall-e-3", "DALL·E 3 (OpenAI)", (("openai", "dall-e-3"),)),
     # FLUX
     CatalogEntry(
