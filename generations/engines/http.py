@@ -154,14 +154,16 @@ class Transport:
         *,
         ok: tuple[int, ...] = (),
         attempts: int | None = None,
+        max_bytes: int | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send with retries on 429/5xx/timeouts. Statuses in `ok` (besides 2xx) are returned."""
+        """Send with retries on 429/5xx/timeouts. Statuses in `ok` (besides 2xx) are returned.
+        With `max_bytes` the body is streamed and refused once it grows past the limit."""
         last: EngineError | None = None
         attempts = attempts or self.retry.attempts
         for attempt in range(attempts):
             try:
-                response = client.request(method, url, **kwargs)
+                response = self._send(client, method, url, max_bytes, **kwargs)
             except httpx.TimeoutException as exc:
                 last = EngineError(
                     f"{self.provider} did not answer in time ({type(exc).__name__}).",
@@ -191,6 +193,37 @@ class Transport:
                 self.retry.sleep(self.retry.delay(attempt, retry_after))
         assert last is not None  # noqa: S101 - the loop ran at least once
         raise last
+
+    def _send(
+        self, client: httpx.Client, method: str, url: str, max_bytes: int | None, **kwargs: Any
+    ) -> httpx.Response:
+        if max_bytes is None:
+            return client.request(method, url, **kwargs)
+        request = client.build_request(method, url, **kwargs)
+        response = client.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            too_big = EngineError(
+                f"{self.provider} returned an output larger than {max_bytes:,} bytes."
+            )
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise too_big
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise too_big
+        finally:
+            response.close()
+        # The body is decoded already: drop the headers that describe the wire form.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=bytes(body), request=request
+        )
 
     @staticmethod
     def _is_policy(response: httpx.Response) -> bool:
@@ -251,12 +284,10 @@ def download(
     )
     client = auth_client if same_host and auth_client is not None else make_client()
     try:
-        response = transport.request(client, "GET", url)
+        response = transport.request(client, "GET", url, max_bytes=limit)
     finally:
         if client is not auth_client:
             client.close()
-    if len(response.content) > limit:
-        raise EngineError(f"{transport.provider} returned an output larger than {limit:,} bytes.")
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     return response.content, content_type
 

@@ -143,3 +143,23 @@ def test_it_splits_pinned_provider_inputs():
         {"steps": 4, "fast": True, "style": "raw"},
     )
     assert split_provider_model("gpt-image-1") == ("gpt-image-1", {})
+
+
+def test_downloads_are_capped_while_streaming(retry):
+    big = b"x" * 5000
+    with respx.mock() as router:
+        router.get("https://cdn.example.test/declared.png").mock(
+            return_value=httpx.Response(200, content=big)
+        )
+        router.get("https://cdn.example.test/chunked.png").mock(
+            return_value=httpx.Response(200, stream=httpx.ByteStream(big))
+        )
+        for name in ("declared", "chunked"):
+            with pytest.raises(EngineError, match="larger than 1,000 bytes"):
+                download(
+                    Transport("P", retry), f"https://cdn.example.test/{name}.png", max_bytes=1000
+                )
+        data, _ = download(
+            Transport("P", retry), "https://cdn.example.test/declared.png", max_bytes=5000
+        )
+    assert data == big
