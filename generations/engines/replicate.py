@@ -214,8 +214,6 @@ class ReplicateEngine(RemoteEngine):
 
     def _create(self, client: httpx.Client, model: str, inputs: dict[str, Any]) -> dict[str, Any]:
         headers = {"Prefer": f"wait={self._wait_seconds()}"}
-        if os.environ.get("REPLICATE_NO_WAIT"):
-            headers = {}
         if ":" in model:
             _, version = model.split(":", 1)
             body: dict[str, Any] = {"version": version, "input": inputs}

@@ -70,6 +70,10 @@ def _engine_env(monkeypatch: Any) -> None:
         "REMBG_MODEL_PATH",
         "DIFFUSERS_MODEL_DIR",
         "ENGINE_JOB_TIMEOUT",
+        "ENGINE_POLL_INTERVAL",
+        "ENGINE_HEARTBEAT_SECONDS",
+        "REPLICATE_WEBHOOK_URL",
+        "U2NET_HOME",
     ):
         monkeypatch.delenv(name, raising=False)
 
