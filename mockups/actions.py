@@ -172,7 +172,7 @@ def mockup(
     shop_slug = params.get("shop", "")
     if not shop_slug:
         raise MockupError("The shop parameter is required.", 400, "missing_shop")
-    shop = Shop.objects.filter(slug=shop_slug).first()
+    shop = Shop.objects.filter(slug=shop_slug).order_by().first()
     if shop is None:
         raise MockupError(f"No shop {shop_slug!r}.", 404, "unknown_shop")
     template = find_template(shop, template_slug)

@@ -75,11 +75,11 @@ def install_catalog(refresh: bool = False) -> list[ProductTemplate]:
 
 def find_template(shop: Shop, slug: str) -> ProductTemplate:
     """The shop's own template with this slug, else the catalog's; MockupError 404 otherwise."""
-    template = ProductTemplate.objects.filter(shop=shop, slug=slug).first()
-    if template is None:
-        template = ProductTemplate.objects.filter(shop=None, slug=slug).first()
-        if template is None and slug in CATALOG:
-            template = _install(slug)
+    # One query for both candidates; the shop's own template wins over the catalog's.
+    rows = list(ProductTemplate.objects.filter(Q(shop=shop) | Q(shop=None), slug=slug).order_by())
+    template = next((t for t in rows if t.shop_id == shop.id), rows[0] if rows else None)
+    if template is None and slug in CATALOG:
+        template = _install(slug)
     if template is None:
         raise MockupError(f"No product template {slug!r}.", 404, "unknown_template")
     return template

@@ -356,6 +356,7 @@ def compose(
     x0, y0, x1, y1 = prepared.bbox
     m = placement_matrix(placement, (source.shape[1], source.shape[0]), prepared.flat)
     inverse = cv2.invertAffineTransform(m)
+    inverse[:, 2] -= 0.5  # continuous coordinates → remap's pixel-centre indices
     src_map = cv2.transform(prepared.uv, inverse)
     warped = cv2.remap(
         source, src_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0

@@ -111,7 +111,12 @@ def _own_asset(shop: Shop, url: str, key: str) -> AssetRef:
         asset_id = uuid.UUID(hex=parts[3])
     except ValueError as exc:
         raise SourceError("The asset URL is not a library file.", 404, "asset_not_found") from exc
-    asset = Asset.objects.filter(id=asset_id, shop=shop).first()
+    asset = (
+        Asset.objects.filter(id=asset_id, shop=shop)
+        .only("id", "shop_id", "file", "sha256", "content_type")
+        .order_by()
+        .first()
+    )
     if asset is None or asset.file.name != key or not asset.content_type.startswith("image/"):
         raise SourceError("No such image in this shop's library.", 404, "asset_not_found")
     return AssetRef(url, asset, asset.sha256, immutable=True)

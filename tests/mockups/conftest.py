@@ -85,3 +85,9 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     )
     sources.forget_external_hashes()
     return transport
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Users are created in nearly every test here; the default hasher is deliberately slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
