@@ -40,7 +40,7 @@ def test_it_renders_an_asset_from_the_shops_own_storage(client, shop, store):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "fmt,ctype,pil",
+    ("fmt", "ctype", "pil"),
     [("png", "image/png", "PNG"), ("webp", "image/webp", "WEBP"), ("jpeg", "image/jpeg", "JPEG")],
 )
 def test_it_encodes_each_format(client, shop, store, fmt, ctype, pil):
@@ -245,7 +245,7 @@ def test_another_shops_template_is_not_visible(client, shop, make_user):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "params,status,code",
+    ("params", "status", "code"),
     [
         ({"w": "333"}, 400, "invalid_width"),
         ({"w": "abc"}, 400, "invalid_width"),
