@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -74,7 +75,12 @@ def mockup_image(request: HttpRequest, template_slug: str) -> HttpResponse:
 
 # --- editor ----------------------------------------------------------------------------------------------
 
-PLACEMENT_FIELDS = ("fit", "x", "y", "scale", "rotate")
+
+def _shop_asset_or_none(shop: Any, raw: str) -> Asset | None:
+    try:
+        return Asset.objects.filter(shop=shop, id=uuid.UUID(str(raw))).first()
+    except ValueError:
+        return None
 
 
 def _editor_state(request: HttpRequest) -> dict[str, Any]:
@@ -83,20 +89,15 @@ def _editor_state(request: HttpRequest) -> dict[str, Any]:
     assets = list(Asset.objects.filter(shop=shop, content_type__startswith="image/")[:48])
     asset = None
     if get.get("asset"):
-        try:
-            asset = Asset.objects.filter(shop=shop, id=get["asset"]).first()
-        except (ValueError, TypeError):
-            asset = None
+        asset = _shop_asset_or_none(shop, get["asset"])
     asset = asset or (assets[0] if assets else None)
     templates = list(products.visible_templates(shop, get.get("q", "")))
     template = None
     if get.get("template"):
-        template = (
-            ProductTemplate.objects.filter(
-                slug=get["template"], shop__in=[shop.id] if shop else []
-            ).first()
-            or ProductTemplate.objects.filter(slug=get["template"], shop=None).first()
-        )
+        try:
+            template = products.find_template(shop, get["template"])
+        except MockupError:
+            template = None
     template = template or (templates[0] if templates else products.find_template(shop, "tshirt"))
     placement: dict[str, Any] = {"fit": get.get("fit", "contain")}
     for name, default in (("x", 0.5), ("y", 0.5), ("scale", 1.0), ("rotate", 0.0)):
@@ -166,7 +167,9 @@ def product_picker(request: HttpRequest) -> HttpResponse:
 @require_GET
 def sheet(request: HttpRequest) -> HttpResponse:
     shop = request.shop  # type: ignore[attr-defined]
-    asset = get_object_or_404(Asset, shop=shop, id=request.GET.get("asset") or None)
+    asset = _shop_asset_or_none(shop, request.GET.get("asset", ""))
+    if asset is None:
+        raise Http404("No such image in this shop's library.")
     asset_url = sources.asset_public_url(request, asset)
     tiles = []
     for template in products.visible_templates(shop, request.GET.get("q", "")):
@@ -381,12 +384,13 @@ def listing_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.membership.can("edit"):  # type: ignore[attr-defined]
             raise Http404
-        template = get_object_or_404(
-            ProductTemplate.objects.filter(shop__in=[shop.id])
-            | ProductTemplate.objects.filter(shop=None),
-            slug=request.POST.get("template", ""),
-        )
-        asset = get_object_or_404(Asset, shop=shop, id=request.POST.get("asset") or None)
+        try:
+            template = products.find_template(shop, request.POST.get("template", ""))
+        except MockupError as exc:
+            raise Http404(exc.message) from exc
+        asset = _shop_asset_or_none(shop, request.POST.get("asset", ""))
+        if asset is None:
+            raise Http404("No such image in this shop's library.")
         form = ListingForm(request.POST, template=template)
         if form.is_valid():
             data = form.cleaned_data
