@@ -120,6 +120,47 @@ def parse_query(params: dict[str, str], template: ProductTemplate) -> MockupQuer
     return MockupQuery(params.get("asset", ""), width, fmt, variant, placement, transparent, pin)
 
 
+# Rows a hot mockup URL needs, kept for LOOKUP_TTL seconds so a cache hit costs no queries.
+# Edits in this process drop them at once (`forget_lookups`); other processes see an edit, a
+# revoked origin or a deleted asset within LOOKUP_TTL.
+LOOKUP_TTL = 1.0
+_lookups: dict[Any, tuple[float, Any]] = {}
+
+
+def forget_lookups() -> None:
+    _lookups.clear()
+
+
+def _remember(key: Any, compute: Any) -> Any:
+    now = time.monotonic()
+    hit = _lookups.get(key)
+    if hit is not None and now - hit[0] < LOOKUP_TTL:
+        return hit[1]
+    value = compute()
+    if len(_lookups) > 2048:
+        _lookups.clear()
+    _lookups[key] = (now, value)
+    return value
+
+
+def _shop_and_template(shop_slug: str, template_slug: str) -> tuple[Shop, ProductTemplate]:
+    def compute() -> tuple[Shop, ProductTemplate]:
+        shop = Shop.objects.filter(slug=shop_slug).order_by().first()
+        if shop is None:
+            raise MockupError(f"No shop {shop_slug!r}.", 404, "unknown_shop")
+        return shop, find_template(shop, template_slug)
+
+    return _remember(("template", shop_slug, template_slug), compute)
+
+
+def _resolve(request: HttpRequest, shop: Shop, url: str, pin: str) -> sources.AssetRef:
+    key = ("asset", shop.slug, request.get_host(), url)
+    ref = _remember(key, lambda: sources.resolve(request, shop, url, ""))
+    if ref.own is not None:  # library files never change: the remembered row is enough
+        return ref
+    return sources.resolve(request, shop, url, pin)  # external refs carry per-request state
+
+
 def cache_key(template: ProductTemplate, asset_sha: str, query: MockupQuery) -> str:
     material = {
         "t": str(template.id),
@@ -172,10 +213,7 @@ def mockup(
     shop_slug = params.get("shop", "")
     if not shop_slug:
         raise MockupError("The shop parameter is required.", 400, "missing_shop")
-    shop = Shop.objects.filter(slug=shop_slug).order_by().first()
-    if shop is None:
-        raise MockupError(f"No shop {shop_slug!r}.", 404, "unknown_shop")
-    template = find_template(shop, template_slug)
+    shop, template = _shop_and_template(shop_slug, template_slug)
     sig = params.get("sig", "")
     if sig:
         if not signing.verify(shop, request.path, query_items, sig):
@@ -185,7 +223,7 @@ def mockup(
     elif shop.require_signed_urls:
         raise MockupError("This shop requires signed mockup URLs.", 403, "signature_required")
     query = parse_query(params, template)
-    ref = sources.resolve(request, shop, query.asset, query.pin)
+    ref = _resolve(request, shop, query.asset, query.pin)
     lap("lookup")
     data = b""
     if not ref.sha256:  # unpinned external asset not seen lately: fetch to learn its hash
@@ -207,13 +245,16 @@ def mockup(
     lap("cache")
     if cached:
         return MockupResult(200, cached, content_type, etag, cache_control, True, timings)
-    if not data:
-        data = sources.read(ref)
-        lap("fetch")
-    source = load_source(data, spec=spec_for(template), query=query)
-    lap("decode")
+    spec = spec_for(template)
+    source = _warm_source(ref, spec, query)
+    if source is None:
+        if not data:
+            data = sources.read(ref)
+            lap("fetch")
+        source = load_source(data, spec=spec, query=query, sha256=ref.sha256)
+        lap("decode")
     pixels = renderer.compose(
-        spec_for(template),
+        spec,
         source,
         width=query.width,
         variant=query.variant,
@@ -229,7 +270,24 @@ def mockup(
     return MockupResult(200, out, content_type, etag, cache_control, False, timings)
 
 
-def load_source(data: bytes, *, spec: renderer.TemplateSpec, query: MockupQuery) -> Any:
+def _source_key(sha256: str, scale: float) -> tuple[str, float]:
+    return (sha256, round(min(scale * 1.25, 1.0), 3))
+
+
+def _warm_source(ref: sources.AssetRef, spec: renderer.TemplateSpec, query: MockupQuery) -> Any:
+    """A recently decoded, already downscaled copy of a library asset (editor tweaks hit this)."""
+    if ref.own is None or not ref.sha256:
+        return None
+    prepared = renderer.prepare(spec, query.width)
+    size = (ref.own.width, ref.own.height)
+    scale = renderer.source_scale(query.placement, size, prepared.flat)
+    # Downscaled copies keep the aspect ratio, and the placement uses their own size.
+    return renderer.SOURCES.get(_source_key(ref.sha256, scale))
+
+
+def load_source(
+    data: bytes, *, spec: renderer.TemplateSpec, query: MockupQuery, sha256: str = ""
+) -> Any:
     """Decode through the one loader, then downscale early to the size the print area shows."""
     try:
         loaded = load_image(data)
@@ -237,7 +295,10 @@ def load_source(data: bytes, *, spec: renderer.TemplateSpec, query: MockupQuery)
         raise MockupError(f"The asset is not a usable image: {exc}", 422, "invalid_image") from exc
     prepared = renderer.prepare(spec, query.width)
     scale = renderer.source_scale(query.placement, (loaded.width, loaded.height), prepared.flat)
-    return renderer.prepare_source(loaded.image, min(scale * 1.25, 1.0))
+    source = renderer.prepare_source(loaded.image, min(scale * 1.25, 1.0))
+    if sha256:
+        renderer.SOURCES.put(_source_key(sha256, scale), source)
+    return source
 
 
 # --- links ---------------------------------------------------------------------------------------------
@@ -370,6 +431,7 @@ def update_shop_url_settings(
     Shop.objects.filter(pk=shop.pk).update(
         trusted_origins=sorted(set(cleaned)), require_signed_urls=require_signed_urls
     )
+    forget_lookups()
     shop.trusted_origins = sorted(set(cleaned))
     shop.require_signed_urls = require_signed_urls
     return shop
@@ -384,4 +446,5 @@ def rotate_signing_secret(shop: Shop) -> Shop:
         locked.url_signing_secret_previous = locked.url_signing_secret
         locked.url_signing_secret = new_signing_secret()
         locked.save(update_fields=["url_signing_secret", "url_signing_secret_previous"])
+    forget_lookups()
     return locked

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import F
 
+from mockups.actions import forget_lookups
 from mockups.models import Listing, Order, ProductTemplate
 
 
@@ -19,6 +20,7 @@ class ProductTemplateAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change:  # every edit bumps the version, which is part of every render cache key
             ProductTemplate.objects.filter(pk=obj.pk).update(version=F("version") + 1)
+        forget_lookups()
 
 
 @admin.register(Listing)

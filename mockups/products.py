@@ -256,6 +256,9 @@ def update_shop_template(
             version=F("version") + 1,
             updated_at=timezone.now(),
         )
+    from mockups.actions import forget_lookups
+
+    forget_lookups()
     if old_mask and (mask is not None or clear_mask):
         template.mask.storage.delete(old_mask)
     template.refresh_from_db()
@@ -266,6 +269,9 @@ def delete_shop_template(template: ProductTemplate) -> None:
     files = [f.name for f in (template.base_photo, template.mask) if f]
     with transaction.atomic():
         template.delete()
+    from mockups.actions import forget_lookups
+
+    forget_lookups()
     storage = ProductTemplate._meta.get_field("base_photo").storage
     for name in files:
         storage.delete(name)

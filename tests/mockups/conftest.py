@@ -91,3 +91,11 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 def _fast_passwords(settings: Any) -> None:
     # Users are created in nearly every test here; the default hasher is deliberately slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_lookups() -> None:
+    # Hot mockup URLs remember their rows for a second; each test starts without them.
+    from mockups.actions import forget_lookups
+
+    forget_lookups()

@@ -55,6 +55,7 @@ def test_it_gives_a_transparent_sticker_png(client, shop, store):
     asset = store(checkerboard(96, alpha=True))
     get(client, "sticker", asset=asset_url(asset), shop=shop.slug, w=256)  # installs the row
     ProductTemplate.objects.filter(slug="sticker", shop=None).update(transparent_background=True)
+    actions.forget_lookups()
     r = get(
         client,
         "sticker",
@@ -286,6 +287,9 @@ def test_a_corrupt_external_asset_is_a_4xx(client, shop, recorder):
 
 @pytest.mark.django_db
 def test_a_corrupt_stored_file_is_a_4xx(client, shop, store):
+    from mockups.render import SOURCES
+
+    SOURCES.clear()  # decoded copies are keyed by content hash; start without one
     asset = store()
     with open(asset.file.path, "wb") as fh:
         fh.write(b"garbage")
