@@ -20,7 +20,10 @@ class ShopTemplateForm(forms.Form):
 class TemplateEditForm(forms.Form):
     name = forms.CharField(max_length=120)
     tags = forms.CharField(max_length=300, required=False)
-    points = forms.CharField(widget=forms.HiddenInput)
+    points = forms.CharField(
+        label="Corners (JSON, clockwise from top-left, photo pixels)",
+        widget=forms.TextInput(attrs={"spellcheck": "false"}),
+    )
     blend = forms.ChoiceField(choices=ProductTemplate.Blend.choices)
     mask = forms.ImageField(required=False, help_text="Greyscale: white prints, black does not.")
     clear_mask = forms.BooleanField(required=False, label="Remove the mask")

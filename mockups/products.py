@@ -152,9 +152,12 @@ def validate_quad(points: Any, width: int, height: int) -> list[list[float]]:
         if not (-0.5 <= x <= width + 0.5 and -0.5 <= y <= height + 0.5):
             raise MockupError("Every print-area corner must lie on the photo.")
     p = np.array(quad)
-    crosses = [
-        float(np.cross(p[(i + 1) % 4] - p[i], p[(i + 2) % 4] - p[(i + 1) % 4])) for i in range(4)
-    ]
+
+    def turn(i: int) -> float:
+        a, b = p[(i + 1) % 4] - p[i], p[(i + 2) % 4] - p[(i + 1) % 4]
+        return float(a[0] * b[1] - a[1] * b[0])
+
+    crosses = [turn(i) for i in range(4)]
     if not (all(c > 0 for c in crosses) or all(c < 0 for c in crosses)):
         raise MockupError("The print area must be a convex four-sided shape.")
     area = 0.5 * abs(

@@ -101,14 +101,85 @@ def test_it_places_an_asset_and_the_copied_url_renders(live_server, browser, mak
     page.wait_for_function("() => document.querySelector('#mockup-preview').complete")
     assert loaded(page, "#mockup-preview")
 
+    shot(page, "mockup-editor.png")
     # Copy the URL with the button, then open what was copied.
     page.get_by_role("button", name="Copy URL").click()
     page.get_by_role("button", name="Copied").wait_for()
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied == page.locator("#mockup-url").input_value()
     assert "sig=" in copied and "x=0.3" in copied
+    page.goto(f"{live_server.url}/mockups/sheet/?asset={asset.id}")
+    page.wait_for_load_state("networkidle")
+    shot(page, "mockup-sheet.png")
     response = page.goto(copied)
     assert response.status == 200
     assert response.headers["content-type"] == "image/jpeg"
     assert "total;dur=" in response.headers["server-timing"]
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    if os.environ.get("STUDIO_SCREENSHOTS"):
+        page.screenshot(path=os.path.join(os.environ["STUDIO_SCREENSHOTS"], name), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_owner_drags_print_area_corners_with_a_live_preview(
+    live_server, browser, make_user, settings
+):
+    """GIVEN an uploaded product photo WHEN the owner drags a corner THEN the hidden corners
+    field and the live preview follow, and saving bumps the template's version."""
+    from django.test import Client
+
+    from mockups import products
+    from mockups.models import ProductTemplate
+    from studio.models import Membership
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    user = make_user("browser-templates@example.com")
+    shop = Membership.objects.get(user=user).shop
+    template = products.create_shop_template(
+        shop, name="Board", tags="test", photo=encode(checkerboard(400, 8))
+    )
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{live_server.url}/mockups/templates/{template.id}/")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#printarea-preview'); return i.complete && i.naturalWidth > 0; }"
+    )
+    before_src = page.locator("#printarea-preview").get_attribute("src")
+    before_points = page.locator("#id_points").input_value()
+    handle = page.locator(".printarea .corner").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] - 60, box["y"] - 50, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        f"() => document.querySelector('#printarea-preview').src !== {before_src!r} && document.querySelector('#printarea-preview').src.includes('points=')"
+    )
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#printarea-preview'); return i.complete && i.naturalWidth > 0; }"
+    )
+    after_points = page.locator("#id_points").input_value()
+    assert after_points != before_points
+    shot(page, "mockup-template-edit.png")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    template.refresh_from_db()
+    assert template.version == 2
+    assert template.print_area["points"][0][0] < 120  # moved left from 0.3 × 400
+    assert ProductTemplate.objects.filter(shop=shop).count() == 1
     context.close()
