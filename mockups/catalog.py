@@ -625,6 +625,7 @@ CATALOG: dict[str, CatalogProduct] = {
             "sticker vinyl die-cut laptop",
             {"type": "quad", "points": STICKER_QUAD, "die_cut": 18},
             draw_sticker,
+            transparent_background=True,
         ),
         CatalogProduct(
             "phone-case",

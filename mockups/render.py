@@ -117,9 +117,11 @@ class LRU:
             self.data.clear()
 
 
-LAYERS = LRU(12)  # canonical layers per (template, version)
-PREPARED = LRU(48)  # per (template, version, width)
-SOURCES = LRU(16)  # early-downscaled design sources per (sha256, w, h)
+# Sizes bound memory: canonical layers are ~45 MB (1200², float), a prepared width up to ~30 MB
+# with every colour variant built; decoded designs are already downscaled (≤ a few MB).
+LAYERS = LRU(4)  # canonical layers per (template, version); only needed to prepare a width
+PREPARED = LRU(24)  # per (template, version, width)
+SOURCES = LRU(32)  # early-downscaled designs per (sha256, scale)
 
 
 def template_layers(spec: TemplateSpec) -> TemplateLayers:

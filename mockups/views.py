@@ -12,7 +12,12 @@ from django.contrib import messages
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from generations.loader import ImageRejected
 from generations.models import Asset
@@ -47,7 +52,7 @@ def error_response(exc: MockupError) -> JsonResponse:
     return response
 
 
-@require_GET
+@require_safe
 def mockup_image(request: HttpRequest, template_slug: str) -> HttpResponse:
     """GET /m/<template>?asset=…&shop=…: the rendered mockup, or a JSON error (never cached)."""
     started = time.perf_counter()

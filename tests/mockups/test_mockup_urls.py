@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from PIL import Image
+from PIL import Image, features
 
 from mockups import actions, signing
 from mockups.models import ProductTemplate
@@ -41,7 +41,17 @@ def test_it_renders_an_asset_from_the_shops_own_storage(client, shop, store):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("fmt", "ctype", "pil"),
-    [("png", "image/png", "PNG"), ("webp", "image/webp", "WEBP"), ("jpeg", "image/jpeg", "JPEG")],
+    [
+        ("png", "image/png", "PNG"),
+        ("webp", "image/webp", "WEBP"),
+        ("jpeg", "image/jpeg", "JPEG"),
+        pytest.param(
+            "avif",
+            "image/avif",
+            "AVIF",
+            marks=pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF"),
+        ),
+    ],
 )
 def test_it_encodes_each_format(client, shop, store, fmt, ctype, pil):
     r = get(client, "poster-framed", asset=asset_url(store()), shop=shop.slug, w=256, fmt=fmt)
@@ -51,11 +61,7 @@ def test_it_encodes_each_format(client, shop, store, fmt, ctype, pil):
 
 @pytest.mark.django_db
 def test_it_gives_a_transparent_sticker_png(client, shop, store):
-    ProductTemplate.objects.filter(slug="sticker").update(transparent_background=True)
     asset = store(checkerboard(96, alpha=True))
-    get(client, "sticker", asset=asset_url(asset), shop=shop.slug, w=256)  # installs the row
-    ProductTemplate.objects.filter(slug="sticker", shop=None).update(transparent_background=True)
-    actions.forget_lookups()
     r = get(
         client,
         "sticker",
@@ -71,6 +77,11 @@ def test_it_gives_a_transparent_sticker_png(client, shop, store):
     alpha = image.getchannel("A")
     assert alpha.getpixel((2, 2)) == 0  # the background is gone
     assert alpha.getpixel((128, 128)) == 255  # the sticker is not
+    # A template that does not allow it refuses, and so does JPEG.
+    r = get(client, "tshirt", asset=asset_url(asset), shop=shop.slug, fmt="png", bg="transparent")
+    assert r.status_code == 400
+    r = get(client, "sticker", asset=asset_url(asset), shop=shop.slug, bg="transparent")
+    assert r.status_code == 400
 
 
 @pytest.mark.django_db
