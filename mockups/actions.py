@@ -229,7 +229,8 @@ def mockup(
     if not ref.sha256:  # unpinned external asset not seen lately: fetch to learn its hash
         data = sources.read(ref)
         lap("fetch")
-    key = cache_key(template, ref.sha256, query)
+    key_sha = ref.sha256
+    key = cache_key(template, key_sha, query)
     etag = _etag(key)
     cache_control = IMMUTABLE if ref.immutable else f"public, max-age={sources.EXTERNAL_MAX_AGE}"
     content_type = renderer.FORMATS[query.fmt]
@@ -251,6 +252,10 @@ def mockup(
         if not data:
             data = sources.read(ref)
             lap("fetch")
+            if ref.sha256 != key_sha:  # an external file changed since its hash was remembered
+                key_sha = ref.sha256
+                key = cache_key(template, key_sha, query)
+                etag, name = _etag(key), _cache_name(shop, key, query.fmt)
         source = load_source(data, spec=spec, query=query, sha256=ref.sha256)
         lap("decode")
     pixels = renderer.compose(

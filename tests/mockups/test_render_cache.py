@@ -95,3 +95,26 @@ def test_errors_are_not_cached(client, shop):
     assert r.status_code == 403
     assert r["Cache-Control"] == "no-store"
     assert "ETag" not in r
+
+
+@pytest.mark.django_db
+def test_a_changed_external_file_is_rendered_anew_after_its_hash_expires(
+    client, shop, recorder, monkeypatch
+):
+    import httpx
+
+    from mockups import sources
+
+    shop.trusted_origins = ["https://cdn.example.com"]
+    shop.save()
+    params = {"asset": "https://cdn.example.com/a.png", "shop": shop.slug, "w": 256}
+    recorder.responses.append(httpx.Response(200, content=encode(checkerboard(64, 2))))
+    first = get(client, "mug", **params)
+    second = get(client, "mug", **params)  # the remembered hash: a hit, no fetch
+    assert second["X-Mockup-Cache"] == "hit" and len(recorder.requests) == 1
+    # The file changes behind the same URL; once the remembered hash expires, it is re-fetched.
+    monkeypatch.setattr(sources, "EXTERNAL_MAX_AGE", 0)
+    recorder.responses.append(httpx.Response(200, content=encode(checkerboard(64, 4))))
+    third = get(client, "mug", **params)
+    assert len(recorder.requests) == 2
+    assert third["ETag"] != first["ETag"] and third.content != first.content
