@@ -71,7 +71,7 @@ class ListingForm(forms.Form):
 class OrderForm(forms.Form):
     name = forms.CharField(max_length=120)
     email = forms.EmailField()
-    variant = forms.ChoiceField(required=False)
+    variant = forms.ChoiceField(required=False, label="Colour")
     size = forms.ChoiceField(required=False)
     quantity = forms.IntegerField(min_value=1, max_value=100, initial=1)
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
