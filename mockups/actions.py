@@ -18,6 +18,7 @@ from generations.loader import ImageRejected, load_image
 from generations.models import Asset
 from mockups import render as renderer
 from mockups import signing, sources
+from mockups.catalog import CATALOG
 from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.products import find_template, spec_for
@@ -165,6 +166,8 @@ def cache_key(template: ProductTemplate, asset_sha: str, query: MockupQuery) -> 
     material = {
         "t": str(template.id),
         "v": template.version,
+        # A built-in product's drawing is code: its version there invalidates renders too.
+        "cv": CATALOG[template.builtin].version if template.builtin in CATALOG else 0,
         "a": asset_sha,
         "w": query.width,
         "f": query.fmt,

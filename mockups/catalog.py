@@ -290,7 +290,10 @@ def draw_hoodie() -> TemplateLayers:
     body, lum, highlight, folds = _garment(outline, [(0, 0), (1, 0), (1, 1)], seams, 23)
     body = np.clip(np.maximum(body, hood_mask), 0, 1)
     lum = np.where(hood_mask > 0.5, lum * (0.93 + 0.05 * _folds(5, 6, (450, 90, 750, 300), 8)), lum)
-    lum = lum * (1 - 0.55 * _blur(opening_mask, 6)) * _ambient_occlusion(body, 30, 0.15)
+    _, ys = _grid()
+    depth = np.clip(ys - 128, 0, 200) / 200.0  # the hood's inside darkens towards the neck
+    lum = lum * (1 - (0.35 + 0.2 * depth) * _blur(opening_mask, 2.5))
+    lum = lum * _ambient_occlusion(body, 30, 0.15)
     pocket_shadow = _blur(_fill(pocket), 4) - _fill(pocket)
     lum *= 1 - 0.2 * np.clip(-pocket_shadow, 0, 1)
     strings = np.zeros((SIZE, SIZE), np.float32)
@@ -597,6 +600,7 @@ CATALOG: dict[str, CatalogProduct] = {
             {"type": "quad", "points": HOODIE_QUAD},
             draw_hoodie,
             GARMENT_VARIANTS[:4],
+            version=2,
         ),
         CatalogProduct(
             "tote",
