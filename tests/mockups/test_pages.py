@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -325,3 +326,70 @@ def test_staff_see_orders_in_the_admin(db, shop, store, owner_client, client, ma
 def test_junk_editor_parameters_never_500(owner_client, store, url):
     store()
     assert owner_client.get(url).status_code in (200, 404)
+
+
+def test_a_mask_limits_where_the_design_prints(owner_client, shop, store, client):
+    from urllib.parse import urlencode
+
+    import numpy as np
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    photo = Image.new("RGB", (200, 200), (240, 240, 240))
+    template = products.create_shop_template(
+        shop, name="Plain", tags="", photo=encode(photo), blend="normal"
+    )
+    points = json.dumps([[0, 0], [200, 0], [200, 200], [0, 200]])
+    asset = store(Image.new("RGB", (100, 100), (200, 0, 0)))
+    url = f"/m/{template.slug}?" + urlencode(
+        {
+            "asset": "http://testserver" + asset.file.url,
+            "shop": shop.slug,
+            "w": 256,
+            "fit": "stretch",
+            "fmt": "png",
+        }
+    )
+    owner_client.post(
+        f"/mockups/templates/{template.id}/",
+        {"name": "Plain", "tags": "", "blend": "normal", "points": points},
+    )
+    full = np.asarray(Image.open(io.BytesIO(client.get(url).content)).convert("RGB")).astype(int)
+    mask = np.zeros((200, 200), np.uint8)
+    mask[:, :100] = 255  # only the left half prints
+    upload = SimpleUploadedFile("mask.png", encode(Image.fromarray(mask)), content_type="image/png")
+    r = owner_client.post(
+        f"/mockups/templates/{template.id}/",
+        {"name": "Plain", "tags": "", "blend": "normal", "points": points, "mask": upload},
+    )
+    assert r.status_code == 302
+    masked = np.asarray(Image.open(io.BytesIO(client.get(url).content)).convert("RGB")).astype(int)
+    assert full[128, 200, 0] > 180 and full[128, 200, 1] < 40  # red on the right before
+    assert masked[128, 200].min() > 200  # the photo shows there now
+    assert masked[128, 50, 0] > 180 and masked[128, 50, 1] < 40  # still red on the left
+
+
+def test_a_template_used_by_a_listing_cannot_be_deleted(owner_client, shop, store):
+    template = products.create_shop_template(
+        shop, name="Used", tags="", photo=encode(checkerboard(100, 4))
+    )
+    assert (
+        make_listing(
+            owner_client, shop, store(), template=template.slug, variant="", sizes=""
+        ).status_code
+        == 302
+    )
+    r = owner_client.post(f"/mockups/templates/{template.id}/delete/")
+    assert r.status_code == 302
+    assert ProductTemplate.objects.filter(id=template.id).exists()
+
+
+def test_mockup_urls_answer_head(client, shop, store):
+    from urllib.parse import urlencode
+
+    asset = store()
+    r = client.head(
+        "/m/mug?"
+        + urlencode({"asset": "http://testserver" + asset.file.url, "shop": shop.slug, "w": 256})
+    )
+    assert r.status_code == 200 and r["Content-Type"] == "image/jpeg"
