@@ -40,6 +40,7 @@ class AssetRef:
     sha256: str  # "" when not known yet (external, not pinned and not memoised)
     immutable: bool  # True when the bytes behind the URL can never change
     pinned_sha: str = ""  # the `h` parameter, for external assets
+    trusted: frozenset[str] = frozenset()  # the shop's trusted origins, for redirects
 
 
 def normalise_origin(url: str) -> str:
@@ -97,7 +98,14 @@ def resolve(request: HttpRequest, shop: Shop, url: str, pinned_sha: str = "") ->
             "untrusted_origin",
         )
     sha = pinned_sha or _memo_get(url)
-    return AssetRef(url, None, sha, immutable=bool(pinned_sha), pinned_sha=pinned_sha)
+    return AssetRef(
+        url,
+        None,
+        sha,
+        immutable=bool(pinned_sha),
+        pinned_sha=pinned_sha,
+        trusted=frozenset(trusted),
+    )
 
 
 def _own_asset(shop: Shop, url: str, key: str) -> AssetRef:
@@ -140,6 +148,13 @@ def read(ref: AssetRef) -> bytes:
         if exc.blocked:
             raise SourceError(str(exc), 403, "blocked_address") from exc
         raise SourceError(str(exc), 502, "fetch_failed") from exc
+    if normalise_origin(result.url) not in ref.trusted:
+        # A redirect may not launder an untrusted origin's image into the shop's mockups.
+        raise SourceError(
+            f"The asset redirected to {normalise_origin(result.url)}, which this shop does not trust.",
+            403,
+            "untrusted_origin",
+        )
     if result.status != 200:
         raise SourceError(f"The asset's server answered {result.status}.", 502, "fetch_failed")
     sha = hashlib.sha256(result.content).hexdigest()

@@ -330,3 +330,29 @@ def test_signed_links_from_the_helper_verify(rf, db, user):
     items = parse_qsl(parts.query)
     sig = dict(items)["sig"]
     assert signing.verify(shop, parts.path, items, sig)
+
+
+@pytest.mark.django_db
+def test_a_redirect_to_an_untrusted_public_origin_is_refused(client, shop, recorder):
+    recorder.responses.append(
+        httpx.Response(302, headers={"location": "https://elsewhere.example/cat.png"})
+    )
+    shop.trusted_origins = ["https://cdn.example.com"]
+    shop.save()
+    r = get(client, "tshirt", asset="https://cdn.example.com/x.png", shop=shop.slug)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "untrusted_origin"
+
+
+@pytest.mark.django_db
+def test_a_redirect_within_trusted_origins_is_followed(client, shop, recorder):
+    recorder.responses.append(
+        httpx.Response(301, headers={"location": "https://img.example.com/x.png"})
+    )
+    shop.trusted_origins = ["https://cdn.example.com", "https://img.example.com"]
+    shop.save()
+    r = get(client, "tshirt", asset="https://cdn.example.com/x.png", shop=shop.slug, w=256)
+    assert r.status_code == 200
+    assert [req.headers["host"] for req in recorder.requests] == [
+        "cdn.example.com",
+        "img.example.com",
+    ]
