@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -214,7 +215,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
     form = ShopTemplateForm()
     if request.method == "POST":
         if not request.membership.can("edit"):  # type: ignore[attr-defined]
-            raise Http404
+            raise PermissionDenied("Your role cannot change templates or listings.")
         form = ShopTemplateForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -388,7 +389,7 @@ def listing_list(request: HttpRequest) -> HttpResponse:
     shop = request.shop  # type: ignore[attr-defined]
     if request.method == "POST":
         if not request.membership.can("edit"):  # type: ignore[attr-defined]
-            raise Http404
+            raise PermissionDenied("Your role cannot change templates or listings.")
         try:
             template = products.find_template(shop, request.POST.get("template", ""))
         except MockupError as exc:

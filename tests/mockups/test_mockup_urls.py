@@ -356,3 +356,26 @@ def test_a_redirect_within_trusted_origins_is_followed(client, shop, recorder):
         "cdn.example.com",
         "img.example.com",
     ]
+
+
+@pytest.mark.django_db
+def test_a_per_shop_storage_origin_is_trusted_and_read_from_storage(
+    client, shop, store, recorder, settings, make_user
+):
+    """GIVEN STORAGE_PUBLIC_ORIGIN=https://{shop}.storage.example.com WHEN a generated image's
+    URL on that host is used THEN it is read from storage, with no HTTP request."""
+    settings.STORAGE_PUBLIC_ORIGIN = "https://{shop}.storage.example.com"
+    asset = store()
+    url = f"https://{shop.slug}.storage.example.com/{asset.file.name}"
+    r = get(client, "mug", asset=url, shop=shop.slug, w=256)
+    assert r.status_code == 200
+    assert recorder.requests == []
+    # Another shop's storage host is simply not one of this shop's origins.
+    other = Membership.objects.get(user=make_user("o3@example.com")).shop
+    r = get(
+        client,
+        "mug",
+        asset=f"https://{other.slug}.storage.example.com/{asset.file.name}",
+        shop=shop.slug,
+    )
+    assert r.status_code == 403 and r.json()["error"]["code"] == "untrusted_origin"
