@@ -480,7 +480,9 @@ def preset_edit(request: HttpRequest, preset_id: Any = None) -> HttpResponse:
         if "add_variable" in request.POST:
             # No-JS "add a row": re-render with one more blank row, nothing saved.
             data = request.POST.copy()
-            data["var-TOTAL_FORMS"] = str(int(data.get("var-TOTAL_FORMS", "0") or 0) + 1)
+            total = data.get("var-TOTAL_FORMS", "0")
+            rows = int(total) if total.isdigit() else 0
+            data["var-TOTAL_FORMS"] = str(min(rows + 1, VariableFormSet.max_num))
             formset = VariableFormSet(data, prefix="var")
             form.is_valid()
             formset.is_valid()
