@@ -39,12 +39,21 @@ WORD = "quokkaflute"  # a distinctive word to find the images by
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
+def _drop_broker_pools(app: Any) -> None:
+    """Forget pooled broker connections so the next publish uses the current options.
+
+    (Not `app.close()`: that also deregisters the app, and shared tasks imported later would
+    then not be registered with it.)
+    """
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_worker(tmp_path: Path) -> Iterator[Any]:
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
 
-    import generations.tasks  # noqa: F401 - registers the tasks before the app is finalized
     from studio.celery import app
 
     saved = app.conf.broker_transport_options
@@ -61,7 +70,7 @@ def celery_worker(tmp_path: Path) -> Iterator[Any]:
             "processed_folder": str(queue / "processed"),
             "polling_interval": 0.1,
         }
-    app.close()  # drop pooled connections made with the old options
+    _drop_broker_pools(app)
 
     def close_connections(**_: Any) -> None:
         # The worker thread's own database connections must not outlive the test database.
@@ -75,7 +84,7 @@ def celery_worker(tmp_path: Path) -> Iterator[Any]:
     finally:
         task_postrun.disconnect(close_connections)
         app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = saved
-        app.close()
+        _drop_broker_pools(app)
 
 
 @pytest.fixture
@@ -148,3 +157,51 @@ def test_it_handles_sign_up_generate_and_find_in_library(live_server, celery_wor
     page.get_by_role("searchbox", name="Search").press("Enter")
     page.get_by_text("Nothing matches these filters.").wait_for()
     assert settings.MEDIA_ROOT  # files were written under the test's media root
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_handles_a_preset_chosen_with_htmx(live_server, celery_worker, browser, make_user):
+    """GIVEN a preset WHEN it is chosen THEN its fields appear (HTMX); a missing variable comes
+    back inline (a 422 swapped into the form) and, once filled in, the job completes."""
+    from generations.models import Job, Preset
+
+    user = make_user("preset@example.com", password="a-long-passphrase-42")
+    Preset.objects.create(
+        shop=user.memberships.get().shop,
+        name="Badge",
+        template='a {{colour}} badge of {{subject}}, "{{caption}}"',
+        variables=[
+            {"key": "subject", "label": "Subject", "required": True, "type": "text"},
+            {"key": "colour", "label": "Colour", "default": "teal", "type": "text"},
+            {"key": "caption", "label": "Caption", "default": "ok", "type": "text"},
+        ],
+        aspect_ratio="4:5",
+    )
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("preset@example.com")
+    page.get_by_label("Password").fill("a-long-passphrase-42")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.get_by_label("Preset").select_option(label="Badge")
+    subject = page.get_by_label("Subject")
+    subject.wait_for()
+    assert page.get_by_label("Colour").input_value() == "teal"
+    assert not page.get_by_role("button", name="Show fields").is_visible()  # no-JS only
+
+    # Skip the browser's own required-field check to see the server's answer.
+    page.evaluate("document.getElementById('prompt-form').noValidate = true")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_role("alert").filter(has_text="Missing required variable: Subject").wait_for()
+    assert not Job.objects.exists()
+
+    page.get_by_label("Subject").fill("a wombat")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.locator('#jobs .job-card[data-status="completed"]').wait_for(timeout=60_000)
+    job = Job.objects.get()
+    assert job.params["prompt"] == 'a teal badge of a wombat, "ok"'
+    assert (job.params["width"], job.params["height"]) == (816, 1024)  # 4:5, multiples of 8
+    # The form came back out of band without the error.
+    assert page.get_by_role("alert").count() == 0
