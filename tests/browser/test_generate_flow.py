@@ -21,10 +21,6 @@ from django.db import connections
 
 from tests.conftest import skip_or_fail
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
-# itself are still synchronous, so its async-safety check must be told so.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -88,7 +84,10 @@ def celery_worker(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are
+    # still synchronous, so Django's async-safety check is told so (for these tests only).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
