@@ -103,7 +103,7 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_handles_sign_up_generate_and_find_in_library(live_server, celery_worker, browser):
+def test_it_handles_sign_up_generate_and_find_in_library(browser, live_server, celery_worker):
     """GIVEN a new visitor WHEN they sign up and generate 2 images THEN the live job card
     finishes with both images, and the library search finds them by a word of the prompt."""
     from generations.models import Asset, Job
@@ -159,7 +159,7 @@ def test_it_handles_sign_up_generate_and_find_in_library(live_server, celery_wor
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_handles_a_preset_chosen_with_htmx(live_server, celery_worker, browser, make_user):
+def test_it_handles_a_preset_chosen_with_htmx(browser, live_server, celery_worker, make_user):
     """GIVEN a preset WHEN it is chosen THEN its fields appear (HTMX); a missing variable comes
     back inline (a 422 swapped into the form) and, once filled in, the job completes."""
     from generations.models import Job, Preset
