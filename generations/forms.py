@@ -196,7 +196,12 @@ class BaseVariableFormSet(forms.BaseFormSet):
 
 
 VariableFormSet = forms.formset_factory(
-    VariableForm, formset=BaseVariableFormSet, extra=2, can_delete=True, max_num=30
+    VariableForm,
+    formset=BaseVariableFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=30,
+    absolute_max=30,  # a tampered TOTAL_FORMS cannot make the page build thousands of rows
 )
 
 
