@@ -444,6 +444,7 @@ class Design:
     palette: Palette
     notes: dict[str, str] = field(default_factory=dict)
     ss: int = 1  # the supersampling factor of the canvas the composers draw on
+    named: bool = False  # the prompt named colours: they lead, even on sun and star shapes
 
 
 def _avoided_colours(negative: str) -> list[str]:
@@ -686,7 +687,7 @@ def _palette(prompt: str, negative: str, styles: set[str], rng: random.Random) -
     return pal
 
 
-def _roles(pal: Palette) -> dict[str, RGB]:
+def _roles(pal: Palette, named: bool = False) -> dict[str, RGB]:
     greenish = [
         c
         for c in (pal.secondary, pal.primary, pal.accent)
@@ -704,7 +705,9 @@ def _roles(pal: Palette) -> dict[str, RGB]:
         "paper": pal.bg,
         "bgk": pal.bg,
     }
-    for k in ("p", "s", "a", "g"):
+    # The hero colour of naturally golden subjects (sun, star, bolt, crown, flame).
+    out["h"] = pal.primary if named else pal.accent
+    for k in ("p", "s", "a", "g", "h"):
         out[k + "s"] = _mix(out[k], pal.dark, 0.28)
     out["ls"] = _mix(pal.light, pal.dark, 0.15)
     out["ds"] = pal.dark
@@ -845,7 +848,7 @@ def arc_text(
     widths = [font.getlength(ch) * 1.08 for ch in text]
     total = sum(widths) / radius
     angle = (-math.pi / 2 - total / 2) if not bottom else (math.pi / 2 + total / 2)
-    tile = int(size * 1.6)
+    tile = int(size * 1.35)
     for ch, w in zip(text, widths, strict=True):
         da = w / radius
         mid = angle + (da / 2 if not bottom else -da / 2)
@@ -855,10 +858,10 @@ def arc_text(
             rot = (
                 -math.degrees(mid + math.pi / 2) if not bottom else -math.degrees(mid - math.pi / 2)
             )
-            glyph = glyph.rotate(rot, resample=Image.Resampling.BICUBIC)
+            glyph = glyph.rotate(rot, resample=Image.Resampling.BILINEAR)
             gx, gy = cx + radius * math.cos(mid), cy + radius * math.sin(mid)
             img.paste(
-                Image.new("RGB", glyph.size, fill),
+                fill,
                 (round(gx - tile / 2), round(gy - tile / 2)),
                 glyph,
             )
@@ -874,6 +877,12 @@ def _upscale(arr: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(arr, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _repeat_cols(column: np.ndarray, w: int) -> np.ndarray:
+    import cv2  # cv2.repeat is a block copy; numpy broadcasting copies 3-byte pixels one by one
+
+    return cv2.repeat(column, 1, w).reshape(column.shape[0], w, 3)
+
+
 def _vertical_gradient(w: int, h: int, top: RGB, bottom: RGB) -> Image.Image:
     t = np.linspace(0, 1, h, dtype=np.float32)[:, None]
     col = (
@@ -881,7 +890,7 @@ def _vertical_gradient(w: int, h: int, top: RGB, bottom: RGB) -> Image.Image:
         .round()
         .astype(np.uint8)
     )
-    return Image.fromarray(np.ascontiguousarray(np.broadcast_to(col[:, None, :], (h, w, 3))), "RGB")
+    return Image.fromarray(_repeat_cols(col[:, None, :], w), "RGB")
 
 
 def _radial(
@@ -931,7 +940,7 @@ def _draw_subjects(
     stroke: float = 0.0,
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> None:
-    roles = _roles(d.palette)
+    roles = _roles(d.palette, d.named)
     for name, cx, cy, r, rot in subjects:
         pen = Pen(
             img, cx - offset[0], cy - offset[1], r, roles, line=d.line, stroke=stroke, rotate=rot
@@ -983,6 +992,7 @@ def _halftone(
 def _die_cut(
     img: Image.Image,
     layer: Image.Image,
+    layer_alpha: Image.Image,
     origin: tuple[int, int],
     border: int,
     colour: RGB,
@@ -991,7 +1001,7 @@ def _die_cut(
     """Paste a sticker: the subject on a solid border following its silhouette, with a soft shadow."""
     import cv2
 
-    alpha = np.asarray(layer.getchannel("A"))
+    alpha = np.asarray(layer_alpha)
     k = 4  # grow the silhouette at quarter resolution: smooth outlines and cheap on a 2048² canvas
     small = cv2.resize(
         alpha,
@@ -1012,7 +1022,7 @@ def _die_cut(
         )
         img.paste(shadow, (origin[0], origin[1] + max(2, border // 2)), Image.fromarray(soft, "L"))
     img.paste(colour, origin, mask)
-    img.paste(layer, origin, layer)
+    img.paste(layer, origin, layer_alpha)
 
 
 # --- compositions -------------------------------------------------------------------------------
@@ -1123,7 +1133,9 @@ def _arrange(
     """One hero subject, or a hero with one or two companions tucked beside it."""
     if len(subjects) == 1:
         return [(subjects[0], cx, cy, r, 0.0)]
-    hero, rest = subjects[0], subjects[1:3]
+    # A ground subject makes the better hero; sun, moon and stars fit in the sky beside it.
+    ordered = sorted(subjects, key=lambda s: s in SKY_SUBJECTS)
+    hero, rest = ordered[0], ordered[1:3]
     out = []
     for i, name in enumerate(rest):
         side = -1 if i == 0 else 1
@@ -1241,10 +1253,11 @@ def _compose_badge(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
     kind = (
         "serif" if d.styles & {"vintage", "retro"} else rng.choice(("sans", "serif", "condensed"))
     )
-    if d.text:
+    wide = w / h > 1.7
+    if d.text and not wide:
         t = d.text.upper()
         ring_r = R * 0.86
-        size_px = int(R * 0.13)
+        size_px = int(R * 0.16)
         font = _font(kind, size_px)
         if font.getlength(t) * 1.08 > ring_r * math.pi * 0.95:
             size_px = max(6, int(size_px * ring_r * math.pi * 0.95 / (font.getlength(t) * 1.08)))
@@ -1314,7 +1327,12 @@ def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
         cx, r = w * 0.3, h * 0.38
         cy = h / 2
     # The retro sun: a big disc behind the subject with bands cut through its lower half.
-    sun_col = pal.accent if contrast(pal.accent, bg) > 1.4 else pal.primary
+    hero = pal.primary if d.named else pal.accent
+    subject_cols = [bg, hero, *(_roles(pal, d.named)[k] for k in ("p", "g"))]
+    sun_col = max(
+        (pal.accent, pal.secondary, pal.light, pal.primary),
+        key=lambda c: min(math.dist(c, o) for o in subject_cols),
+    )
     draw.ellipse((cx - r * 1.05, cy - r * 1.05, cx + r * 1.05, cy + r * 1.05), fill=sun_col)
     if d.styles & {"retro", "vintage", "neon"} or rng.random() < 0.5:
         for i in range(6):
@@ -1377,12 +1395,19 @@ def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
 def _compose_sticker(w: int, h: int, d: Design, rng: random.Random) -> Image.Image:
     pal = d.palette
     bg = _mix(pal.bg, (255, 255, 255), 0.35) if _luminance(pal.bg) > 0.3 else pal.bg
-    img = Image.new("RGB", (w, h), bg)
-    (cx, cy, r), tbox = _layout(w, h, bool(d.text), text_share=0.24)
+    f = d.ss
+    # Masks and composites are the costly part: the backdrop and die-cut work at output size,
+    # only the subject layer is drawn at the supersampled size.
+    img = Image.new("RGB", (max(1, w // f), max(1, h // f)), bg)
+    extreme = w / h >= 1.7 or w / h <= 0.6
+    # The label rides on the sticker, so only extreme ratios need room for text beside it.
+    (cx, cy, r), tbox = _layout(w, h, bool(d.text) and extreme, text_share=0.24)
+    if d.text and not extreme:
+        cy -= r * 0.1
     border = max(2, round(r * 0.09))
     entries = _arrange(d.subjects, cx, cy, r, rng)
     layer, (ox, oy) = _subject_layer(
-        img.size,
+        (w, h),
         entries,
         d,
         rng,
@@ -1399,17 +1424,18 @@ def _compose_sticker(w: int, h: int, d: Design, rng: random.Random) -> Image.Ima
             (lx, ly, lx + lw, ly + lh), radius=lh * 0.3, fill=(*pal.primary, 255)
         )
     white = (255, 255, 255) if not d.line else pal.bg
-    if d.ss > 1:
-        # Masks and composites are the costly part: do them at output size, after drawing at 2×.
-        f = d.ss
-        layer = layer.reduce(f)
-        img = img.resize((max(1, w // f), max(1, h // f)), Image.Resampling.BOX)
+    # Split colour and alpha: Pillow resizes RGBA through premultiplied copies, which costs more
+    # than the whole rest of the sticker; a transparent-white layer needs no premultiplying.
+    colour, alpha = layer.convert("RGB"), layer.getchannel("A")
+    if f > 1:
+        colour, alpha = colour.reduce(f), alpha.reduce(f)
         ox, oy, border = ox // f, oy // f, max(1, border // f)
         w, h, cx, cy, r = img.width, img.height, cx / f, cy / f, r / f
         tbox = tuple(v / f for v in tbox)  # type: ignore[assignment]
     _die_cut(
         img,
-        layer,
+        colour,
+        alpha,
         (ox, oy),
         border,
         white,
@@ -1489,19 +1515,23 @@ def _compose_pattern(w: int, h: int, d: Design, rng: random.Random) -> Image.Ima
 
 def _ridge(
     w: int, h: int, base: float, amp: float, rng: random.Random, peaks: int
-) -> list[tuple[float, float]]:
-    pts = [(0.0, float(h))]
-    xs = sorted(rng.uniform(0, w) for _ in range(peaks))
-    x_prev = 0.0
-    pts.append((0.0, base - amp * rng.uniform(0.1, 0.4)))
-    for x in xs:
-        mid = (x_prev + x) / 2
-        pts.append((mid, base - amp * rng.uniform(0.0, 0.3)))
-        pts.append((x, base - amp * rng.uniform(0.6, 1.0)))
-        x_prev = x
-    pts.append((float(w), base - amp * rng.uniform(0.1, 0.5)))
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """A mountain range silhouette: evenly spread peaks with shoulders, and where the peaks are."""
+    spacing = w / peaks
+    pts = [(0.0, float(h)), (0.0, base - amp * rng.uniform(0.1, 0.35))]
+    tops = []
+    for i in range(peaks):
+        x = (i + 0.5) * spacing + rng.uniform(-0.25, 0.25) * spacing
+        top = base - amp * rng.uniform(0.55, 1.0)
+        valley_x = x - spacing * rng.uniform(0.4, 0.55)
+        pts.append((valley_x, base - amp * rng.uniform(0.05, 0.3)))
+        pts.append((x - spacing * 0.18, top + amp * rng.uniform(0.15, 0.3)))
+        pts.append((x, top))
+        pts.append((x + spacing * 0.2, top + amp * rng.uniform(0.2, 0.35)))
+        tops.append((x, top))
+    pts.append((float(w), base - amp * rng.uniform(0.1, 0.45)))
     pts.append((float(w), float(h)))
-    return pts
+    return pts, tops
 
 
 def _compose_scene(w: int, h: int, d: Design, rng: random.Random) -> Image.Image:
@@ -1586,24 +1616,29 @@ def _compose_scene(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
             0.55 * (1 - t),
         )
         base = horizon + k * m * 0.05
-        pts = _ridge(w, h, base, m * (0.32 - k * 0.07), rng, max(2, int(3 * w / m)))
+        pts, tops = _ridge(w, h, base, m * (0.32 - k * 0.07), rng, max(2, round(2.2 * w / m)))
         if d.line:
             draw.line(pts[1:-1], fill=pal.dark, width=sw, joint="curve")
         else:
             draw.polygon(pts, fill=col)
             if k == 0 and "mountain" in d.subjects:
-                for x, y in pts[2:-2:2]:
-                    cap = m * 0.04
-                    draw.polygon(
-                        [
-                            (x, y),
-                            (x - cap * 1.2, y + cap),
-                            (x - cap * 0.2, y + cap * 0.7),
-                            (x + cap * 0.5, y + cap * 1.1),
-                            (x + cap * 1.1, y + cap),
-                        ],
-                        fill=pal.light,
+                for j, (x, y) in enumerate(pts):
+                    if (x, y) not in tops:
+                        continue
+                    # A snowcap that follows both slopes down to a zigzag hem.
+                    (lx, ly), (rx, ry) = pts[j - 1], pts[j + 1]
+                    f = 0.5
+                    left, right = (
+                        (x + (lx - x) * f, y + (ly - y) * f),
+                        (x + (rx - x) * f, y + (ry - y) * f),
                     )
+                    mid_y = (left[1] + right[1]) / 2
+                    hem = [
+                        (left[0] + (right[0] - left[0]) * 0.3, mid_y - (mid_y - y) * 0.25),
+                        (left[0] + (right[0] - left[0]) * 0.5, mid_y + (mid_y - y) * 0.05),
+                        (left[0] + (right[0] - left[0]) * 0.7, mid_y - (mid_y - y) * 0.2),
+                    ]
+                    draw.polygon([(x, y), left, *hem, right], fill=pal.light)
     ground_y = horizon + ranges * m * 0.05 + m * 0.05
     if has_water:
         wy = ground_y
@@ -1755,21 +1790,23 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
     if grunge:
         blobs = gen.random((max(2, h // 24), max(2, w // 24)), dtype=np.float32)
         blob = cv2.resize(blobs, (w, h), interpolation=cv2.INTER_LINEAR)
-        speck = np.tile(gen.random((ty, tx), dtype=np.float32), reps)[:h, :w]
-        mask = (blob * 0.55 + speck * 0.45) > 0.74
-        arr[mask] = d.palette.bg
+        speck = cv2.repeat(gen.random((ty, tx), dtype=np.float32), *reps)[:h, :w]
+        # Wear shows as the paper colour, taken from the corner (the backdrop under the print).
+        mask = (blob * 0.55 + speck * 0.45) > 0.76
+        arr[mask] = arr[0, 0]
     if vignette:
         g = np.mgrid[0:32, 0:32].astype(np.float32) / 31 - 0.5
         v = 1 - 0.4 * np.clip((g[0] ** 2 + g[1] ** 2) * 2.2 - 0.15, 0, 1)
         vig = cv2.resize(v, (w, h), interpolation=cv2.INTER_LINEAR)
-        arr = cv2.multiply(arr, np.repeat(vig[..., None], 3, axis=2), dtype=cv2.CV_8U)
+        arr = cv2.multiply(arr, cv2.merge([vig, vig, vig]), dtype=cv2.CV_8U)
     if grain:
         # Sparse specks rather than dense noise: the print texture survives, PNG stays small.
         tile = gen.integers(-14, 15, size=(ty, tx), dtype=np.int16)
         tile[gen.random((ty, tx)) > 0.14] = 0
-        noise = np.tile(tile, reps)[:h, :w]
-        up = np.repeat(np.clip(noise, 0, None).astype(np.uint8)[..., None], 3, axis=2)
-        down = np.repeat(np.clip(-noise, 0, None).astype(np.uint8)[..., None], 3, axis=2)
+        up_t = np.clip(tile, 0, None).astype(np.uint8)
+        down_t = np.clip(-tile, 0, None).astype(np.uint8)
+        up = cv2.repeat(cv2.merge([up_t, up_t, up_t]), *reps)[:h, :w]
+        down = cv2.repeat(cv2.merge([down_t, down_t, down_t]), *reps)[:h, :w]
         arr = cv2.subtract(cv2.add(arr, up), down)
     return Image.fromarray(arr, "RGB")
 
@@ -1805,6 +1842,7 @@ def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
         line="line" in styles,
         palette=palette,
         notes={"avoid_subjects": " ".join(sorted(avoid_subjects))},
+        named=any(w in COLOUR_WORDS for w in _words(prompt)),
     )
     return d
 

@@ -166,12 +166,12 @@ def sun(p: Pen, rng: random.Random) -> None:
             (0.62 * math.cos(a + half), 0.62 * math.sin(a + half)),
         ]
         if p.line:
-            p.stroke([(0.66 * math.cos(a), 0.66 * math.sin(a)), pts[1]], "a", 0.04)
+            p.stroke([(0.66 * math.cos(a), 0.66 * math.sin(a)), pts[1]], "h", 0.04)
         else:
-            p.poly(pts, "a")
-    p.ellipse(0, 0, 0.55, 0.55, "a")
-    p.ellipse(0.08, 0.08, 0.47, 0.47, "as", shade=True)
-    p.ellipse(-0.04, -0.04, 0.45, 0.45, "a", shade=True)
+            p.poly(pts, "h")
+    p.ellipse(0, 0, 0.55, 0.55, "h")
+    p.ellipse(0.08, 0.08, 0.47, 0.47, "hs", shade=True)
+    p.ellipse(-0.04, -0.04, 0.45, 0.45, "h", shade=True)
 
 
 def _crescent() -> list[Point]:
@@ -301,18 +301,15 @@ def heart(p: Pen, rng: random.Random) -> None:
 
 def star(p: Pen, rng: random.Random) -> None:
     pts = star_pts(0, 0.05, 0.98, 0.45)
-    p.poly(pts, "a")
+    p.poly(pts, "h")
     if not p.line:
         for i in range(0, 10, 2):
-            p.poly([(0, 0.05), pts[i], pts[(i + 1) % 10]], "as")
+            p.poly([(0, 0.05), pts[i], pts[(i + 1) % 10]], "hs")
 
 
 def cat(p: Pen, rng: random.Random) -> None:
-    tail = [
-        (0.35 + 0.45 * math.sin(t / 10 * 2.4), 0.9 - 0.9 * t / 10 + 0.1 * math.sin(t))
-        for t in range(11)
-    ]
-    p.stroke(tail, "p", 0.1)
+    tail = [(0.3 + 0.42 * math.sin(t / 10 * 2.2), 0.9 - 0.75 * t / 10) for t in range(11)]
+    p.stroke(tail, "p", 0.14)
     p.poly([*ellipse_pts(0.0, 0.45, 0.5, 0.5, 0, 40)[10:31], (-0.45, 0.95), (0.45, 0.95)], "p")
     p.ellipse(0.0, 0.45, 0.48, 0.5, "p")
     p.ellipse(0.0, -0.35, 0.4, 0.36, "p")
@@ -388,10 +385,10 @@ def lightning(p: Pen, rng: random.Random) -> None:
         (0.05, -0.2),
         (0.35, -0.98),
     ]
-    p.poly(pts, "a")
+    p.poly(pts, "h")
     p.poly(
         [(0.15, -0.98), (0.35, -0.98), (0.05, -0.2), (0.55, -0.2), (-0.25, 0.98), (-0.05, 0.12)],
-        "as",
+        "hs",
         shade=True,
     )
 
@@ -514,9 +511,9 @@ def crown(p: Pen, rng: random.Random) -> None:
         (0.95, -0.5),
         (0.85, 0.55),
     ]
-    p.poly(pts, "a")
-    p.poly([(0.0, -0.75), (0.45, -0.05), (0.95, -0.5), (0.85, 0.55), (0.0, 0.55)], "as", shade=True)
-    p.rect(-0.88, 0.5, 0.88, 0.75, "as")
+    p.poly(pts, "h")
+    p.poly([(0.0, -0.75), (0.45, -0.05), (0.95, -0.5), (0.85, 0.55), (0.0, 0.55)], "hs", shade=True)
+    p.rect(-0.88, 0.5, 0.88, 0.75, "hs")
     for x, y in ((-0.95, -0.55), (0.0, -0.8), (0.95, -0.55)):
         p.ellipse(x, y, 0.09, 0.09, "p")
     for x in (-0.45, 0.0, 0.45):
@@ -599,7 +596,7 @@ def flame(p: Pen, rng: random.Random) -> None:
             pts.append((x, y))
         return pts
 
-    p.poly(shape(1.0, 0.2), "a")
+    p.poly(shape(1.0, 0.2), "h")
     if not p.line:
         p.poly(shape(0.7, 0.36), "p")
         p.poly(shape(0.38, 0.5), "l")
