@@ -32,6 +32,7 @@ from generations.engines.base import (
 )
 from generations.engines.procedural_shapes import (
     GROUND_SUBJECTS,
+    MAIN_ROLE,
     SKY_SUBJECTS,
     SUBJECTS,
     Pen,
@@ -622,7 +623,7 @@ def _palette(prompt: str, negative: str, styles: set[str], rng: random.Random) -
             a = (
                 chromatic[2]
                 if len(chromatic) > 2
-                else _rgb(h - scheme * 0.5 + 0.5, max(0.5, sat), 0.95)
+                else _rgb(h - scheme * 0.5 + 0.5, min(0.75, max(0.5, sat)), 0.88)
             )
             dark = next((c for c in neutrals if _luminance(c) < 0.1), _rgb(h, 0.55, 0.18))
             light = next((c for c in neutrals if _luminance(c) > 0.6), _rgb(h, 0.06, 0.99))
@@ -1311,6 +1312,34 @@ def _ribbon(
     )
 
 
+def _disc_band(cx: float, cy: float, R: float, ya: float, yb: float) -> list[tuple[float, float]]:
+    """The part of a disc between two horizontal lines, as a polygon."""
+    ya, yb = max(ya, cy - R), min(yb, cy + R)
+    steps = 8
+    left, right = [], []
+    for i in range(steps + 1):
+        y = ya + (yb - ya) * i / steps
+        half = math.sqrt(max(0.0, R * R - (y - cy) ** 2))
+        left.append((cx - half, y))
+        right.append((cx + half, y))
+    return left + right[::-1]
+
+
+def _backdrop_strip(img: Image.Image, cx: float, y0: float, y1: float):  # type: ignore[no-untyped-def]
+    """The backdrop colour at a height, sampled beside the disc before it is painted."""
+    x = int(max(0, min(img.width - 1, cx - min(img.width, img.height) * 0.49)))
+    samples = {
+        y: img.getpixel((x, y)) for y in range(max(0, int(y0)), min(img.height, int(y1) + 1), 8)
+    }
+
+    def colour(ya: float, yb: float) -> RGB:
+        y = int((ya + yb) / 2)
+        key = min(samples, key=lambda k: abs(k - y)) if samples else None
+        return samples[key][:3] if key is not None else (0, 0, 0)  # type: ignore[index]
+
+    return colour
+
+
 def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Image:
     pal = d.palette
     dark_bg = rng.random() < 0.5 and "minimal" not in d.styles
@@ -1327,17 +1356,35 @@ def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
         cx, r = w * 0.3, h * 0.38
         cy = h / 2
     # The retro sun: a big disc behind the subject with bands cut through its lower half.
-    hero = pal.primary if d.named else pal.accent
-    subject_cols = [bg, hero, *(_roles(pal, d.named)[k] for k in ("p", "g"))]
-    sun_col = max(
-        (pal.accent, pal.secondary, pal.light, pal.primary),
-        key=lambda c: min(math.dist(c, o) for o in subject_cols),
+    roles = _roles(pal, d.named)
+    subject_cols = [bg, *(roles[MAIN_ROLE.get(name, "p")] for name in d.subjects[:3])]
+    candidates = (
+        pal.accent,
+        pal.secondary,
+        pal.light,
+        pal.primary,
+        _mix(pal.accent, pal.light, 0.5),
+        _mix(pal.secondary, pal.light, 0.55),
+        _mix(pal.primary, pal.dark, 0.5),
     )
+    sun_col = max(
+        candidates,
+        key=lambda c: min(math.dist(c, bg) * 0.8, *(math.dist(c, o) for o in subject_cols[1:])),
+    )
+    sky = _backdrop_strip(img, cx, cy - r * 1.05, cy + r * 1.05)
     draw.ellipse((cx - r * 1.05, cy - r * 1.05, cx + r * 1.05, cy + r * 1.05), fill=sun_col)
     if d.styles & {"retro", "vintage", "neon"} or rng.random() < 0.5:
-        for i in range(6):
-            y = cy + r * (0.15 + i * 0.16)
-            draw.rectangle((cx - r * 1.1, y, cx + r * 1.1, y + r * 0.02 * (i + 1)), fill=bg)
+        # Repaint the disc as bands so the gaps show the real backdrop, gradient and all.
+        R = r * 1.05
+        cuts = [
+            (cy + r * (0.15 + i * 0.16), cy + r * (0.15 + i * 0.16) + r * 0.02 * (i + 1))
+            for i in range(6)
+        ]
+        edges = [cy - R] + [v for c in cuts for v in c] + [cy + R]
+        for ya, yb in zip(edges[::2], edges[1::2], strict=True):
+            draw.polygon(_disc_band(cx, cy, R, ya, yb), fill=sun_col)
+        for ya, yb in cuts:
+            draw.polygon(_disc_band(cx, cy, R, ya, yb), fill=sky(ya, yb))
     elif "halftone" in d.styles or rng.random() < 0.5:
         _halftone(
             img, _mix(bg, sun_col, 0.45), max(6, int(m / 40)), rng, (0, int(cy), w, int(h - band))

@@ -669,3 +669,22 @@ SKY_SUBJECTS = frozenset(
 GROUND_SUBJECTS = frozenset(
     {"pine", "tree", "palm", "cactus", "cabin", "mushroom", "flower", "cat"}
 )
+# The palette role that covers most of each subject (compositions keep backdrops away from it).
+MAIN_ROLE = {
+    "sun": "h",
+    "star": "h",
+    "lightning": "h",
+    "crown": "h",
+    "flame": "h",
+    "moon": "l",
+    "cloud": "l",
+    "rocket": "l",
+    "skull": "l",
+    "eye": "l",
+    "mushroom": "a",
+    "drop": "s",
+    "gem": "s",
+    "snowflake": "s",
+    "leaf": "g",
+    "palm": "g",
+}
