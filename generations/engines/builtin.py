@@ -1875,6 +1875,9 @@ def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
     ]
     palette = _palette(prompt, negative, styles, rng)
     subjects = motifs_for(prompt, negative, rng)
+    named_subject = any(_lookup(w, SUBJECT_WORDS) for w in _words(prompt))
+    if "geometric" in styles and not named_subject and "abstract" not in _words(negative):
+        subjects = ["abstract"]
     text = "" if "text" in avoid_styles else quoted_text(prompt)
     avoid_subjects = {s for w in avoid_words if (s := _lookup(w, SUBJECT_WORDS))}
     if not subjects:
