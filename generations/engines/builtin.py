@@ -388,6 +388,8 @@ COMPOSITION_WORDS: dict[str, str] = {
     **dict.fromkeys(["icon", "illustration", "mascot", "spot"], "emblem"),
 }
 COMPOSITIONS = ("emblem", "badge", "poster", "sticker", "pattern", "scene", "slogan")
+# Subjects that stand on the ground: a line drawing gives them a ground stroke.
+GROUNDED = frozenset({"mountain", "pine", "tree", "cabin", "cactus", "palm", "mushroom"})
 LANDSCAPE_SUBJECTS = frozenset(
     {"mountain", "wave", "pine", "tree", "palm", "cactus", "cabin", "sun", "moon"}
 )
@@ -657,18 +659,23 @@ def _palette(prompt: str, negative: str, styles: set[str], rng: random.Random) -
             (255, 255, 255),
         )
     if "neon" in styles:
+        # Neon tubes: saturated hues (neutrals get classic pink, cyan, yellow) on a near-black.
+        hues = [
+            _hsv(c)[0] if _hsv(c)[1] > 0.15 else fallback
+            for c, fallback in zip(
+                (pal.primary, pal.secondary, pal.accent), (0.92, 0.5, 0.15), strict=True
+            )
+        ]
+        tubes = [_rgb(hh, 0.85, 1.0) for hh in hues]
         pal = Palette(
-            _rgb(_hsv(pal.primary)[0] + 0.6, 0.7, 0.09),
-            *(
-                _rgb(h, 1.0, 1.0) if s > 0.15 else _rgb(h, s, 1.0)
-                for h, s, v in map(_hsv, (pal.primary, pal.secondary, pal.accent))
-            ),
-            (6, 4, 14),
+            _rgb(hues[0] + 0.6, 0.7, 0.08),
+            *tubes,
+            tubes[0] if line else (6, 4, 14),
             (250, 250, 255),
         )
     if styles & {"vintage", "retro"} and not named and not moods:
         pal = MOOD_PALETTES["vintage"] if "vintage" in styles else CURATED["retro"]
-    if line and not pair:
+    if line and not pair and "neon" not in styles:
         ink = pal.dark if _luminance(pal.dark) < 0.1 else (20, 20, 24)
         if named and not _is_neutral(named[0]) and _luminance(named[0]) < 0.4:
             ink = named[0]
@@ -911,7 +918,8 @@ def _radial(
 def _backdrop(
     w: int, h: int, colour: RGB, d: Design, rng: random.Random, *, strength: float = 1.0
 ) -> Image.Image:
-    if "gradient" in d.avoid_styles or "minimal" in d.styles or d.line or "flat" in d.styles:
+    flat = d.line and "neon" not in d.styles
+    if "gradient" in d.avoid_styles or "minimal" in d.styles or flat or "flat" in d.styles:
         return Image.new("RGB", (w, h), colour)
     kind = rng.choice(("vertical", "radial", "flat"))
     if "gradient" in d.styles or "neon" in d.styles:
@@ -942,6 +950,8 @@ def _draw_subjects(
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> None:
     roles = _roles(d.palette, d.named)
+    if "neon" in d.styles:
+        stroke = stroke * 1.5 if stroke else 0.0
     for name, cx, cy, r, rot in subjects:
         pen = Pen(
             img, cx - offset[0], cy - offset[1], r, roles, line=d.line, stroke=stroke, rotate=rot
@@ -1101,10 +1111,10 @@ def _compose_emblem(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
                 draw.polygon(star_pts(x, y, s, 0.45, 4), fill=colour)
             else:
                 draw.ellipse((x - s * 0.5, y - s * 0.5, x + s * 0.5, y + s * 0.5), fill=colour)
-    if "neon" in d.styles:
+    if "neon" in d.styles and not d.line:
         img = _glow(img, cx, cy, r, pal.primary)
     _draw_subjects(img, _arrange(d.subjects, cx, cy, r, rng), d, rng, stroke=r * 0.028)
-    if d.line:
+    if d.line and d.subjects and d.subjects[0] in GROUNDED:
         ImageDraw.Draw(img).line(
             (cx - r * 1.05, cy + r * 0.76, cx + r * 1.05, cy + r * 0.76),
             fill=pal.dark,
@@ -1181,6 +1191,8 @@ def _compose_badge(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
     draw = ImageDraw.Draw(img)
     ring_col = pal.dark if not d.line else pal.bg
     inner = pal.light if _luminance(pal.bg) < 0.3 else _mix(pal.bg, (255, 255, 255), 0.5)
+    if d.line:
+        inner = pal.bg
     sw = max(1, round(m * 0.006))
     if d.line:
         draw.ellipse((cx - R, cy - R, cx + R, cy + R), outline=pal.dark, width=sw * 2)
@@ -1342,7 +1354,7 @@ def _backdrop_strip(img: Image.Image, cx: float, y0: float, y1: float):  # type:
 
 def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Image:
     pal = d.palette
-    dark_bg = rng.random() < 0.5 and "minimal" not in d.styles
+    dark_bg = rng.random() < 0.5 and "minimal" not in d.styles and "neon" not in d.styles
     bg = pal.dark if dark_bg else pal.bg
     img = _backdrop(w, h, bg, d, rng)
     draw = ImageDraw.Draw(img)
@@ -1390,7 +1402,7 @@ def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
             img, _mix(bg, sun_col, 0.45), max(6, int(m / 40)), rng, (0, int(cy), w, int(h - band))
         )
         draw.ellipse((cx - r * 1.05, cy - r * 1.05, cx + r * 1.05, cy + r * 1.05), fill=sun_col)
-    if "neon" in d.styles:
+    if "neon" in d.styles and not d.line:
         img = _glow(img, cx, cy + r * 0.1, r * 0.85, pal.secondary)
         draw = ImageDraw.Draw(img)
     _draw_subjects(
@@ -1812,6 +1824,20 @@ COMPOSERS = {
 # --- finishing ----------------------------------------------------------------------------------
 
 
+def _bloom(img: Image.Image) -> Image.Image:
+    """Neon glow: bright strokes bleed light around them (blurred at 1/4 scale, added back)."""
+    import cv2
+
+    arr = np.asarray(img)
+    h, w = arr.shape[:2]
+    k = 4
+    small = cv2.resize(arr, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
+    bright = cv2.subtract(small, np.full_like(small, 40))
+    glow = cv2.GaussianBlur(bright, (0, 0), max(1.0, min(w, h) / k / 60))
+    glow = cv2.resize(glow, (w, h), interpolation=cv2.INTER_LINEAR)
+    return Image.fromarray(cv2.addWeighted(arr, 1.0, glow, 1.6, 0), "RGB")
+
+
 def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
     """Print textures at output resolution: grain, distressing, vignette.
 
@@ -1826,7 +1852,9 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
         and "grain" not in d.avoid_styles
     )
     grunge = "grunge" in styles and "grain" not in d.avoid_styles
-    vignette = bool(styles & {"neon", "vintage"}) and not d.line
+    vignette = bool(styles & {"neon", "vintage"}) and (not d.line or "neon" in styles)
+    if "neon" in styles:
+        img = _bloom(img)
     if not (grain or grunge or vignette):
         return img
     w, h = img.size
@@ -1868,6 +1896,8 @@ def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
     if re.search(r"\bline (drawing|art)\b", negative.lower()):
         avoid_styles.add("line")
     styles -= avoid_styles
+    if "neon" in styles and "line" not in avoid_styles:
+        styles.add("line")  # neon signs are glowing line drawings
     avoid_compositions = {c for w in avoid_words if (c := _lookup(w, COMPOSITION_WORDS))}
     words = _words(prompt)
     compositions = [
@@ -1906,7 +1936,9 @@ def _choose_composition(d: Design, rng: random.Random) -> str:
         if c == "scene" and d.line and not (set(d.subjects) & LANDSCAPE_SUBJECTS):
             continue
         return c
-    if d.line:
+    if d.line and "neon" in d.styles:
+        pool = ["emblem", "badge", "poster"] + (["slogan", "slogan"] if d.text else [])
+    elif d.line:
         pool = ["emblem", "emblem", "badge"]
     else:
         pool = ["emblem", "badge", "poster", "sticker", "emblem"]
