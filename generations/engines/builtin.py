@@ -448,6 +448,7 @@ class Design:
     notes: dict[str, str] = field(default_factory=dict)
     ss: int = 1  # the supersampling factor of the canvas the composers draw on
     named: bool = False  # the prompt named colours: they lead, even on sun and star shapes
+    plural: frozenset[str] = frozenset()  # subjects named in the plural ("pine trees")
 
 
 def _avoided_colours(negative: str) -> list[str]:
@@ -1113,7 +1114,7 @@ def _compose_emblem(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
                 draw.ellipse((x - s * 0.5, y - s * 0.5, x + s * 0.5, y + s * 0.5), fill=colour)
     if "neon" in d.styles and not d.line:
         img = _glow(img, cx, cy, r, pal.primary)
-    _draw_subjects(img, _arrange(d.subjects, cx, cy, r, rng), d, rng, stroke=r * 0.028)
+    _draw_subjects(img, _arrange(d.subjects, cx, cy, r, rng, d.plural), d, rng, stroke=r * 0.028)
     if d.line and d.subjects and d.subjects[0] in GROUNDED:
         ImageDraw.Draw(img).line(
             (cx - r * 1.05, cy + r * 0.76, cx + r * 1.05, cy + r * 0.76),
@@ -1139,9 +1140,26 @@ def _compose_emblem(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
 
 
 def _arrange(
-    subjects: list[str], cx: float, cy: float, r: float, rng: random.Random
+    subjects: list[str],
+    cx: float,
+    cy: float,
+    r: float,
+    rng: random.Random,
+    plural: frozenset[str] = frozenset(),
 ) -> list[tuple[str, float, float, float, float]]:
     """One hero subject, or a hero with one or two companions tucked beside it."""
+    if (
+        len(subjects) == 1
+        and subjects[0] in plural
+        and subjects[0] in GROUNDED | {"flower", "cat", "mushroom"}
+    ):
+        # "pine trees": a hero with two smaller ones at its sides.
+        name = subjects[0]
+        return [
+            (name, cx - r * 0.62, cy + r * 0.3, r * 0.6, 0.0),
+            (name, cx + r * 0.62, cy + r * 0.3, r * 0.6, 0.0),
+            (name, cx, cy, r * 0.9, 0.0),
+        ]
     if len(subjects) == 1:
         return [(subjects[0], cx, cy, r, 0.0)]
     # A ground subject makes the better hero; sun, moon and stars fit in the sky beside it.
@@ -1208,12 +1226,31 @@ def _compose_badge(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
                 (cx - R + off, cy - R + off, cx + R + off, cy + R + off),
                 fill=_mix(pal.bg, pal.dark, 0.25),
             )
-        draw.ellipse((cx - R, cy - R, cx + R, cy + R), fill=ring_col)
-        draw.ellipse(
-            (cx - R * 0.95, cy - R * 0.95, cx + R * 0.95, cy + R * 0.95),
-            outline=inner,
-            width=max(1, round(R * 0.012)),
-        )
+        edge = rng.choice(("round", "seal", "dots"))
+        if edge == "seal":  # a scalloped seal edge
+            bumps = 40
+            pts = [
+                (
+                    cx + R * (0.97 + 0.03 * math.cos(bumps * t)) * math.cos(t),
+                    cy + R * (0.97 + 0.03 * math.cos(bumps * t)) * math.sin(t),
+                )
+                for t in (2 * math.pi * i / (bumps * 6) for i in range(bumps * 6))
+            ]
+            draw.polygon(pts, fill=ring_col)
+        else:
+            draw.ellipse((cx - R, cy - R, cx + R, cy + R), fill=ring_col)
+        if edge == "dots":
+            dot = R * 0.012
+            for i in range(80):
+                t = 2 * math.pi * i / 80
+                x, y = cx + R * 0.965 * math.cos(t), cy + R * 0.965 * math.sin(t)
+                draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=inner)
+        else:
+            draw.ellipse(
+                (cx - R * 0.92, cy - R * 0.92, cx + R * 0.92, cy + R * 0.92),
+                outline=inner,
+                width=max(1, round(R * 0.012)),
+            )
         draw.ellipse((cx - R * 0.76, cy - R * 0.76, cx + R * 0.76, cy + R * 0.76), fill=inner)
     # The inner disc holds a small scene: sky, hero subject, ground, clipped to the circle.
     ri = R * 0.74
@@ -1229,28 +1266,33 @@ def _compose_badge(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
             _mix(pal.secondary, pal.light, 0.35),
         )
         scene.paste(sky)
-        sd.ellipse(
-            (
-                size[0] * 0.5 - ri * 0.3,
-                size[1] * 0.2,
-                size[0] * 0.5 + ri * 0.3,
-                size[1] * 0.2 + ri * 0.6,
-            ),
-            fill=_mix(pal.accent, pal.light, 0.2),
-        )
+        # A low sun behind the subject; the seed moves it, sizes it and may band it.
+        sr = ri * rng.uniform(0.22, 0.36)
+        sx = size[0] * rng.uniform(0.3, 0.7)
+        sy = size[1] * rng.uniform(0.3, 0.45)
+        sun = _mix(pal.accent, pal.light, 0.2)
+        sd.ellipse((sx - sr, sy - sr, sx + sr, sy + sr), fill=sun)
+        if rng.random() < 0.5:
+            for i in range(4):
+                y = sy + sr * (0.2 + i * 0.22)
+                sd.rectangle(
+                    (sx - sr, y, sx + sr, y + sr * 0.05 * (i + 1)),
+                    fill=_mix(pal.accent, pal.light, 0.55),
+                )
     hero = d.subjects[0]
     _draw_subjects(
         scene,
-        _arrange(d.subjects, size[0] / 2, size[1] * 0.55, ri * 0.62, rng),
+        _arrange(d.subjects, size[0] / 2, size[1] * 0.55, ri * 0.62, rng, d.plural),
         d,
         rng,
         stroke=ri * 0.02,
     )
     if not d.line and hero not in ("wave",):
+        amp, freq, phase = rng.uniform(0.0, 0.04), rng.uniform(3, 8), rng.uniform(0, 6.3)
         ground = (
             [(0, size[1] * 0.86)]
             + [
-                (x, size[1] * (0.84 + 0.02 * math.sin(x / size[0] * 6)))
+                (x, size[1] * (0.84 + amp * math.sin(x / size[0] * freq + phase)))
                 for x in range(0, size[0] + 8, 8)
             ]
             + [(size[0], size[1]), (0, size[1])]
@@ -1269,7 +1311,7 @@ def _compose_badge(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
     wide = w / h > 1.7
     if d.text and not wide:
         t = d.text.upper()
-        ring_r = R * 0.86
+        ring_r = R * 0.85
         size_px = int(R * 0.16)
         font = _font(kind, size_px)
         if font.getlength(t) * 1.08 > ring_r * math.pi * 0.95:
@@ -1406,7 +1448,11 @@ def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
         img = _glow(img, cx, cy + r * 0.1, r * 0.85, pal.secondary)
         draw = ImageDraw.Draw(img)
     _draw_subjects(
-        img, _arrange(d.subjects, cx, cy + r * 0.1, r * 0.85, rng), d, rng, stroke=r * 0.03
+        img,
+        _arrange(d.subjects, cx, cy + r * 0.1, r * 0.85, rng, d.plural),
+        d,
+        rng,
+        stroke=r * 0.03,
     )
     frame = "frame" not in d.avoid_styles
     if frame:
@@ -1464,7 +1510,7 @@ def _compose_sticker(w: int, h: int, d: Design, rng: random.Random) -> Image.Ima
     if d.text and not extreme:
         cy -= r * 0.1
     border = max(2, round(r * 0.09))
-    entries = _arrange(d.subjects, cx, cy, r, rng)
+    entries = _arrange(d.subjects, cx, cy, r, rng, d.plural)
     layer, (ox, oy) = _subject_layer(
         (w, h),
         entries,
@@ -1786,7 +1832,9 @@ def _compose_slogan(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
     else:
         cx, cy = w / 2, h * 0.22
         tbox = (w * 0.08, h * 0.38, w * 0.92, h * 0.82)
-    _draw_subjects(img, _arrange(d.subjects, cx, cy, icon_r, rng), d, rng, stroke=icon_r * 0.04)
+    _draw_subjects(
+        img, _arrange(d.subjects, cx, cy, icon_r, rng, d.plural), d, rng, stroke=icon_r * 0.04
+    )
     kind = "serif" if d.styles & {"vintage", "retro"} else "condensed"
     prefer = [pal.primary, pal.light, pal.accent] if dark else [pal.dark, pal.primary]
     set_text(
@@ -1889,6 +1937,20 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
 # --- entry points -------------------------------------------------------------------------------
 
 
+def _plural_subjects(words: list[str]) -> frozenset[str]:
+    out: set[str] = set()
+    previous: str | None = None
+    for word in words:
+        subject = _lookup(word, SUBJECT_WORDS)
+        plural = word.endswith("s") and _stem(word) != word
+        if plural and previous and _stem(word) in COMPOUND_HEADS:
+            out.add(previous)
+        elif plural and subject:
+            out.add(subject)
+        previous = subject
+    return frozenset(out)
+
+
 def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
     styles = _styles(prompt)
     avoid_words = _words(negative)
@@ -1923,6 +1985,7 @@ def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
         palette=palette,
         notes={"avoid_subjects": " ".join(sorted(avoid_subjects))},
         named=any(w in COLOUR_WORDS for w in _words(prompt)),
+        plural=_plural_subjects(words),
     )
     return d
 

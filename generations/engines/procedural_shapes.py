@@ -195,17 +195,17 @@ def moon(p: Pen, rng: random.Random) -> None:
 
 
 def wave(p: Pen, rng: random.Random) -> None:
-    for i, role in enumerate(("s", "p", "ps")):
-        y0 = -0.25 + i * 0.35
-        amp, phase = 0.12, i * 1.3
-        top = [(x / 10, y0 + amp * math.sin(phase + x * 0.55)) for x in range(-10, 11)]
-        p.poly([*top, (1.0, 0.9), (-1.0, 0.9)], role)
-        if not p.line:
-            crest = [(x, y + 0.05) for x, y in top]
-            p.stroke(crest[2:-2:3], "l", 0.03)
-    # A curl on the front wave, the classic wave mark.
-    p.poly([*arc_pts(-0.35, -0.3, 0.38, math.pi * 0.1, math.pi * 1.55, 24), (-0.1, 0.05)], "p")
-    p.ellipse(-0.33, -0.32, 0.17, 0.17, "l")
+    """Seigaiha: overlapping fans of concentric arcs, the classic wave mark."""
+    fans = [(-0.5, 0.15), (0.5, 0.15), (0.0, 0.55), (-1.0, 0.55), (1.0, 0.55)]
+    rings = [(0.5, "p"), (0.4, "l"), (0.31, "s"), (0.22, "l"), (0.13, "p")]
+    for fx, fy in fans:
+        for rr, role in rings:
+            # Half discs, clipped to the unit box so the outer fans do not spill.
+            pts = [
+                (max(-1.0, min(1.0, fx + rr * math.cos(a))), fy + rr * math.sin(a))
+                for a in (math.pi + math.pi * i / 24 for i in range(25))
+            ]
+            p.poly(pts, role)
 
 
 def pine(p: Pen, rng: random.Random) -> None:
