@@ -213,3 +213,41 @@ def test_every_subject_draws_in_both_looks():
             img = Image.new("RGB", (96, 96), d.palette.bg)
             builtin._draw_subjects(img, [(name, 48, 48, 40, 0.0)], d, random.Random(1))
             assert arr(img).std() > 2, name
+
+
+def test_neon_draws_glowing_lines_on_a_dark_backdrop():
+    for seed in range(3):
+        img = arr(builtin.render("neon heart", 160, 160, seed))
+        hsv = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_RGB2HSV)
+        assert (hsv[..., 2] < 90).mean() > 0.5  # mostly night
+        assert ((hsv[..., 1] > 150) & (hsv[..., 2] > 200)).mean() > 0.005  # bright saturated tubes
+    assert builtin.design_for("neon heart", "", random.Random(1)).line
+    assert not builtin.design_for("neon heart", "line drawing", random.Random(1)).line
+
+
+def test_x_on_y_sets_ink_and_paper():
+    d = builtin.design_for("a line drawing of a cat, white on navy", "", random.Random(1))
+    assert d.palette.bg == builtin.COLOUR_WORDS["navy"]
+    assert d.palette.dark == builtin.COLOUR_WORDS["white"]
+
+
+def test_plural_and_compound_subject_words():
+    d = builtin.design_for("vintage badge with pine trees", "", random.Random(1))
+    assert d.subjects == ["pine"] and "pine" in d.plural  # "trees" refines "pine", once
+    entries = builtin._arrange(d.subjects, 100, 100, 50, random.Random(1), d.plural)
+    assert [e[0] for e in entries] == ["pine", "pine", "pine"]
+    assert builtin.design_for("a palm tree", "", random.Random(1)).subjects == ["palm"]
+
+
+def test_geometric_without_a_subject_draws_abstract_geometry():
+    assert builtin.design_for("geometric poster", "", random.Random(4)).subjects == ["abstract"]
+    assert builtin.design_for("geometric cat poster", "", random.Random(4)).subjects == ["cat"]
+
+
+@pytest.mark.parametrize("composition", list(builtin.COMPOSERS))
+@pytest.mark.parametrize("size", [(256, 32), (32, 256), (80, 80)])
+def test_every_composition_survives_extreme_canvases(composition, size):
+    rng = random.Random(7)
+    d = builtin.design_for('a cat and a sun "A LONGER SLOGAN HERE"', "", rng)
+    img = builtin.COMPOSERS[composition](size[0], size[1], d, rng)
+    assert img.size[0] in (size[0], size[0] // 2) and img.mode == "RGB"

@@ -1896,20 +1896,28 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
 
     styles = d.styles
     grain = (
-        bool(styles & {"vintage", "retro", "grunge", "grain", "watercolor"})
+        bool(styles & {"vintage", "retro", "grunge", "grain"})
         and "grain" not in d.avoid_styles
     )
     grunge = "grunge" in styles and "grain" not in d.avoid_styles
     vignette = bool(styles & {"neon", "vintage"}) and (not d.line or "neon" in styles)
     if "neon" in styles:
         img = _bloom(img)
-    if not (grain or grunge or vignette):
+    watercolor = "watercolor" in styles and not d.line
+    if not (grain or grunge or vignette or watercolor):
         return img
     w, h = img.size
     gen = np.random.default_rng(seed)
     arr = np.asarray(img).copy()
     ty, tx = 89, 97
     reps = (h // ty + 1, w // tx + 1)
+    if watercolor:
+        # Soft pigment edges and blotchy paper: blur a little, then modulate by slow noise.
+        arr = cv2.GaussianBlur(arr, (0, 0), max(0.6, min(w, h) / 600))
+        field = gen.random((max(2, h // 48), max(2, w // 48)), dtype=np.float32)
+        field = cv2.resize(field, (w, h), interpolation=cv2.INTER_CUBIC)
+        tint = cv2.merge([0.93 + 0.09 * field] * 3)
+        arr = cv2.multiply(arr, tint, dtype=cv2.CV_8U)
     if grunge:
         blobs = gen.random((max(2, h // 24), max(2, w // 24)), dtype=np.float32)
         blob = cv2.resize(blobs, (w, h), interpolation=cv2.INTER_LINEAR)
