@@ -1932,8 +1932,8 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
         arr = cv2.multiply(arr, cv2.merge([vig, vig, vig]), dtype=cv2.CV_8U)
     if grain:
         # Sparse specks rather than dense noise: the print texture survives, PNG stays small.
-        tile = gen.integers(-14, 15, size=(ty, tx), dtype=np.int16)
-        tile[gen.random((ty, tx)) > 0.14] = 0
+        tile = gen.integers(-20, 21, size=(ty, tx), dtype=np.int16)
+        tile[gen.random((ty, tx)) > 0.06] = 0
         up_t = np.clip(tile, 0, None).astype(np.uint8)
         down_t = np.clip(-tile, 0, None).astype(np.uint8)
         up = cv2.repeat(cv2.merge([up_t, up_t, up_t]), *reps)[:h, :w]
