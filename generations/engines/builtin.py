@@ -1723,6 +1723,7 @@ def _compose_scene(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
         base = horizon + k * m * 0.05
         pts, tops = _ridge(w, h, base, m * (0.32 - k * 0.07), rng, max(2, round(2.2 * w / m)))
         if d.line:
+            draw.polygon(pts, fill=pal.bg)  # paper fill: nearer ranges hide the farther lines
             draw.line(pts[1:-1], fill=pal.dark, width=sw, joint="curve")
         else:
             draw.polygon(pts, fill=col)
@@ -1749,6 +1750,7 @@ def _compose_scene(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
         wy = ground_y
         water = _mix(pal.secondary, pal.dark, 0.3)
         if d.line:
+            draw.rectangle((0, wy, w, h), fill=pal.bg)
             for i in range(5):
                 y = wy + i * m * 0.04
                 draw.line(
@@ -1895,10 +1897,7 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
     import cv2
 
     styles = d.styles
-    grain = (
-        bool(styles & {"vintage", "retro", "grunge", "grain"})
-        and "grain" not in d.avoid_styles
-    )
+    grain = bool(styles & {"vintage", "retro", "grunge", "grain"}) and "grain" not in d.avoid_styles
     grunge = "grunge" in styles and "grain" not in d.avoid_styles
     vignette = bool(styles & {"neon", "vintage"}) and (not d.line or "neon" in styles)
     if "neon" in styles:
