@@ -951,6 +951,15 @@ def _draw_subjects(
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> None:
     roles = _roles(d.palette, d.named)
+    if subjects and not d.line and img.mode == "RGB":
+        # Details drawn in the dark role (trunks, pupils) must not vanish into a dark backdrop.
+        _, cx, cy, r, _ = subjects[-1]
+        x = int(min(max(cx - r - offset[0], 0), img.width - 1))
+        y = int(min(max(cy - r - offset[1], 0), img.height - 1))
+        under = img.getpixel((x, y))[:3]  # type: ignore[index]
+        if contrast(roles["d"], under) < 1.6:
+            roles["d"] = _mix(d.palette.light, d.palette.dark, 0.45)
+            roles["ds"] = roles["d"]
     if "neon" in d.styles:
         stroke = stroke * 1.5 if stroke else 0.0
     for name, cx, cy, r, rot in subjects:
@@ -1834,11 +1843,69 @@ def _compose_slogan(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
     else:
         cx, cy = w / 2, h * 0.22
         tbox = (w * 0.08, h * 0.38, w * 0.92, h * 0.82)
+    kind = "serif" if d.styles & {"vintage", "retro"} else "condensed"
+    prefer = [pal.primary, pal.light, pal.accent] if dark else [pal.dark, pal.primary]
+    words = d.text.upper().split()
+    layout = "stack" if wide else rng.choice(("stack", "arched", "lockup"))
+    if layout == "arched" and len(words) >= 2 and len(d.text) <= 30:
+        # Varsity: the first words arch over the icon, the last word sits big below it.
+        head, tail = " ".join(words[:-1]), words[-1]
+        cy = h * 0.42
+        icon_r = m * 0.2
+        _draw_subjects(
+            img, _arrange(d.subjects, cx, cy, icon_r, rng, d.plural), d, rng, stroke=icon_r * 0.04
+        )
+        ring = icon_r * 1.55
+        size = int(
+            min(
+                m * 0.1,
+                ring * math.pi * 0.8 / max(1.0, _font(kind, 100).getlength(head) / 100 * 1.08),
+            )
+        )
+        fill, _ = _text_colours(bg, pal, prefer)
+        arc_text(img, head, cx, cy, ring, max(6, size), kind, fill)
+        set_text(
+            img,
+            tail,
+            (w * 0.1, cy + icon_r * 1.45, w * 0.9, h * 0.9),
+            kind,
+            pal,
+            prefer,
+            max_lines=1,
+        )
+        return img
     _draw_subjects(
         img, _arrange(d.subjects, cx, cy, icon_r, rng, d.plural), d, rng, stroke=icon_r * 0.04
     )
-    kind = "serif" if d.styles & {"vintage", "retro"} else "condensed"
-    prefer = [pal.primary, pal.light, pal.accent] if dark else [pal.dark, pal.primary]
+    if layout == "lockup" and len(words) >= 2:
+        # A typographic lockup: each line fills the width on its own, colours alternate.
+        lines = _balance(words, min(3, len(words)))
+        x0, y0, x1, y1 = tbox
+        sizes = []
+        for line in lines:
+            fit = (x1 - x0) * 100 / max(1.0, _font(kind, 100).getlength(line))
+            sizes.append(min(fit, (y1 - y0) / len(lines) * 1.1))
+        total = sum(sizes) * 1.02
+        scale = min(1.0, (y1 - y0) / total)
+        y = (y0 + y1) / 2 - total * scale / 2
+        colours = [
+            c
+            for c in (pal.primary, pal.accent, pal.secondary, pal.light, pal.dark)
+            if contrast(c, bg) >= 3
+        ]
+        colours = colours or [_text_colours(bg, pal, prefer)[0]]
+        for i, (line, sz) in enumerate(zip(lines, sizes, strict=True)):
+            sz *= scale
+            font = _font(kind, max(4, int(sz)))
+            draw.text(
+                ((x0 + x1) / 2, y + sz * 0.51),
+                line,
+                font=font,
+                fill=colours[i % len(colours)],
+                anchor="mm",
+            )
+            y += sz * 1.02
+        return img
     set_text(
         img,
         d.text.upper(),
