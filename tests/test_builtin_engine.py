@@ -86,11 +86,17 @@ def test_a_line_drawing_of_a_mountain_is_black_line_art_on_white(seed):
 
 
 def test_the_line_drawing_draws_the_mountain_not_just_a_frame():
-    d = builtin.design_for(
-        "a minimalist line drawing of a mountain, black on white", "", random.Random(1)
-    )
+    prompt = "a minimalist line drawing of a mountain, black on white"
+    d = builtin.design_for(prompt, "", random.Random(1))
     assert d.line and d.subjects == ["mountain"]
     assert builtin.contrast(d.palette.dark, d.palette.bg) > 15
+    for seed in range(8):  # minimalist: the bare drawing every time, never inside badge rings
+        assert builtin._choose_composition(d, random.Random(seed)) == "emblem"
+    for seed in range(3):
+        img = arr(builtin.render(prompt, 200, 200, seed))
+        ys, xs = np.nonzero((img < 90).all(axis=2))
+        # The ink sits in the middle (the mountain), not along the edges (a frame).
+        assert xs.min() > 10 and xs.max() < 190 and ys.min() > 10 and ys.max() < 190
 
 
 @pytest.mark.parametrize("seed", range(4))

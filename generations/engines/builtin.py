@@ -2076,7 +2076,8 @@ def _choose_composition(d: Design, rng: random.Random) -> str:
     if d.line and "neon" in d.styles:
         pool = ["emblem", "badge", "poster"] + (["slogan", "slogan"] if d.text else [])
     elif d.line:
-        pool = ["emblem", "emblem", "badge"]
+        # A minimalist line drawing is just the drawing: no badge rings around it.
+        pool = ["emblem"] if "minimal" in d.styles else ["emblem", "emblem", "badge"]
     else:
         pool = ["emblem", "badge", "poster", "sticker", "emblem"]
         if set(d.subjects) & LANDSCAPE_SUBJECTS:
