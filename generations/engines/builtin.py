@@ -390,6 +390,7 @@ COMPOSITION_WORDS: dict[str, str] = {
 COMPOSITIONS = ("emblem", "badge", "poster", "sticker", "pattern", "scene", "slogan")
 # Subjects that stand on the ground: a line drawing gives them a ground stroke.
 GROUNDED = frozenset({"mountain", "pine", "tree", "cabin", "cactus", "palm", "mushroom"})
+OWN_GROUND = frozenset({"mountain"})  # subjects whose line drawing has its own ground stroke
 LANDSCAPE_SUBJECTS = frozenset(
     {"mountain", "wave", "pine", "tree", "palm", "cactus", "cabin", "sun", "moon"}
 )
@@ -1124,7 +1125,7 @@ def _compose_emblem(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
     if "neon" in d.styles and not d.line:
         img = _glow(img, cx, cy, r, pal.primary)
     _draw_subjects(img, _arrange(d.subjects, cx, cy, r, rng, d.plural), d, rng, stroke=r * 0.028)
-    if d.line and d.subjects and d.subjects[0] in GROUNDED:
+    if d.line and d.subjects and d.subjects[0] in GROUNDED - OWN_GROUND:
         ImageDraw.Draw(img).line(
             (cx - r * 1.05, cy + r * 0.76, cx + r * 1.05, cy + r * 0.76),
             fill=pal.dark,

@@ -152,7 +152,7 @@ def mountain(p: Pen, rng: random.Random) -> None:
     cap = [(-0.2, -0.8), (0.02, -0.38), (-0.08, -0.3), (-0.2, -0.42), (-0.3, -0.28), (-0.43, -0.36)]
     p.poly(cap, "l")
     if p.line:
-        p.stroke([(-0.85, 0.75), (1.0, 0.75)], "d", 0.02)
+        p.stroke([(-1.05, 0.75), (1.05, 0.75)], "d", 0.02)
 
 
 def sun(p: Pen, rng: random.Random) -> None:
