@@ -189,9 +189,9 @@ def _crescent() -> list[Point]:
 
 
 def moon(p: Pen, rng: random.Random) -> None:
-    p.poly(_crescent(), "l")
+    p.poly(_crescent(), "h")
     for x, y, r in ((-0.55, -0.1, 0.1), (-0.4, 0.35, 0.07), (-0.62, 0.3, 0.05)):
-        p.ellipse(x, y, r, r, "ls", shade=True)
+        p.ellipse(x, y, r, r, "hs", shade=True)
 
 
 def wave(p: Pen, rng: random.Random) -> None:
@@ -429,16 +429,19 @@ def rocket(p: Pen, rng: random.Random) -> None:
 
 
 def cloud(p: Pen, rng: random.Random) -> None:
+    puffs = ((-0.5, 0.2, 0.3), (-0.05, -0.1, 0.45), (0.5, 0.15, 0.35))
     if p.line:
         pts = arc_pts(-0.5, 0.2, 0.3, math.pi * 0.5, math.pi * 1.35, 10)
         pts += arc_pts(-0.05, -0.1, 0.45, math.pi * 1.1, math.pi * 1.9, 14)
         pts += arc_pts(0.5, 0.15, 0.35, math.pi * 1.4, math.pi * 2.5, 12)
         p.poly(pts, "l")
         return
-    for x, y, r in ((-0.5, 0.2, 0.3), (-0.05, -0.1, 0.45), (0.5, 0.15, 0.35)):
-        p.ellipse(x, y, r, r, "l")
-    p.rect(-0.5, 0.2, 0.5, 0.5, "l")
-    p.rect(-0.5, 0.38, 0.5, 0.5, "ls", shade=True)
+    for x, y, r in puffs:
+        p.ellipse(x, y, r, r, "s")
+    p.rect(-0.5, 0.2, 0.5, 0.5, "s")
+    for x, y, r in puffs:  # a lit top edge on each puff
+        p.ellipse(x - r * 0.12, y - r * 0.12, r * 0.78, r * 0.78, "l", shade=True)
+    p.rect(-0.5, 0.36, 0.5, 0.5, "ss", shade=True)
 
 
 def drop(p: Pen, rng: random.Random) -> None:
@@ -585,21 +588,48 @@ def snowflake(p: Pen, rng: random.Random) -> None:
     p.poly(star_pts(0, 0, 0.2, 0.55, 6), "l")
 
 
-def flame(p: Pen, rng: random.Random) -> None:
-    def shape(s: float, dy: float) -> list[Point]:
-        pts = []
-        for i in range(41):
-            t = 2 * math.pi * i / 40
-            r = 0.55 * s
-            x = r * math.sin(t) * (1 - 0.15 * math.sin(3 * t))
-            y = 0.35 * s + dy - r * math.cos(t) * (1.7 if math.cos(t) > 0 else 0.9)
-            pts.append((x, y))
-        return pts
+def smooth(pts: Sequence[Point], iterations: int = 2) -> list[Point]:
+    """Chaikin corner cutting on a closed outline: hand-placed points become flowing curves."""
+    out = list(pts)
+    for _ in range(iterations):
+        nxt: list[Point] = []
+        for i, (x0, y0) in enumerate(out):
+            x1, y1 = out[(i + 1) % len(out)]
+            nxt += [
+                (0.75 * x0 + 0.25 * x1, 0.75 * y0 + 0.25 * y1),
+                (0.25 * x0 + 0.75 * x1, 0.25 * y0 + 0.75 * y1),
+            ]
+        out = nxt
+    return out
 
-    p.poly(shape(1.0, 0.2), "h")
-    if not p.line:
-        p.poly(shape(0.7, 0.36), "p")
-        p.poly(shape(0.38, 0.5), "l")
+
+FLAME = [
+    (0.0, -1.0),
+    (0.2, -0.62),
+    (0.38, -0.38),
+    (0.52, -0.66),
+    (0.66, -0.22),
+    (0.66, 0.22),
+    (0.52, 0.58),
+    (0.26, 0.8),
+    (0.0, 0.86),
+    (-0.26, 0.8),
+    (-0.52, 0.58),
+    (-0.66, 0.22),
+    (-0.62, -0.18),
+    (-0.46, -0.46),
+    (-0.38, -0.18),
+    (-0.22, -0.55),
+]
+
+
+def flame(p: Pen, rng: random.Random) -> None:
+    def scaled(k: float) -> list[Point]:
+        return smooth([(x * k, 0.86 - (0.86 - y) * k) for x, y in FLAME])
+
+    p.poly(scaled(1.0), "h")
+    p.poly(scaled(0.66), "p")
+    p.poly(scaled(0.34), "l")
 
 
 def skull(p: Pen, rng: random.Random) -> None:
@@ -676,8 +706,8 @@ MAIN_ROLE = {
     "lightning": "h",
     "crown": "h",
     "flame": "h",
-    "moon": "l",
-    "cloud": "l",
+    "moon": "h",
+    "cloud": "s",
     "rocket": "l",
     "skull": "l",
     "eye": "l",
