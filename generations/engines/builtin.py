@@ -403,7 +403,7 @@ FONTS = {
     "condensed": "DejaVuSansCondensed-Bold.ttf",
     "light": "DejaVuSans-ExtraLight.ttf",
 }
-WORK_LONG_SIDE = 2048  # the supersampled canvas never exceeds this; larger outputs are upscaled
+WORK_LONG_SIDE = 4096  # the supersampled canvas never exceeds this; 4k outputs are drawn 1:1
 
 
 # --- reading the prompt -------------------------------------------------------------------------
@@ -1982,9 +1982,9 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
         # Soft pigment edges and blotchy paper: blur a little, then modulate by slow noise.
         arr = cv2.GaussianBlur(arr, (0, 0), max(0.6, min(w, h) / 600))
         field = gen.random((max(2, h // 48), max(2, w // 48)), dtype=np.float32)
-        field = cv2.resize(field, (w, h), interpolation=cv2.INTER_CUBIC)
-        tint = cv2.merge([0.93 + 0.09 * field] * 3)
-        arr = cv2.multiply(arr, tint, dtype=cv2.CV_8U)
+        small = ((0.93 + 0.09 * field) * 200).clip(0, 255).astype(np.uint8)
+        tint = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        arr = cv2.multiply(arr, cv2.merge([tint, tint, tint]), scale=1 / 200)
     if grunge:
         blobs = gen.random((max(2, h // 24), max(2, w // 24)), dtype=np.float32)
         blob = cv2.resize(blobs, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -1995,8 +1995,8 @@ def _finish(img: Image.Image, d: Design, seed: int) -> Image.Image:
     if vignette:
         g = np.mgrid[0:32, 0:32].astype(np.float32) / 31 - 0.5
         v = 1 - 0.4 * np.clip((g[0] ** 2 + g[1] ** 2) * 2.2 - 0.15, 0, 1)
-        vig = cv2.resize(v, (w, h), interpolation=cv2.INTER_LINEAR)
-        arr = cv2.multiply(arr, cv2.merge([vig, vig, vig]), dtype=cv2.CV_8U)
+        vig = cv2.resize((v * 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
+        arr = cv2.multiply(arr, cv2.merge([vig, vig, vig]), scale=1 / 255)
     if grain:
         # Sparse specks rather than dense noise: the print texture survives, PNG stays small.
         tile = gen.integers(-20, 21, size=(ty, tx), dtype=np.int16)
