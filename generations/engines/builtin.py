@@ -727,7 +727,7 @@ def _roles(pal: Palette, named: bool = False) -> dict[str, RGB]:
 # --- text ---------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     name = FONTS.get(kind, FONTS["sans"])
     for folder in (FONT_DIR, SYSTEM_FONT_DIR):
