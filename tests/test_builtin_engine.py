@@ -170,7 +170,7 @@ def test_negative_gradient_gives_a_flat_backdrop():
 
 
 @pytest.mark.parametrize(
-    "composition", ["sticker", "badge", "poster", "pattern", "scene", "tshirt", "icon"]
+    "composition", ["sticker", "badge", "poster", "pattern", "scene", "tshirt", "icon", "stickers"]
 )
 def test_quoted_text_is_set_as_type_in_every_composition(composition):
     prompt = f"{composition} of a mountain"
@@ -257,3 +257,13 @@ def test_every_composition_survives_extreme_canvases(composition, size):
     d = builtin.design_for('a cat and a sun "A LONGER SLOGAN HERE"', "", rng)
     img = builtin.COMPOSERS[composition](size[0], size[1], d, rng)
     assert img.size[0] in (size[0], size[0] // 2) and img.mode == "RGB"
+
+
+def test_a_sticker_sheet_is_a_grid_of_die_cut_stickers():
+    d = builtin.design_for("sticker sheet of cats", "heart", random.Random(1))
+    assert builtin._choose_composition(d, random.Random(1)) == "sheet"
+    img = builtin.render("sticker sheet of cats", 200, 200, 1, negative="heart")
+    white = (arr(img) > 250).all(axis=2)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(white.astype(np.uint8), connectivity=8)
+    borders = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] > 60]
+    assert len(borders) >= 4  # one white die-cut border per sticker

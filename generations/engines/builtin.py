@@ -351,6 +351,7 @@ STYLE_WORDS: dict[str, str] = {
 }
 COMPOSITION_WORDS: dict[str, str] = {
     **dict.fromkeys(["sticker", "decal", "diecut", "die"], "sticker"),
+    **dict.fromkeys(["stickers", "sheet", "pack", "decals"], "sheet"),
     **dict.fromkeys(
         ["badge", "emblem", "patch", "pin", "crest", "seal", "logo", "insignia", "stamp"], "badge"
     ),
@@ -387,7 +388,7 @@ COMPOSITION_WORDS: dict[str, str] = {
     **dict.fromkeys(["shirt", "tshirt", "tee", "slogan", "quote", "typographic"], "slogan"),
     **dict.fromkeys(["icon", "illustration", "mascot", "spot"], "emblem"),
 }
-COMPOSITIONS = ("emblem", "badge", "poster", "sticker", "pattern", "scene", "slogan")
+COMPOSITIONS = ("emblem", "badge", "poster", "sticker", "pattern", "scene", "slogan", "sheet")
 # Subjects that stand on the ground: a line drawing gives them a ground stroke.
 GROUNDED = frozenset({"mountain", "pine", "tree", "cabin", "cactus", "palm", "mushroom"})
 OWN_GROUND = frozenset({"mountain"})  # subjects whose line drawing has its own ground stroke
@@ -1575,6 +1576,84 @@ def _compose_sticker(w: int, h: int, d: Design, rng: random.Random) -> Image.Ima
     return img
 
 
+SHEET_FILLERS = (
+    "heart",
+    "star",
+    "flower",
+    "leaf",
+    "sun",
+    "moon",
+    "cloud",
+    "lightning",
+    "mushroom",
+    "planet",
+)
+
+
+def _compose_sheet(w: int, h: int, d: Design, rng: random.Random) -> Image.Image:
+    """A sticker sheet: a grid of die-cut stickers, the named subjects first, then seed picks."""
+    pal = d.palette
+    bg = _mix(pal.bg, (255, 255, 255), 0.35) if _luminance(pal.bg) > 0.3 else pal.bg
+    f = d.ss
+    img = Image.new("RGB", (max(1, w // f), max(1, h // f)), bg)
+    aspect = w / h
+    cols = max(1, min(4, round(2 * aspect))) if aspect >= 1 else 2 if aspect > 0.4 else 1
+    rows = max(1, min(4, round(cols / aspect)))
+    cells = cols * rows
+    avoid = _avoid_subjects(d)
+    fillers = [s for s in SHEET_FILLERS if s not in avoid and s not in d.subjects]
+    rng.shuffle(fillers)
+    names = (list(d.subjects) + fillers) or ["abstract"]
+    cw, ch = w / cols, h / rows
+    r = min(cw, ch) * 0.36
+    white = (255, 255, 255) if not d.line else pal.bg
+    shadow = None if "shadow" in d.avoid_styles else _mix(bg, pal.dark, 0.6)
+    text_cell = cells - 1 if d.text and cells > 1 else -1
+    for i in range(cells):
+        cx = (i % cols + 0.5) * cw + rng.uniform(-0.06, 0.06) * cw
+        cy = (i // cols + 0.5) * ch + rng.uniform(-0.06, 0.06) * ch
+        border = max(2, round(r * 0.1))
+        if i == text_cell:
+            # The slogan as its own sticker: a bold label with the same die-cut border.
+            lw, lh = min(cw * 0.86, r * 2.6), r * 1.1
+            layer = Image.new("RGBA", (int(lw + border * 4), int(lh + border * 4)), (*white, 0))
+            ImageDraw.Draw(layer).rounded_rectangle(
+                (border * 2, border * 2, border * 2 + lw, border * 2 + lh),
+                radius=lh * 0.25,
+                fill=(*pal.primary, 255),
+            )
+            ox, oy = int(cx - lw / 2 - border * 2), int(cy - lh / 2 - border * 2)
+        else:
+            name = names[i % len(names)]
+            rot = rng.uniform(-0.25, 0.25)
+            layer, (ox, oy) = _subject_layer(
+                (w, h),
+                [(name, cx, cy, r, rot)],
+                d,
+                rng,
+                stroke=r * 0.035,
+                pad=border * 1.6,
+                clear=white,
+            )
+        colour, alpha = layer.convert("RGB"), layer.getchannel("A")
+        if f > 1:
+            colour, alpha = colour.reduce(f), alpha.reduce(f)
+        _die_cut(img, colour, alpha, (ox // f, oy // f), max(1, border // f), white, shadow)
+        if i == text_cell:
+            box = ((cx - lw / 2) / f, (cy - lh / 2) / f, (cx + lw / 2) / f, (cy + lh / 2) / f)
+            pad = lh * 0.15 / f
+            set_text(
+                img,
+                d.text.upper(),
+                (box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad),
+                "condensed",
+                pal,
+                [pal.light, pal.dark],
+                max_lines=3,
+            )
+    return img
+
+
 def _compose_pattern(w: int, h: int, d: Design, rng: random.Random) -> Image.Image:
     pal = d.palette
     img = Image.new("RGB", (w, h), pal.bg)
@@ -1936,6 +2015,7 @@ COMPOSERS = {
     "pattern": _compose_pattern,
     "scene": _compose_scene,
     "slogan": _compose_slogan,
+    "sheet": _compose_sheet,
 }
 
 
@@ -2067,7 +2147,10 @@ def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
 
 def _choose_composition(d: Design, rng: random.Random) -> str:
     # A named format (sticker, badge, pattern, poster, t-shirt) beats a scene word like "sunset".
-    ordered = sorted(d.compositions, key=lambda c: c in ("scene", "emblem"))
+    # "sticker sheet" is a sheet, and a sheet is the most specific format of all.
+    ordered = sorted(
+        d.compositions, key=lambda c: 0 if c == "sheet" else 2 if c in ("scene", "emblem") else 1
+    )
     for c in ordered:
         if c == "slogan" and not d.text:
             continue
