@@ -888,12 +888,6 @@ def _upscale(arr: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(arr, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _repeat_cols(column: np.ndarray, w: int) -> np.ndarray:
-    import cv2  # cv2.repeat is a block copy; numpy broadcasting copies 3-byte pixels one by one
-
-    return cv2.repeat(column, 1, w).reshape(column.shape[0], w, 3)
-
-
 def _vertical_gradient(w: int, h: int, top: RGB, bottom: RGB) -> Image.Image:
     t = np.linspace(0, 1, h, dtype=np.float32)[:, None]
     col = (
@@ -901,7 +895,9 @@ def _vertical_gradient(w: int, h: int, top: RGB, bottom: RGB) -> Image.Image:
         .round()
         .astype(np.uint8)
     )
-    return Image.fromarray(_repeat_cols(col[:, None, :], w), "RGB")
+    # A one-pixel-wide column stretched sideways: Pillow's nearest resize is a plain row copy.
+    column = Image.fromarray(np.ascontiguousarray(col[:, None, :]), "RGB")
+    return column.resize((w, h), Image.Resampling.NEAREST)
 
 
 def _radial(
