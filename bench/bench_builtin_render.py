@@ -52,7 +52,8 @@ def run() -> dict:
     }
     for key, value in result.items():
         print(f"{key:>16}: {value}")
-    for key in ("wall_p50_ms", "wall_p90_ms"):
+    # Wall time includes whatever else the machine runs; CPU time is this process's own cost.
+    for key in ("wall_p50_ms", "wall_p90_ms", "cpu_p50_ms", "cpu_p90_ms"):
         verdict = "PASS" if result[key] <= TARGET_MS else "MISS"
         print(f"{verdict} {key} {result[key]} ms (target ≤ {TARGET_MS:.0f} ms, 1024² render + PNG)")
     return result
