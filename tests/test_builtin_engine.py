@@ -267,3 +267,18 @@ def test_a_sticker_sheet_is_a_grid_of_die_cut_stickers():
     n, _, stats, _ = cv2.connectedComponentsWithStats(white.astype(np.uint8), connectivity=8)
     borders = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] > 60]
     assert len(borders) >= 4  # one white die-cut border per sticker
+
+
+@pytest.mark.parametrize(
+    ("prompt", "negative", "near"),
+    [
+        ("cute cat sticker", "white", lambda a: (a > 232).all(axis=2)),
+        ('sticker sheet "HI"', "white", lambda a: (a > 232).all(axis=2)),
+        ('t-shirt slogan "GOOD VIBES" sun', "black", lambda a: (a < 40).all(axis=2)),
+        ("a minimalist line drawing of a mountain", "black", lambda a: (a < 40).all(axis=2)),
+    ],
+)
+def test_a_negated_neutral_stays_out_of_fixed_inks_too(prompt, negative, near):
+    for seed in range(4):
+        img = arr(builtin.render(prompt, 128, 128, seed, negative=negative))
+        assert near(img).mean() < 0.01, seed

@@ -15,7 +15,7 @@ import io
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -108,6 +108,7 @@ class Palette:
     accent: RGB
     dark: RGB
     light: RGB
+    avoid: tuple[RGB, ...] = ()  # colours the negative prompt named: fixed inks keep off them too
 
     def as_list(self) -> list[RGB]:
         return [self.bg, self.primary, self.secondary, self.accent, self.dark, self.light]
@@ -695,7 +696,7 @@ def _palette(prompt: str, negative: str, styles: set[str], rng: random.Random) -
             else _rgb(_hsv(pal.primary)[0], 0.05, 0.98)
         )
         pal = Palette(_allowed(bg, avoid), *pal.as_list()[1:])
-    return pal
+    return replace(pal, avoid=tuple(avoid))
 
 
 def _roles(pal: Palette, named: bool = False) -> dict[str, RGB]:
@@ -778,7 +779,11 @@ def _text_colours(region_colour: RGB, pal: Palette, prefer: list[RGB]) -> tuple[
     for c in prefer:
         if contrast(c, region_colour) >= 4.5:
             return c, None
-    candidates = [pal.dark, pal.light, (20, 20, 24), (250, 250, 246)]
+    candidates = [
+        c
+        for c in (pal.dark, pal.light, (20, 20, 24), (250, 250, 246))
+        if not any(_near(c, a) for a in pal.avoid)
+    ] or [pal.dark, pal.light]
     fill = max(candidates, key=lambda c: contrast(c, region_colour))
     return fill, None if contrast(fill, region_colour) >= 4.5 else (
         pal.dark if _luminance(fill) > 0.5 else pal.light
@@ -1525,7 +1530,7 @@ def _compose_sticker(w: int, h: int, d: Design, rng: random.Random) -> Image.Ima
         rng,
         stroke=r * 0.03,
         pad=border * 1.6,
-        clear=(255, 255, 255) if not d.line else pal.bg,
+        clear=_allowed((255, 255, 255), list(pal.avoid)) if not d.line else pal.bg,
     )
     if d.text and not (w / h >= 1.7 or w / h <= 0.6):
         # The text sits on the sticker itself as a bold label overlapping the subject's base.
@@ -1535,7 +1540,7 @@ def _compose_sticker(w: int, h: int, d: Design, rng: random.Random) -> Image.Ima
         label.rounded_rectangle(
             (lx, ly, lx + lw, ly + lh), radius=lh * 0.3, fill=(*pal.primary, 255)
         )
-    white = (255, 255, 255) if not d.line else pal.bg
+    white = _allowed((255, 255, 255), list(pal.avoid)) if not d.line else pal.bg
     # Split colour and alpha: Pillow resizes RGBA through premultiplied copies, which costs more
     # than the whole rest of the sticker; a transparent-white layer needs no premultiplying.
     colour, alpha = layer.convert("RGB"), layer.getchannel("A")
@@ -1602,7 +1607,7 @@ def _compose_sheet(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
     names = (list(d.subjects) + fillers) or ["abstract"]
     cw, ch = w / cols, h / rows
     r = min(cw, ch) * 0.36
-    white = (255, 255, 255) if not d.line else pal.bg
+    white = _allowed((255, 255, 255), list(pal.avoid)) if not d.line else pal.bg
     shadow = None if "shadow" in d.avoid_styles else _mix(bg, pal.dark, 0.6)
     text_cell = cells - 1 if d.text and cells > 1 else -1
     for i in range(cells):
