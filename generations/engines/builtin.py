@@ -1529,7 +1529,7 @@ def _compose_sticker(w: int, h: int, d: Design, rng: random.Random) -> Image.Ima
         d,
         rng,
         stroke=r * 0.03,
-        pad=border * 1.6,
+        pad=border * 3,
         clear=_allowed((255, 255, 255), list(pal.avoid)) if not d.line else pal.bg,
     )
     if d.text and not (w / h >= 1.7 or w / h <= 0.6):
@@ -1617,13 +1617,13 @@ def _compose_sheet(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
         if i == text_cell:
             # The slogan as its own sticker: a bold label with the same die-cut border.
             lw, lh = min(cw * 0.86, r * 2.6), r * 1.1
-            layer = Image.new("RGBA", (int(lw + border * 4), int(lh + border * 4)), (*white, 0))
+            layer = Image.new("RGBA", (int(lw + border * 6), int(lh + border * 6)), (*white, 0))
             ImageDraw.Draw(layer).rounded_rectangle(
-                (border * 2, border * 2, border * 2 + lw, border * 2 + lh),
+                (border * 3, border * 3, border * 3 + lw, border * 3 + lh),
                 radius=lh * 0.25,
                 fill=(*pal.primary, 255),
             )
-            ox, oy = int(cx - lw / 2 - border * 2), int(cy - lh / 2 - border * 2)
+            ox, oy = int(cx - lw / 2 - border * 3), int(cy - lh / 2 - border * 3)
         else:
             name = names[i % len(names)]
             rot = rng.uniform(-0.25, 0.25)
@@ -1633,7 +1633,7 @@ def _compose_sheet(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
                 d,
                 rng,
                 stroke=r * 0.035,
-                pad=border * 1.6,
+                pad=border * 3,
                 clear=white,
             )
         colour, alpha = layer.convert("RGB"), layer.getchannel("A")
