@@ -539,8 +539,8 @@ def eye(p: Pen, rng: random.Random) -> None:
     p.ellipse(0, 0, 0.36, 0.36, "s")
     p.ellipse(0, 0, 0.17, 0.17, "d")
     p.ellipse(-0.1, -0.1, 0.06, 0.06, "l")
-    for i in range(7):
-        a = math.radians(-150 + i * 20)
+    for i in range(5):
+        a = math.radians(-130 + i * 20)
         x, y = 1.25 * math.cos(a), 0.9 + 1.25 * math.sin(a)
         p.stroke([(x, y), (x * 1.1, y - 0.15)], "d", 0.035)
 
@@ -635,7 +635,17 @@ def flame(p: Pen, rng: random.Random) -> None:
 def skull(p: Pen, rng: random.Random) -> None:
     p.rect(-0.35, 0.35, 0.35, 0.85, "l")
     p.ellipse(0, -0.15, 0.72, 0.68, "l")
-    p.poly(ellipse_pts(0.25, 0.0, 0.5, 0.6), "ls", shade=True)
+    # Shade: a crescent along the right of the cranium, and the right of the jaw.
+    outer = [
+        (0.72 * math.cos(t), -0.15 + 0.68 * math.sin(t))
+        for t in (math.radians(-75 + 150 * i / 20) for i in range(21))
+    ]
+    inner = [
+        (0.1 + 0.58 * math.cos(t), -0.15 + 0.6 * math.sin(t))
+        for t in (math.radians(75 - 150 * i / 20) for i in range(21))
+    ]
+    p.poly(outer + inner, "ls", shade=True)
+    p.rect(0.15, 0.45, 0.35, 0.85, "ls", shade=True)
     for x in (-0.3, 0.3):
         p.ellipse(x, 0.0, 0.2, 0.19, "d")
     p.poly([(0, 0.22), (-0.1, 0.42), (0.1, 0.42)], "d")
