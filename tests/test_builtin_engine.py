@@ -206,6 +206,7 @@ def test_fit_text_wraps_long_text_into_lines():
     assert all(font.getlength(line) <= 300 for line in lines)
 
 
+@pytest.mark.django_db
 def test_it_is_registered_and_resolvable():
     spec, engine = registry.resolve("builtin:procedural", Capability.TEXT_TO_IMAGE)
     assert spec.engine == "builtin" and isinstance(engine, builtin.ProceduralEngine)
