@@ -19,6 +19,7 @@ from django.conf import settings
 
 from bench.support import (
     Skip,
+    machine_load,
     require_redis_broker,
     summary,
     use_bench_database,
@@ -112,6 +113,8 @@ def run() -> dict[str, Any]:
         print(
             f"{key:28s} p50 {s['p50_ms']:7.1f} ms   p95 {s['p95_ms']:7.1f} ms   max {s['max_ms']:7.1f} ms"
         )
+    result["machine"] = machine_load()
+    print(result["machine"])
     result["verdicts"] = [
         verdict("submit → completed p50", result["end_to_end"]["p50_ms"], 300),
         verdict("queue latency p50", result["queue_latency"]["p50_ms"], 100),
