@@ -165,6 +165,7 @@ def run() -> dict[str, Any]:
         "deep_page": ("/library/", {"cursor": deep_cursor}, {}),
         "deep_page_htmx_scroll": ("/library/", {"cursor": mid_cursor}, htmx),
         "search_word": ("/library/", {"q": "whale"}, {}),
+        "search_word_no_match": ("/library/", {"q": "zeppelin"}, {}),
         "search_two_words_deep": ("/library/", {"q": "fox citrus", "cursor": mid_cursor}, {}),
         "filter_kind_model": ("/library/", {"kind": "upload", "model": "gpt-image-1"}, {}),
     }
