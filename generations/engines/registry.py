@@ -52,6 +52,7 @@ def _load_engine_modules() -> None:
     # Importing an engine module registers it. Extra modules (plugins, test engines) come from
     # STUDIO_EXTRA_ENGINES, a comma-separated list of dotted module paths.
     importlib.import_module("generations.engines.builtin")
+    importlib.import_module("generations.imageops.engine")
     for path in os.environ.get("STUDIO_EXTRA_ENGINES", "").split(","):
         if path.strip():
             importlib.import_module(path.strip())
