@@ -286,10 +286,15 @@ def decontaminate(rgb: np.ndarray, alpha: np.ndarray, backdrop_rgb: np.ndarray) 
 
 def remove_background(rgb: np.ndarray, *, matting: bool = True) -> BackgroundResult:
     h, w = rgb.shape[:2]
-    small, scale = resize_long(rgb, WORK_LONG_SIDE)
+    # Segment at one working size (small inputs are enlarged), so the thresholds, kernels and
+    # minimum areas below mean the same thing for every input.
+    scale = WORK_LONG_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     fg, _stats = segment(small)
     coarse = cv2.resize(fg.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     coarse = cv2.GaussianBlur(coarse, (0, 0), max(0.6, 0.5 / scale))
+    coarse = np.clip(coarse, 0, 1)
     if matting:
         try:
             alpha = _alpha_closed_form(rgb, coarse)

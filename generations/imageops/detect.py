@@ -147,7 +147,7 @@ def detect_wires(rgb: np.ndarray) -> np.ndarray:
     out = np.zeros((sh, sw), np.uint8)
     if lines is not None:
         drawn = np.zeros_like(out)
-        for x1, y1, x2, y2 in lines[:, 0]:
+        for x1, y1, x2, y2 in lines.reshape(-1, 4):
             cv2.line(drawn, (int(x1), int(y1)), (int(x2), int(y2)), 255, 7)
         # Keep the ridge pixels along each line (the wire's true width), then pad them.
         out = cv2.bitwise_and(thin, drawn)

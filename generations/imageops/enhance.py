@@ -25,11 +25,11 @@ def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
     for _ in range(BACKPROJECT_ITERATIONS):
         down = cv2.resize(hr, (w, h), interpolation=cv2.INTER_AREA)
         hr += cv2.resize(lo - down, size, interpolation=cv2.INTER_CUBIC)
-    # No ringing: a pixel may not leave the range of its 3×3 input neighbourhood (plus a hair).
+    # No ringing: a pixel may not leave the range of its 3×3 input neighbourhood.
     k = np.ones((3, 3), np.uint8)
     lo_min = cv2.resize(cv2.erode(lo, k), size, interpolation=cv2.INTER_LINEAR)
     lo_max = cv2.resize(cv2.dilate(lo, k), size, interpolation=cv2.INTER_LINEAR)
-    np.clip(hr, lo_min - 2.0, lo_max + 2.0, out=hr)
+    np.clip(hr, lo_min, lo_max, out=hr)
     return np.clip(hr + 0.5, 0, 255).astype(np.uint8)
 
 

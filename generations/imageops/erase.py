@@ -51,11 +51,14 @@ def _multiscale(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
         3,
         cv2.INPAINT_TELEA,
     ).astype(np.float32)
+    # Telea leaves streaks along its marching order; relaxing to a harmonic (Laplace) fill at
+    # the coarse level makes smooth shading (gradients, vignettes) continue exactly.
+    filled = _harmonic(filled, coarse_mask, 40)
     for im, mk in reversed(levels[:-1]):
         up = cv2.resize(filled, (im.shape[1], im.shape[0]), interpolation=cv2.INTER_LINEAR)
         m3 = mk[..., None]
         filled = np.where(m3, up, im)
-        filled = _harmonic(filled, mk, 3)
+        filled = _harmonic(filled, mk, 6)
     return filled
 
 
@@ -63,7 +66,10 @@ def _texture_transfer(original: np.ndarray, filled: np.ndarray, mask: np.ndarray
     """Add high-pass detail mirrored across the hole edge into the smooth fill."""
     h, w = mask.shape
     sigma = 2.0
-    detail = original - cv2.GaussianBlur(original, (0, 0), sigma)
+    # Detail is measured on the image with the hole already smoothly filled, so what was in the
+    # hole does not bleed into the detail of its neighbours.
+    src_img = np.where(mask[..., None], filled, original)
+    detail = src_img - cv2.GaussianBlur(src_img, (0, 0), sigma)
     known = ~mask
     # Nearest known pixel for every hole pixel.
     src = mask.astype(np.uint8)
