@@ -142,7 +142,6 @@ def test_background_removal_reaches_iou_on_generated_shots(index):
 def test_background_removal_clears_the_hole_of_a_ring():
     shot = bgset.make_shot(2, 480)  # ring
     result = background.remove_background(shot.image)
-    ys, xs = np.nonzero(shot.alpha == 0)
     cy, cx = np.argwhere(shot.alpha >= 0.5).mean(0).astype(int)  # the hole is at the centre
     assert shot.alpha[cy, cx] == 0 and result.alpha[cy, cx] < 30
 

@@ -189,7 +189,7 @@ def test_background_removal_returns_rgba_and_the_box(shop, user):
         image = Image.open(fh)
         image.load()
     assert image.mode == "RGBA" and image.size == (480, 480)
-    x1, y1, x2, y2 = done.result["box"]
+    x1, _y1, _x2, y2 = done.result["box"]
     ys, xs = np.nonzero(shot.alpha >= 0.5)
     assert abs(x1 - xs.min()) <= 5 and abs(y2 - ys.max() - 1) <= 5
     assert out.parameters["box"] == done.result["box"]
