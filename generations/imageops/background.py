@@ -21,7 +21,8 @@ import numpy as np
 from generations.imageops.common import bbox_of, guided_filter, resize_long
 
 WORK_LONG_SIDE = 400
-MATTING_LONG_SIDE = 720
+MATTING_LONG_SIDE = 400
+GRABCUT_ITERATIONS = 2
 
 
 @dataclass
@@ -44,6 +45,8 @@ def fit_backdrop(image: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray
     strip = np.zeros((h, w), bool)
     strip[:border], strip[-border:], strip[:, :border], strip[:, -border:] = True, True, True, True
     ys, xs = np.nonzero(strip)
+    step = max(1, len(xs) // 3000)  # a few thousand samples pin six coefficients down
+    ys, xs = ys[::step], xs[::step]
     a = _design(xs / max(w - 1, 1), ys / max(h - 1, 1)).astype(np.float64)
     values = image[ys, xs].astype(np.float64)
     keep = np.ones(len(xs), bool)
@@ -80,10 +83,11 @@ def shadow_distance(rgb: np.ndarray, model_rgb: np.ndarray) -> np.ndarray:
     """How far a pixel is from being the backdrop in shadow: I ≈ k·B with 0.45 < k ≤ 1.
     A cast shadow dims all channels by the same factor, so the residual off the line through B
     is small, whatever the depth of the shadow."""
-    img = rgb.astype(np.float32)
-    bb = np.maximum((model_rgb * model_rgb).sum(-1), 1.0)
-    k = (img * model_rgb).sum(-1) / bb
-    resid = np.linalg.norm(img - k[..., None] * model_rgb, axis=-1)
+    i0, i1, i2 = (rgb[..., c].astype(np.float32) for c in range(3))
+    b0, b1, b2 = model_rgb[..., 0], model_rgb[..., 1], model_rgb[..., 2]
+    k = (i0 * b0 + i1 * b1 + i2 * b2) / np.maximum(b0 * b0 + b1 * b1 + b2 * b2, 1.0)
+    r0, r1, r2 = i0 - k * b0, i1 - k * b1, i2 - k * b2
+    resid = np.sqrt(r0 * r0 + r1 * r1 + r2 * r2)
     penalty = np.maximum(0.0, 0.45 - k) * 300 + np.maximum(0.0, k - 1.02) * 300
     return 1.5 * resid + penalty
 
@@ -115,7 +119,8 @@ def _surface(image: np.ndarray, known: np.ndarray) -> np.ndarray:
     return cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def _edges(lab: np.ndarray, border: int) -> np.ndarray:
+def _edges(lab: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray]:
+    """(strong edges for the flood fill, weak edges for the shadow peel), both dilated."""
     grey = cv2.GaussianBlur(lab[..., 0].astype(np.uint8), (3, 3), 0)
     grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
     border_grad = np.concatenate(
@@ -123,7 +128,12 @@ def _edges(lab: np.ndarray, border: int) -> np.ndarray:
     )
     g_hi = max(24.0, 3.0 * float(np.percentile(border_grad, 95)))
     edges = cv2.Canny(grey, g_hi * 0.5, g_hi, L2gradient=True) > 0
-    return cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    kernel = np.ones((3, 3), np.uint8)
+    weak = cv2.Canny(grey, g_hi * 0.2, g_hi * 0.4, L2gradient=True) > 0
+    return (
+        cv2.dilate(edges.astype(np.uint8), kernel) > 0,
+        cv2.dilate(weak.astype(np.uint8), kernel) > 0,
+    )
 
 
 def _texture(lab: np.ndarray) -> np.ndarray:
@@ -154,7 +164,7 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     model_lab, model_rgb = eval_backdrop(coef, h, w), eval_backdrop(coef_rgb, h, w)
     t_lo = max(6.0, 2.5 * sigma)
     t_hi = max(14.0, 5.0 * sigma)
-    edges = _edges(lab, border)
+    edges, weak_edges = _edges(lab, border)
     outside = _components_touching_border(~edges)
 
     # Pass 1 with the border model, pass 2 with a surface fitted through pass 1's backdrop.
@@ -186,7 +196,17 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
             ).max()
             # Some of it must be the bare backdrop (the rest may be the product's shadow).
             bare = float((lab_d[region] < t_lo).mean())
-            if thick >= min_thick and float(dist[region].mean()) < 0.6 * t_lo and bare > 0.3:
+            # A real hole has an outline: most of its rim is an edge (a pale patch of the
+            # product that fades into white does not).
+            rim = cv2.dilate(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            rim &= ~region
+            outlined = float(edges[rim].mean()) if rim.any() else 0.0
+            if (
+                thick >= min_thick
+                and float(dist[region].mean()) < 0.6 * t_lo
+                and bare > 0.3
+                and outlined > 0.5
+            ):
                 holes |= region
 
     core = (enclosed & (lab_d > t_hi)) | (dist > t_hi)
@@ -202,14 +222,41 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     has_fg = np.any((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD))
     has_bg = np.any((gc == cv2.GC_BGD) | (gc == cv2.GC_PR_BGD))
     if has_fg and has_bg:
-        bgd = np.zeros((1, 65), np.float64)
-        fgd = np.zeros((1, 65), np.float64)
-        cv2.grabCut(small[..., ::-1].copy(), gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+        # GrabCut only where the answer is open: the box around every non-certain-background
+        # pixel, plus a margin of certain background for its colour model.
+        box = bbox_of(gc != cv2.GC_BGD)
+        pad = max(8, round(0.04 * max(h, w)))
+        x1, y1 = max(0, box[0] - pad), max(0, box[1] - pad)
+        x2, y2 = min(w, box[2] + pad), min(h, box[3] + pad)
+        sub = np.ascontiguousarray(gc[y1:y2, x1:x2])
+        if (sub == cv2.GC_BGD).any() and ((sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)).any():
+            bgd = np.zeros((1, 65), np.float64)
+            fgd = np.zeros((1, 65), np.float64)
+            crop = np.ascontiguousarray(small[y1:y2, x1:x2, ::-1])
+            cv2.grabCut(crop, sub, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+            gc[y1:y2, x1:x2] = sub
         fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
     else:
         fg = enclosed
+    fg = _peel_shadows(fg & ~holes, dist < t_lo, weak_edges)
     fg = _clean(fg, holes)
     return fg, {"sigma": sigma, "t_lo": t_lo, "t_hi": t_hi}
+
+
+def _peel_shadows(fg: np.ndarray, shadow_like: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Drop foreground regions that look like cast shadow on the backdrop and meet the
+    background without an edge between them (GrabCut's colour model can pull a grey shadow in
+    next to a grey product; an enclosed shadow-coloured part of the product has an outline)."""
+    candidate = (fg & shadow_like & ~edges).astype(np.uint8)
+    if not candidate.any():
+        return fg
+    _n, labels = cv2.connectedComponents(candidate, connectivity=4)
+    background = cv2.dilate((~fg).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    touching = np.unique(labels[background & (candidate > 0)])
+    touching = touching[touching > 0]
+    if len(touching) == 0:
+        return fg
+    return fg & ~np.isin(labels, touching)
 
 
 def _clean(fg: np.ndarray, holes: np.ndarray) -> np.ndarray:
