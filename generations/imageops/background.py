@@ -120,7 +120,8 @@ def _surface(image: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def _edges(lab: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray]:
-    """(strong edges for the flood fill, weak edges for the shadow peel), both dilated."""
+    """Strong edges (they stop the flood fill) and weak edges (they bound where the backdrop
+    surface is fitted and stop the shadow peel), dilated by a pixel."""
     grey = cv2.GaussianBlur(lab[..., 0].astype(np.uint8), (3, 3), 0)
     grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
     border_grad = np.concatenate(
@@ -165,7 +166,9 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     t_lo = max(6.0, 2.5 * sigma)
     t_hi = max(14.0, 5.0 * sigma)
     edges, weak_edges = _edges(lab, border)
-    outside = _components_touching_border(~edges)
+    # The surface of pass 2 is fitted through what lies outside every outline, weak ones too:
+    # a pale product with a faint outline must not be mistaken for backdrop.
+    outside_weak = _components_touching_border(~weak_edges)
 
     # Pass 1 with the border model, pass 2 with a surface fitted through pass 1's backdrop.
     for pass_no in (1, 2):
@@ -174,7 +177,7 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         reached = _components_touching_border(bg_like)
         enclosed = ~reached
         if pass_no == 1:
-            known = outside & (lab_d < t_hi)
+            known = outside_weak & (lab_d < t_hi)
             known = cv2.erode(known.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
             if known.mean() < 0.05:
                 break

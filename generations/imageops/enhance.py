@@ -13,11 +13,33 @@ import numpy as np
 BACKPROJECT_ITERATIONS = 3
 
 
+TILE = 384  # input pixels per tile side; the work is local, so tiles bound memory
+TILE_PAD = 12  # context each side: enough for 3 rounds of cubic + area + 3×3 clamping
+
+
 def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
     if factor not in (1, 2, 4):
         raise ValueError("factor must be 1, 2 or 4")
     if factor == 1:
         return rgb.copy()
+    h, w = rgb.shape[:2]
+    if max(h, w) <= TILE + 2 * TILE_PAD:
+        return _upscale_tile(rgb, factor)
+    out = np.empty((h * factor, w * factor, rgb.shape[2]), np.uint8)
+    for y in range(0, h, TILE):
+        for x in range(0, w, TILE):
+            y0, x0 = max(0, y - TILE_PAD), max(0, x - TILE_PAD)
+            y1, x1 = min(h, y + TILE + TILE_PAD), min(w, x + TILE + TILE_PAD)
+            tile = _upscale_tile(np.ascontiguousarray(rgb[y0:y1, x0:x1]), factor)
+            ty, tx = (y - y0) * factor, (x - x0) * factor
+            th, tw = min(TILE, h - y) * factor, min(TILE, w - x) * factor
+            out[y * factor : y * factor + th, x * factor : x * factor + tw] = tile[
+                ty : ty + th, tx : tx + tw
+            ]
+    return out
+
+
+def _upscale_tile(rgb: np.ndarray, factor: int) -> np.ndarray:
     h, w = rgb.shape[:2]
     size = (w * factor, h * factor)
     lo = rgb.astype(np.float32)

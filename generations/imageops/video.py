@@ -148,7 +148,7 @@ def encode_mp4(
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+            "-c:v", "libx264", "-preset", "superfast", "-crf", "20", "-pix_fmt", "yuv420p",
             "-profile:v", "high", "-movflags", "+faststart", "-threads", str(threads),
             "-frames:v", str(count), path,
         ]  # fmt: skip
