@@ -12,6 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+FILL_MAX_PIXELS = 6_000_000  # larger regions are filled at a reduced scale (bounded memory)
 THIN_RADIUS = 6  # holes no thicker than this (pixels from edge to centre) use Telea directly
 METHODS = ("auto", "telea", "navier-stokes", "multiscale")
 
@@ -110,10 +111,21 @@ def erase(rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> np.ndarray
     h, w = m.shape
     y1, y2 = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
     x1, x2 = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
-    crop = rgb[y1:y2, x1:x2].astype(np.float32)
     cm = m[y1:y2, x1:x2]
-    filled = _multiscale(crop.copy(), cm)
-    filled = _texture_transfer(crop, filled, cm)
+    ch, cw = cm.shape
+    scale = min(1.0, (FILL_MAX_PIXELS / (ch * cw)) ** 0.5)
+    if scale < 1.0:
+        # A huge region (an outpaint of a large picture): fill at a reduced scale and enlarge
+        # the fill; the original pixels outside the mask stay untouched at full resolution.
+        size = (max(1, round(cw * scale)), max(1, round(ch * scale)))
+        crop = cv2.resize(rgb[y1:y2, x1:x2], size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        small_mask = cv2.resize(cm.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        small_mask = cv2.dilate(small_mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        filled = _texture_transfer(crop, _multiscale(crop.copy(), small_mask), small_mask)
+        filled = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_CUBIC)
+    else:
+        crop = rgb[y1:y2, x1:x2].astype(np.float32)
+        filled = _texture_transfer(crop, _multiscale(crop.copy(), cm), cm)
     out = rgb.copy()
     region = np.clip(np.round(filled), 0, 255).astype(np.uint8)
     out[y1:y2, x1:x2] = np.where(cm[..., None], region, rgb[y1:y2, x1:x2])

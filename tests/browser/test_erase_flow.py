@@ -35,8 +35,14 @@ def worker(transactional_db: Any) -> Iterator[None]:
 
     from studio.celery import app
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield
+    # No remote control: with the filesystem broker it would write pidbox files into the cwd.
+    saved = app.conf.worker_enable_remote_control
+    app.conf.worker_enable_remote_control = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.worker_enable_remote_control = saved
 
 
 @pytest.fixture
