@@ -318,7 +318,7 @@ def _alpha_closed_form(rgb: np.ndarray, coarse: np.ndarray) -> np.ndarray:
 def _sharpen_alpha(rgb: np.ndarray, alpha: np.ndarray, radius: int) -> np.ndarray:
     """Snap an upsampled alpha to the full-resolution edges with a guided filter."""
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    refined = guided_filter(grey, alpha, radius, 1e-4)
+    refined = guided_filter(grey, alpha, radius, 1e-4, subsample=max(1, radius // 3))
     # Keep certain regions certain: only the band near the edge may become fractional.
     return np.clip(refined, 0, 1)
 

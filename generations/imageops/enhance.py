@@ -66,8 +66,8 @@ def enhance_art(rgb: np.ndarray, factor: int = 2) -> np.ndarray:
     # Shock filter: on the dark side of an edge take the local min, on the light side the max.
     edge = np.abs(lap) > 2.0
     shocked = np.where((lap > 0)[..., None], lo, hi)
-    out = np.where(edge[..., None], (0.5 * up + 0.5 * shocked), up)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    blended = cv2.addWeighted(up, 0.5, shocked, 0.5, 0)  # uint8 arithmetic: no float copies
+    return np.where(edge[..., None], blended, up)
 
 
 def noise_sigma(rgb: np.ndarray) -> float:
@@ -118,21 +118,26 @@ def light_restore(rgb: np.ndarray, strength: float = 1.0) -> np.ndarray:
     """Exposure and contrast: stretch L between its 0.5th and 99.5th percentiles, pull the
     median towards mid-grey with a gamma, then a gentle CLAHE. Chroma is left alone."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    lum = lab[..., 0].astype(np.float32) / 255.0
-    lo, hi = np.percentile(lum, [0.5, 99.5])
+    # Everything below is a function of the 8-bit lightness, so it is one 256-entry table
+    # built from the histogram (no full-size float copies on large pictures).
+    hist = np.bincount(lab[..., 0].ravel(), minlength=256).astype(np.float64)
+    cdf = np.cumsum(hist) / hist.sum()
+    lo = float(np.searchsorted(cdf, 0.005)) / 255.0
+    hi = float(np.searchsorted(cdf, 0.995)) / 255.0
+    levels = np.arange(256, dtype=np.float64) / 255.0
     if hi - lo > 0.05:
-        lum = np.clip((lum - lo) / (hi - lo), 0, 1)
-    med = float(np.median(lum))
+        levels = np.clip((levels - lo) / (hi - lo), 0, 1)
+    med = float(levels[min(255, int(np.searchsorted(cdf, 0.5)))])
     if 0.02 < med < 0.98:
         gamma = float(np.clip(np.log(0.5) / np.log(med), 0.55, 1.8))
-        lum = lum**gamma
-    l8 = np.round(lum * 255).astype(np.uint8)
-    l8 = cv2.createCLAHE(clipLimit=1.6, tileGridSize=(8, 8)).apply(l8)
-    new = lab.copy()
-    new[..., 0] = l8
-    out = cv2.cvtColor(new, cv2.COLOR_LAB2RGB).astype(np.float32)
+        levels = levels**gamma
+    table = np.round(levels * 255).astype(np.uint8)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=1.6, tileGridSize=(8, 8)).apply(
+        cv2.LUT(lab[..., 0], table)
+    )
+    out = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
     s = float(np.clip(strength, 0, 1))
-    return np.clip(s * out + (1 - s) * rgb, 0, 255).astype(np.uint8)
+    return out if s >= 1.0 else cv2.addWeighted(out, s, rgb, 1 - s, 0)
 
 
 # Gradient maps: (position 0..1, RGB) stops from shadows to highlights.
