@@ -186,7 +186,10 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
 
     # Holes: backdrop regions enclosed by the product (a ring's centre, a mug's handle).
     holes = np.zeros_like(reached)
-    inner_bg = (dist < t_lo) & enclosed & ~edges
+    # Inside a hole the product's own shadow falls on the backdrop next to its rim, where the
+    # smoothness test is unreliable: accept shadow-explained pixels there without it.
+    shadow_raw = cv2.GaussianBlur(shadow_distance(small, model_rgb), (3, 3), 0)
+    inner_bg = (np.minimum(dist, shadow_raw) < t_lo) & enclosed & ~edges
     n, labels, stats, _ = cv2.connectedComponentsWithStats(inner_bg.astype(np.uint8), 4)
     min_hole = max(12, int(0.0015 * h * w))
     min_thick = max(3.0, 0.012 * min(h, w))
@@ -206,7 +209,7 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
             outlined = float(edges[rim].mean()) if rim.any() else 0.0
             if (
                 thick >= min_thick
-                and float(dist[region].mean()) < 0.6 * t_lo
+                and float(np.minimum(dist, shadow_raw)[region].mean()) < 0.6 * t_lo
                 and bare > 0.3
                 and outlined > 0.5
             ):
