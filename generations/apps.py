@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class GenerationsConfig(AppConfig):
     name = "generations"
     verbose_name = "Generations: library, presets, jobs"
+
+    def ready(self) -> None:
+        # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
+        from generations import operations  # noqa: F401
