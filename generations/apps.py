@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class GenerationsConfig(AppConfig):
     name = "generations"
     verbose_name = "Generations: library, presets, jobs"
+
+    def ready(self) -> None:
+        # Registers the webhook finish hook and its Celery tasks in web and worker processes.
+        from generations import webhooks  # noqa: F401

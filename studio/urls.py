@@ -20,6 +20,7 @@ urlpatterns = [
     path("members/<int:membership_id>/", views.member_update, name="member_update"),
     path("invite/<str:token>/", views.accept_invite, name="accept_invite"),
     path("usage/", views.usage, name="usage"),
+    path("", include("generations.api.urls")),
     path("", include("generations.urls")),
     path("", include("mockups.urls")),
 ]
