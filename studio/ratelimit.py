@@ -13,8 +13,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from studio.models import RateLimitWindow
 
@@ -67,18 +66,25 @@ def _count_redis(url: str, key: str, window: int) -> int:
     return int(count)
 
 
+def _increment_sql() -> str:
+    table = RateLimitWindow._meta.db_table
+    q = connection.ops.quote_name
+    return (
+        f"UPDATE {q(table)} SET {q('count')} = {q('count')} + 1 "
+        f"WHERE {q('bucket')} = %s AND {q('window')} = %s RETURNING {q('count')}"
+    )
+
+
 def _count_db(bucket: str, start: int) -> int:
+    # UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the increment and the read are one
+    # atomic statement, so concurrent processes each see their own count.
+    sql = _increment_sql()
     for _ in range(3):
-        updated = RateLimitWindow.objects.filter(bucket=bucket, window=start).update(
-            count=F("count") + 1
-        )
-        if updated:
-            return (
-                RateLimitWindow.objects.filter(bucket=bucket, window=start)
-                .values_list("count", flat=True)
-                .first()
-                or 1
-            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [bucket, start])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
         try:
             with transaction.atomic():
                 RateLimitWindow.objects.create(bucket=bucket, window=start, count=1)
