@@ -69,10 +69,9 @@ def _count_redis(url: str, key: str, window: int) -> int:
 def _increment_sql() -> str:
     table = RateLimitWindow._meta.db_table
     q = connection.ops.quote_name
-    return (
-        f"UPDATE {q(table)} SET {q('count')} = {q('count')} + 1 "
-        f"WHERE {q('bucket')} = %s AND {q('window')} = %s RETURNING {q('count')}"
-    )
+    # Identifiers are constants quoted by the backend; values travel as parameters.
+    sql = "UPDATE {t} SET {c} = {c} + 1 WHERE {b} = %s AND {w} = %s RETURNING {c}"
+    return sql.format(t=q(table), c=q("count"), b=q("bucket"), w=q("window"))
 
 
 def _count_db(bucket: str, start: int) -> int:
