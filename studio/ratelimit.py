@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from studio.models import RateLimitWindow
 
@@ -74,24 +74,42 @@ def _increment_sql() -> str:
     return sql.format(t=q(table), c=q("count"), b=q("bucket"), w=q("window"))
 
 
+def _execute_retrying(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    # SQLite's shared-cache databases (the test database) report table locks immediately
+    # instead of waiting out busy_timeout; a short retry covers them.
+    for attempt in range(100):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.005)
+    return None
+
+
 def _count_db(bucket: str, start: int) -> int:
     # UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the increment and the read are one
     # atomic statement, so concurrent processes each see their own count.
     sql = _increment_sql()
-    for _ in range(3):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [bucket, start])
-            row = cursor.fetchone()
+    for _ in range(20):
+        row = _execute_retrying(sql, [bucket, start])
         if row is not None:
             return int(row[0])
         try:
             with transaction.atomic():
                 RateLimitWindow.objects.create(bucket=bucket, window=start, count=1)
-            if start % 17 == 0:  # now and then, drop windows that ended long ago
-                RateLimitWindow.objects.filter(window__lt=start - 3600).delete()
-            return 1
         except IntegrityError:
             continue  # another process created the row first: increment it
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.005)
+            continue
+        if start % 17 == 0:  # now and then, drop windows that ended long ago
+            RateLimitWindow.objects.filter(window__lt=start - 3600).delete()
+        return 1
     raise RuntimeError("rate limit window could not be counted")
 
 
