@@ -144,7 +144,12 @@ def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
 
 
 def _operation(
-    request: HttpRequest, *, operation: str, options: dict[str, Any], image_url: str
+    request: HttpRequest,
+    *,
+    operation: str,
+    options: dict[str, Any],
+    image_url: str,
+    prompt: str = "",
 ) -> Job:
     try:
         from generations import operations  # the image-operations work; imported lazily
@@ -156,7 +161,7 @@ def _operation(
     asset = asset_for_url(shop, image_url, request, field_name="imageUrl")
     try:
         return operations.submit_operation(
-            shop, asset, operation, options, user=None, source=SEED_000.source
+            shop, asset, operation, options, user=None, source=SEED_000.source, prompt=prompt
         )
     except InsufficientCredits as exc:
         raise exhausted(exc) from None
@@ -210,9 +215,14 @@ def generate_video(request: HttpRequest) -> HttpResponse:
     resolution = int_field(data, "resolution", 720)
     if resolution not in (720, 1080):
         raise ApiError(400, "resolution must be 720 or 1080.")
-    options = {"prompt": string_field(data, "prompt")[:2000], "resolution": resolution}
     job = _finish_operation(
-        _operation(request, operation="video", options=options, image_url=image_url)
+        _operation(
+            request,
+            operation="video",
+            options={"resolution": resolution},
+            image_url=image_url,
+            prompt=string_field(data, "prompt")[:2000],
+        )
     )
     outputs = [a for a in job_outputs(job) if a.is_video] or job_outputs(job)
     if not outputs:
