@@ -91,7 +91,7 @@ def authenticate(raw: str) -> ApiKey | None:
     if not raw or len(raw) > 200 or not raw.startswith(("sk_live_", "sk_test_")):
         return None
     digest = hash_key(raw)
-    key = ApiKey.objects.select_related("shop").filter(key_hash=digest).first()
+    key = ApiKey.objects.select_related("shop").filter(key_hash=digest).order_by().first()
     # The lookup is by hash; compare_digest keeps the final check constant-time regardless.
     if key is None or not hmac.compare_digest(key.key_hash, digest) or key.revoked_at is not None:
         return None

@@ -284,3 +284,11 @@ SANDBOX_CREDIT_CENTS = int(os.environ.get("SANDBOX_CREDIT_CENTS", "500"))
 # Webhooks: how long a failing delivery keeps being retried, and the per-attempt timeout.
 WEBHOOK_RETRY_HOURS = float(os.environ.get("WEBHOOK_RETRY_HOURS", "24"))
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {
+    "task": "generations.webhooks.sweep_webhooks",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
+    "task": "generations.webhooks.purge_idempotency_records",
+    "schedule": 3600.0,
+}

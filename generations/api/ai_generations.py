@@ -130,9 +130,10 @@ def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
         ident = uuid.UUID(str(generation_id))
     except ValueError:
         raise ApiError(404, "Generation not found.") from None
-    job = Job.objects.filter(shop=request.shop, id=ident).first()  # type: ignore[attr-defined]
+    job = Job.objects.filter(shop=request.shop, id=ident).order_by().first()  # type: ignore[attr-defined]
     if job is None:
         raise ApiError(404, "Generation not found.")
+    job.shop = request.shop  # type: ignore[attr-defined]
     body = generation_body(job, request)
     body["status"] = job.status
     if job.status == Job.Status.FAILED:

@@ -271,9 +271,10 @@ def _shop_job(request: HttpRequest, job_id: str) -> Job:
         ident = uuid.UUID(str(job_id))
     except ValueError:
         raise ApiError(404, "Job not found.") from None
-    job = Job.objects.filter(shop=request.shop, id=ident).first()  # type: ignore[attr-defined]
+    job = Job.objects.filter(shop=request.shop, id=ident).order_by().first()  # type: ignore[attr-defined]
     if job is None:
         raise ApiError(404, "Job not found.")
+    job.shop = request.shop  # type: ignore[attr-defined]
     return job
 
 
@@ -328,10 +329,10 @@ def library(request: HttpRequest) -> HttpResponse:
     total = qs.count()
     offset = (page - 1) * limit
     items = (
-        list(qs.select_related("shop").order_by("-created_at", "-id")[offset : offset + limit])
-        if offset < total
-        else []
+        list(qs.order_by("-created_at", "-id")[offset : offset + limit]) if offset < total else []
     )
+    for asset in items:
+        asset.shop = request.shop  # type: ignore[attr-defined]
     return JsonResponse(
         {
             "data": {
