@@ -25,6 +25,7 @@ from generations.api.common import (
     string_list,
     submit_api_generation,
     sync_timeout,
+    with_refunds,
 )
 from generations.engines import registry
 from generations.engines.base import Capability
@@ -130,7 +131,8 @@ def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
         ident = uuid.UUID(str(generation_id))
     except ValueError:
         raise ApiError(404, "Generation not found.") from None
-    job = Job.objects.filter(shop=request.shop, id=ident).order_by().first()  # type: ignore[attr-defined]
+    jobs = Job.objects.filter(shop=request.shop, id=ident).order_by()  # type: ignore[attr-defined]
+    job = with_refunds(jobs).first()
     if job is None:
         raise ApiError(404, "Generation not found.")
     job.shop = request.shop  # type: ignore[attr-defined]
@@ -152,14 +154,14 @@ def _operation(
     image_url: str,
     prompt: str = "",
 ) -> Job:
+    shop = request.shop  # type: ignore[attr-defined]
+    asset = asset_for_url(shop, image_url, request, field_name="imageUrl")
     try:
         from generations import operations  # the image-operations work; imported lazily
     except ImportError:
         raise ApiError(
             501, "Image operations are not available on this server.", code="not_implemented"
         ) from None
-    shop = request.shop  # type: ignore[attr-defined]
-    asset = asset_for_url(shop, image_url, request, field_name="imageUrl")
     try:
         return operations.submit_operation(
             shop, asset, operation, options, user=None, source=SEED_000.source, prompt=prompt

@@ -33,6 +33,7 @@ from generations.api.common import (
     string_list,
     submit_api_generation,
     sync_timeout,
+    with_refunds,
 )
 from generations.models import Asset, Job, Preset
 from generations.presets import PresetError, parse_variables
@@ -271,7 +272,8 @@ def _shop_job(request: HttpRequest, job_id: str) -> Job:
         ident = uuid.UUID(str(job_id))
     except ValueError:
         raise ApiError(404, "Job not found.") from None
-    job = Job.objects.filter(shop=request.shop, id=ident).order_by().first()  # type: ignore[attr-defined]
+    jobs = Job.objects.filter(shop=request.shop, id=ident).order_by()  # type: ignore[attr-defined]
+    job = with_refunds(jobs).first()
     if job is None:
         raise ApiError(404, "Job not found.")
     job.shop = request.shop  # type: ignore[attr-defined]
