@@ -317,13 +317,13 @@ def test_failed_generation_is_refunded(
     api: Any, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = Shop.objects.get(pk=shop.pk).balance_cents
-    from generations.engines import builtin
+    from generations.engines import registry
     from generations.engines.base import EngineError
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise EngineError("no luck")
 
-    monkeypatch.setattr(builtin.ProceduralEngine, "generate", boom)
+    monkeypatch.setattr(type(registry.engine("builtin")), "generate", boom)
     response = api.post("/v0/images/generations", EXAMPLE)
     assert response.status_code == 502
     assert Shop.objects.get(pk=shop.pk).balance_cents == before
