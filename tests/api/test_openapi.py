@@ -18,8 +18,8 @@ from PIL import Image
 
 from generations.api import urls as api_urls
 from generations.api.openapi import document
-from generations.engines.base import EngineImage
 from generations.engines import registry
+from generations.engines.base import EngineImage
 from studio import apikeys
 from studio.models import Shop
 
