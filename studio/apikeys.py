@@ -130,17 +130,16 @@ def _token_hash(token: str) -> str:
 def mint_sandbox_shop(*, client_ip: str | None = None) -> SandboxMint:
     """A new sandbox shop with a starting credit grant, a key with the sandbox scopes and a
     one-time claim token (only its hash is stored)."""
-    from studio.actions import create_shop
+    from studio.actions import create_shop, grant_credits
     from studio.models import SandboxClaim
 
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        shop = create_shop(
-            "Sandbox shop",
-            is_sandbox=True,
-            plan_budget_cents=settings.SANDBOX_CREDIT_CENTS,
-            wallet_cents=0,
+        shop = create_shop("Sandbox shop", is_sandbox=True, plan_budget_cents=0, wallet_cents=0)
+        grant_credits(
+            shop, plan_budget_cents=settings.SANDBOX_CREDIT_CENTS, memo="sandbox starting grant"
         )
+        shop.refresh_from_db()
         minted = create_api_key(shop, scopes=SANDBOX_SCOPES, name="sandbox", is_sandbox=True)
         SandboxClaim.objects.create(shop=shop, token_hash=_token_hash(token), created_ip=client_ip)
     return SandboxMint(shop, minted, token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from studio import apikeys, ratelimit
 from studio.models import ApiKey, IdempotencyRecord, Shop
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -317,10 +319,13 @@ def endpoint(
                 response = view(request, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(request, family, exc)
-            except BaseException:
+            except Exception:
+                # A bug, not a client error: logged with its traceback, answered in the envelope.
+                log.exception("API %s %s failed", request.method, request.path)
                 if record is not None:
                     record.delete()
-                raise
+                err = ApiError(500, "Internal server error.", code="internal_error")
+                return _apply(error_response(request, family, err), headers)
             if record is not None:
                 _finish_idempotency(record, response)
             return _apply(response, headers)

@@ -333,3 +333,28 @@ def test_other_shops_cannot_see_uploads(api: Any, api_for: Any, image_bytes: Any
     body = api.post("/uploads", {"file": f}, multipart=True).json()
     other = api_for(create_shop("Other"))
     assert other.get(f"/v0/images/library/{body['id']}").status_code == 404
+
+
+def test_an_unexpected_error_is_a_500_in_the_family_envelope(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generations.api import ai
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(ai, "post_body", broken)
+    response = api.post("/v1/posts", {"text": "x"})
+    assert response.status_code == 500
+    body = response.json()
+    assert body["data"] is None and body["error"]["code"] == "internal_error"
+    assert response.has_header("X-RateLimit-Limit")
+
+
+def test_sandbox_grant_is_in_the_ledger(client: Any) -> None:
+    from studio.models import LedgerEntry
+
+    body = client.post("/shops/sandbox").json()
+    entry = LedgerEntry.objects.get(shop__slug=body["shop"])
+    assert entry.kind == LedgerEntry.Kind.GRANT
+    assert body["credits_cents"] == 500
