@@ -20,8 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -304,7 +306,15 @@ def endpoint(
                 if len(idem) > 255:
                     err = ApiError(400, "Idempotency-Key must be at most 255 characters.")
                     return _apply(error_response(request, family, err), headers)
-                record, err, replay = _claim_idempotency(key, idem, request_fingerprint(request))
+                try:
+                    fingerprint = request_fingerprint(request)
+                except RequestDataTooBig:
+                    err = ApiError(413, "The request body is too large.", code="payload_too_large")
+                    return _apply(error_response(request, family, err), headers)
+                except (SuspiciousOperation, BadRequest, MultiPartParserError, UnreadablePostError):
+                    err = ApiError(400, "The request could not be read.")
+                    return _apply(error_response(request, family, err), headers)
+                record, err, replay = _claim_idempotency(key, idem, fingerprint)
                 if err is not None:
                     return _apply(error_response(request, family, err), headers)
                 if replay is not None:
@@ -319,6 +329,12 @@ def endpoint(
                 response = view(request, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(request, family, exc)
+            except RequestDataTooBig:
+                err = ApiError(413, "The request body is too large.", code="payload_too_large")
+                response = error_response(request, family, err)
+            except (SuspiciousOperation, BadRequest, MultiPartParserError, UnreadablePostError):
+                err = ApiError(400, "The request could not be read.")
+                response = error_response(request, family, err)
             except Exception:
                 # A bug, not a client error: logged with its traceback, answered in the envelope.
                 log.exception("API %s %s failed", request.method, request.path)

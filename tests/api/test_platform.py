@@ -358,3 +358,17 @@ def test_sandbox_grant_is_in_the_ledger(client: Any) -> None:
     entry = LedgerEntry.objects.get(shop__slug=body["shop"])
     assert entry.kind == LedgerEntry.Kind.GRANT
     assert body["credits_cents"] == 500
+
+
+def test_oversized_and_broken_bodies_are_4xx(api: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post("/v1/posts", {"text": "x" * 5000})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    response = api.post(
+        "/uploads",
+        b"--zzz\r\nContent-Disposition: form-data; name=file\r\n\r\n" + b"x" * 2000,
+        content_type="multipart/form-data; boundary=zzz",
+        headers={"Idempotency-Key": "broken"},
+    )
+    assert 400 <= response.status_code < 500
