@@ -228,6 +228,7 @@ def run() -> dict[str, Any]:
         cwd=ROOT,
         env=env,
     )
+    load_before = os.getloadavg()[0]
     results: dict[str, Any] = {
         "overhead_ms": round(seed["overhead_ms"], 3),
         "ratelimit_backend": "redis" if seed["redis"] else "db",
@@ -246,6 +247,13 @@ def run() -> dict[str, Any]:
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=20)
+    results["loadavg_1m_before"] = round(load_before, 2)
+    results["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+    print(
+        f"machine load average (1 min) before/after: {results['loadavg_1m_before']} / "
+        f"{results['loadavg_1m_after']} on {os.cpu_count()} cores (other work on the machine "
+        "competes with the server and the load generator)"
+    )
     for name in ("job", "library"):
         r = results[name]
         ok = r["rps"] >= TARGET_RPS and r["p95_ms"] <= TARGET_P95_MS and r["non_200"] == 0
