@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 from hypothesis.errors import Unsatisfiable
@@ -84,7 +86,11 @@ FUZZ_EXAMPLES = 12
 
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_fuzzing_finds_no_server_errors(
-    mode: str, shop: Shop, settings: Any, monkeypatch: pytest.MonkeyPatch
+    mode: str,
+    shop: Shop,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     from schemathesis import GenerationMode
 
@@ -95,6 +101,12 @@ def test_fuzzing_finds_no_server_errors(
     monkeypatch.setattr(type(registry.engine("builtin")), "generate", _tiny_images)
     key = apikeys.create_api_key(shop, scopes=list(apikeys.SCOPES)).raw
     app = WSGIHandler()
+    # Like Django's test client: keep the test's database connection (and its transaction)
+    # open across requests instead of closing it at the end of each one.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    request.addfinalizer(lambda: request_started.connect(close_old_connections))
+    request.addfinalizer(lambda: request_finished.connect(close_old_connections))
     schema = _schema()
     generation_mode = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
     failures: list[str] = []
