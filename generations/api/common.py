@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -457,11 +458,11 @@ def asset_from_url(shop: Shop, url: str, request: HttpRequest) -> Asset | None:
     _, found, rest = parts.path.partition(marker)
     if not found:
         return None
-    ident = rest.split("/", 1)[0]
     try:
-        return Asset.objects.filter(shop=shop, id=ident).first()
-    except (ValueError, TypeError):
+        ident = uuid.UUID(rest.split("/", 1)[0])
+    except ValueError:
         return None
+    return Asset.objects.filter(shop=shop, id=ident).first()
 
 
 def asset_for_url(shop: Shop, url: str, request: HttpRequest, *, field_name: str) -> Asset:

@@ -182,3 +182,9 @@ def _file(data: bytes, name: str = "logo.png") -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type="image/png")
+
+
+def test_a_malformed_own_origin_url_is_a_400(api: Any, shop: Shop) -> None:
+    url = f"http://testserver/media/shops/{shop.slug}/assets/not-a-uuid/original.png"
+    response = api.post("/ai-generations/generate", {"prompt": "x", "referenceImageUrls": [url]})
+    assert response.status_code == 400  # not the shop's asset, and the fetcher refuses the host
