@@ -372,3 +372,9 @@ def test_oversized_and_broken_bodies_are_4xx(api: Any, settings: Any) -> None:
         headers={"Idempotency-Key": "broken"},
     )
     assert 400 <= response.status_code < 500
+
+
+def test_malformed_json_is_400(api: Any) -> None:
+    for raw in (b"{", b"[1]", b"\xff\xfe", b"[" * 100000 + b"]" * 100000):
+        response = api.post("/v1/posts", raw)
+        assert response.status_code == 400, raw[:10]
