@@ -21,16 +21,20 @@ $(STAMP): pyproject.toml
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@echo "Starting the Celery worker (with the job sweeper) and the web server on http://$(HOST):$(PORT)"
-	@$(VENV)/bin/celery -A studio worker --beat --loglevel=info --concurrency=2 \
-	    --schedule=.data/celerybeat-schedule & worker=$$!; \
+	@echo "Starting the Celery worker (with beat running the job sweeper) and the web server."
+	@echo "Open http://$(HOST):$(PORT)/ and log in as demo@example.com / demo-studio-2026 (Ctrl-C stops both)."
+	@# The beat schedule file and the filesystem broker live under STUDIO_DATA_DIR (see settings).
+	@$(VENV)/bin/celery -A studio worker --beat --loglevel=info --concurrency=2 & worker=$$!; \
 	trap "kill $$worker 2>/dev/null; wait $$worker 2>/dev/null" EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@# pytest exit 5 = no tests collected: a wrong path or marker, never a pass.
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests (exit 5): check PYTEST_ARGS" >&2; fi; \
+	exit $$status
 
 bench: venv
 	$(PY) -m bench $(BENCH_ARGS)

@@ -290,7 +290,11 @@ class ProgressReporter:
             return
         self._last, self._stage = now, stage
         percent = max(0, min(100, int(percent)))
-        updated = Job.objects.filter(id=self.job.id, status=Job.Status.ACTIVE).update(
+        # Fenced by the attempt: once the sweeper re-queued this job (our lease expired) and
+        # another worker claimed it, this stale attempt stops instead of running alongside.
+        updated = Job.objects.filter(
+            id=self.job.id, status=Job.Status.ACTIVE, attempts=self.job.attempts
+        ).update(
             progress=percent,
             stage=stage[:200],
             lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS),
@@ -378,15 +382,21 @@ def execute_job(job_id: str) -> Job | None:
         progress(98, "saving")
         return complete_job(job, outputs, result)
     except JobCanceled:
-        log.info("job %s canceled while running", job_id)
+        log.info("job %s canceled or taken over by a newer attempt while running", job_id)
         return Job.objects.get(id=job_id)
     except EngineError as exc:
         if exc.retryable and job.attempts < job.max_attempts:
-            return requeue_job(job, str(exc), delay=exc.retry_after or 2.0**job.attempts)
-        return fail_job(job, str(exc))
+            return requeue_job(
+                job, str(exc), delay=exc.retry_after or 2.0**job.attempts, attempt=job.attempts
+            )
+        return fail_job(job, str(exc), attempt=job.attempts)
     except Exception as exc:
         log.exception("job %s crashed", job_id)
-        return fail_job(job, f"Internal error while running the job ({type(exc).__name__}).")
+        return fail_job(
+            job,
+            f"Internal error while running the job ({type(exc).__name__}).",
+            attempt=job.attempts,
+        )
 
 
 def complete_job(job: Job, outputs: list[Output], result: dict[str, Any] | None = None) -> Job:
@@ -397,7 +407,8 @@ def complete_job(job: Job, outputs: list[Output], result: dict[str, Any] | None 
     with files_removed_on_error(), transaction.atomic():
         # Lock the row: a cancel that raced us must win or lose cleanly.
         current = Job.objects.select_for_update().get(id=job.id)
-        if current.status != Job.Status.ACTIVE:
+        if current.status != Job.Status.ACTIVE or current.attempts != job.attempts:
+            # Canceled meanwhile, or a newer attempt owns the job (this one lost its lease).
             raise JobCanceled(str(job.id))
         for i, out in enumerate(outputs):
             store_asset(
@@ -443,10 +454,13 @@ def complete_job(job: Job, outputs: list[Output], result: dict[str, Any] | None 
     return job
 
 
-def fail_job(job: Job, reason: str) -> Job:
+def fail_job(job: Job, reason: str, *, attempt: int | None = None) -> Job:
+    """Fail a queued or running job and refund it in full. With `attempt`, only if that attempt
+    still owns the job (a worker whose lease was taken over must not fail the newer attempt)."""
+    owned = {} if attempt is None else {"attempts": attempt}
     with transaction.atomic():
         updated = Job.objects.filter(
-            id=job.id, status__in=[Job.Status.ACTIVE, Job.Status.QUEUED]
+            id=job.id, status__in=[Job.Status.ACTIVE, Job.Status.QUEUED], **owned
         ).update(
             status=Job.Status.FAILED,
             error=reason[:2000],
@@ -462,11 +476,12 @@ def fail_job(job: Job, reason: str) -> Job:
     return job
 
 
-def requeue_job(job: Job, reason: str, *, delay: float = 0) -> Job:
+def requeue_job(job: Job, reason: str, *, delay: float = 0, attempt: int | None = None) -> Job:
     from generations.tasks import run_job
 
+    owned = {} if attempt is None else {"attempts": attempt}
     with transaction.atomic():
-        updated = Job.objects.filter(id=job.id, status=Job.Status.ACTIVE).update(
+        updated = Job.objects.filter(id=job.id, status=Job.Status.ACTIVE, **owned).update(
             status=Job.Status.QUEUED,
             stage=f"retrying: {reason[:150]}",
             lease_until=None,

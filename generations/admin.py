@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from generations import actions
 from generations.models import Asset, Job, Preset, PriceRule
@@ -27,6 +28,7 @@ class AssetAdmin(admin.ModelAdmin):
     readonly_fields = ["preview_large", "sha256", "bytes", "width", "height", "content_type"]
     date_hierarchy = "created_at"
     list_select_related = ["shop"]
+    list_per_page = 50
 
     @admin.display(description="Preview")
     def preview(self, obj: Asset) -> str:
@@ -61,10 +63,12 @@ class JobAdmin(admin.ModelAdmin):
         "attempts",
         "created_at",
     ]
-    list_filter = ["status", "kind", "engine", "source"]
-    search_fields = ["id", "shop__slug", "error"]
+    list_filter = ["status", "kind", "engine", "source", "created_at"]
+    search_fields = ["id", "shop__slug", "shop__name", "error"]
     raw_id_fields = ["shop", "created_by", "preset", "input_asset"]
+    list_select_related = ["shop"]
     readonly_fields = [
+        "output_previews",
         "created_at",
         "enqueued_at",
         "started_at",
@@ -74,6 +78,21 @@ class JobAdmin(admin.ModelAdmin):
     ]
     actions = ["retry_jobs", "cancel_jobs"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="Outputs")
+    def output_previews(self, obj: Job) -> str:
+        if obj.pk is None:
+            return "-"
+        tags = [
+            format_html(
+                '<a href="{}"><img src="{}" style="height:96px;border-radius:4px;margin-right:4px" alt="output {}"></a>',
+                reverse("admin:generations_asset_change", args=[a.pk]),
+                a.thumbnail.url if a.thumbnail else a.file.url,
+                i + 1,
+            )
+            for i, a in enumerate(obj.outputs.all()[:12])
+        ]
+        return format_html_join("", "{}", ((t,) for t in tags)) if tags else "-"
 
     @admin.action(description="Retry selected failed/canceled jobs (charged again)")
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
@@ -109,7 +128,9 @@ class JobAdmin(admin.ModelAdmin):
 @admin.register(Preset)
 class PresetAdmin(admin.ModelAdmin):
     list_display = ["name", "shop", "aspect_ratio", "model", "created_at"]
-    search_fields = ["name", "template", "shop__slug"]
+    list_filter = ["aspect_ratio"]
+    list_select_related = ["shop"]
+    search_fields = ["name", "template", "shop__slug", "shop__name"]
     raw_id_fields = ["shop", "created_by"]
 
 

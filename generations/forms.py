@@ -2,56 +2,120 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.urls import reverse
 
 from generations.actions import ASPECT_RATIOS, MAX_COUNT
 from generations.engines import registry
 from generations.models import Preset
-from generations.presets import PresetError, parse_variables, placeholders
+from generations.presets import (
+    KEY_PATTERN,
+    VARIABLE_TYPES,
+    PresetError,
+    parse_variables,
+    placeholders,
+)
+
+COUNT_MESSAGE = f"Count must be a whole number from 1 to {MAX_COUNT}."
+
+
+def model_choices(blank_label: str) -> list[tuple[str, str]]:
+    return [("", blank_label)] + [(m.name, m.label or m.name) for m in registry.available_models()]
 
 
 class PromptForm(forms.Form):
     prompt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": 'a teal fox on a poster, "HELLO"'}),
+        required=False,
+        max_length=4000,
+        help_text='Colour words set the palette; text in "quotes" is set as type.',
     )
     negative_prompt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+        label="Negative prompt",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        help_text="Colours and motifs to avoid.",
     )
-    preset = forms.ChoiceField(required=False)
-    aspect_ratio = forms.ChoiceField(choices=[(r, r) for r in ASPECT_RATIOS], initial="1:1")
-    count = forms.IntegerField(min_value=1, max_value=MAX_COUNT, initial=2)
+    preset = forms.ModelChoiceField(
+        queryset=Preset.objects.none(),
+        required=False,
+        empty_label="— none —",
+    )
+    aspect_ratio = forms.ChoiceField(
+        label="Aspect ratio",
+        choices=[("", "Auto (preset’s, else 1:1)")] + [(r, r) for r in ASPECT_RATIOS],
+        required=False,
+    )
+    count = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_COUNT,
+        initial=2,
+        error_messages={
+            "min_value": COUNT_MESSAGE,
+            "max_value": COUNT_MESSAGE,
+            "invalid": COUNT_MESSAGE,
+            "required": COUNT_MESSAGE,
+        },
+    )
     model = forms.ChoiceField(required=False)
-    seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+    seed = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="Blank: random. Same seed + prompt, same image.",
+    )
 
     def __init__(self, *args: Any, shop: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        presets = Preset.objects.filter(shop=shop) if shop else Preset.objects.none()
-        self.fields["preset"].choices = [("", "— none —")] + [(str(p.id), p.name) for p in presets]
-        models = registry.available_models()
-        self.fields["model"].choices = [(m.name, m.label or m.name) for m in models]
-        self.fields["model"].initial = registry.default_model_name(
-            getattr(shop, "default_model", "")
+        preset_field = self.fields["preset"]
+        preset_field.queryset = (  # type: ignore[attr-defined]
+            Preset.objects.filter(shop=shop) if shop is not None else Preset.objects.none()
+        )
+        # With JavaScript, choosing a preset swaps in its variable fields.
+        preset_field.widget.attrs.update(
+            {
+                "hx-get": reverse("preset_fields"),
+                "hx-target": "#preset-fields",
+                "hx-trigger": "change",
+                "hx-include": "#prompt-form [name^='var_']",
+            }
+        )
+        default = registry.default_model_name(getattr(shop, "default_model", ""))
+        self.fields["model"].choices = model_choices(f"Auto (preset’s, else {default})")
+        self.fields["model"].error_messages["invalid_choice"] = (
+            "Unknown model %(value)s: choose one of the listed models."
         )
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField()
+    file = forms.FileField(
+        label="Upload an image",
+        help_text="PNG, JPEG or WebP.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+
+    def clean_file(self) -> Any:
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size > settings.IMAGE_MAX_BYTES:
+            # Refuse before reading it into memory.
+            raise forms.ValidationError(
+                f"The file is {uploaded.size:,} bytes; the limit is {settings.IMAGE_MAX_BYTES:,} bytes."
+            )
+        return uploaded
 
 
 class PresetForm(forms.ModelForm):
-    variables_json = forms.CharField(
-        label="Variables (JSON)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text='[{"key": "product", "label": "Product", "required": true, "default": "", "type": "text"}]',
-    )
-
     class Meta:
         model = Preset
         fields = ["name", "template", "negative_prompt", "aspect_ratio", "model"]
+        labels = {"template": "Prompt template", "negative_prompt": "Default negative prompt"}
+        help_texts = {
+            "template": "Write {{name}} where a variable goes, e.g. a sticker of {{subject}}.",
+        }
         widgets = {
             "template": forms.Textarea(attrs={"rows": 3}),
             "negative_prompt": forms.Textarea(attrs={"rows": 2}),
@@ -59,36 +123,82 @@ class PresetForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["aspect_ratio"] = forms.ChoiceField(choices=[(r, r) for r in ASPECT_RATIOS])
-        self.fields["model"] = forms.ChoiceField(
-            required=False,
-            choices=[("", "— shop default —")]
-            + [(m.name, m.label or m.name) for m in registry.available_models()],
+        self.fields["aspect_ratio"] = forms.ChoiceField(
+            label="Aspect ratio", choices=[(r, r) for r in ASPECT_RATIOS], initial="1:1"
         )
-        if self.instance and self.instance.pk and not self.is_bound:
-            self.initial["variables_json"] = json.dumps(self.instance.variables, indent=2)
+        self.fields["model"] = forms.ChoiceField(
+            required=False, choices=model_choices("— shop default —")
+        )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        raw = data.get("variables_json") or "[]"
+
+class VariableForm(forms.Form):
+    """One row of the preset variables editor."""
+
+    key = forms.CharField(
+        max_length=40,
+        required=False,
+        help_text="As written in the template: {{key}}",
+        widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false"}),
+    )
+    label = forms.CharField(max_length=80, required=False)
+    type = forms.ChoiceField(
+        choices=[(t, "Image from library" if t == "file" else "Text") for t in VARIABLE_TYPES],
+        initial="text",
+        required=False,  # a blank row stays blank; a missing type means text
+    )
+    required = forms.BooleanField(required=False)
+    default = forms.CharField(max_length=400, required=False)
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip()
+        if key and not KEY_PATTERN.match(key):
+            raise forms.ValidationError(
+                "Use letters, digits or _ and start with a letter (at most 40)."
+            )
+        return key
+
+
+class BaseVariableFormSet(forms.BaseFormSet):
+    def variables(self) -> list[dict[str, Any]]:
+        out = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("key") or data.get("DELETE"):
+                continue
+            out.append(
+                {
+                    "key": data["key"],
+                    "label": data.get("label") or data["key"].replace("_", " ").capitalize(),
+                    "required": bool(data.get("required")),
+                    "default": data.get("default", ""),
+                    "type": data.get("type") or "text",
+                }
+            )
+        return out
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
         try:
-            parsed = json.loads(raw)
-            declared = parse_variables(parsed)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError({"variables_json": f"Not valid JSON: {exc}"}) from exc
+            parse_variables(self.variables())
         except PresetError as exc:
-            raise forms.ValidationError({"variables_json": str(exc)}) from exc
-        keys = {v.key for v in declared}
-        unknown = [p for p in placeholders(data.get("template", "")) if p not in keys]
-        if unknown:
-            # An undeclared placeholder becomes a free text variable, required, so nothing is silent.
-            parsed += [
-                {"key": k, "label": k.replace("_", " ").title(), "required": True, "type": "text"}
-                for k in unknown
-            ]
-        data["variables"] = parsed
-        return data
+            raise forms.ValidationError(str(exc)) from exc
 
-    def save(self, commit: bool = True) -> Preset:
-        self.instance.variables = self.cleaned_data["variables"]
-        return super().save(commit=commit)
+
+VariableFormSet = forms.formset_factory(
+    VariableForm, formset=BaseVariableFormSet, extra=2, can_delete=True, max_num=30
+)
+
+
+def preset_variables(template: str, declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Declared variables plus one required text variable per undeclared placeholder.
+
+    So a template's `{{placeholder}}` is never silently left empty.
+    """
+    keys = {v["key"] for v in declared}
+    extra = [
+        {"key": k, "label": k.replace("_", " ").capitalize(), "required": True, "type": "text"}
+        for k in placeholders(template)
+        if k not in keys
+    ]
+    return declared + extra

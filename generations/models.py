@@ -147,6 +147,8 @@ class Asset(models.Model):
             # Keyset pagination: (shop, created_at, id) in both directions.
             models.Index(fields=["shop", "-created_at", "-id"], name="asset_shop_keyset"),
             models.Index(fields=["shop", "kind", "-created_at"], name="asset_shop_kind"),
+            # The model filter (ordered like the keyset) and its loose index scan (library_models).
+            models.Index(fields=["shop", "model", "-created_at"], name="asset_shop_model"),
             models.Index(
                 fields=["-created_at", "-id"],
                 name="asset_public_keyset",

@@ -1,4 +1,8 @@
-"""Pages and HTMX partials for generating, the library, assets, jobs and presets."""
+"""Pages and HTMX partials for generating, the library, assets, jobs and presets.
+
+Views parse and validate, call the actions, and choose a page or a partial (`request.htmx`).
+Every form also works as a plain POST/GET without JavaScript.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +11,130 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from generations import actions
 from generations.engines import registry
-from generations.forms import PresetForm, PromptForm, UploadForm
-from generations.library import LibraryQuery, delete_asset, keyset_page, set_public, upload_asset
+from generations.forms import (
+    PresetForm,
+    PromptForm,
+    UploadForm,
+    VariableFormSet,
+    preset_variables,
+)
+from generations.library import (
+    LibraryQuery,
+    delete_asset,
+    keyset_page,
+    library_models,
+    set_public,
+    upload_asset,
+)
 from generations.loader import ImageRejected
 from generations.models import Asset, Job, Preset
-from generations.presets import parse_variables
+from generations.presets import PresetError, Variable, parse_variables
 from generations.pricing import price_per_output
 from studio.actions import InsufficientCredits
 from studio.permissions import shop_required
 
 PAGE_SIZE = 40
+RECENT_JOBS = 8
+FILE_CHOICES = 60  # library images offered for a preset's image variable
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _shop_asset(request: HttpRequest, asset_id: Any) -> Asset:
+    if _as_uuid(asset_id) is None:
+        raise Http404
     return get_object_or_404(
-        Asset.objects.select_related("preset", "parent", "job"), id=asset_id, shop=request.shop
+        Asset.objects.select_related("preset", "parent", "job", "created_by"),
+        id=asset_id,
+        shop=request.shop,
     )
 
 
 def _shop_job(request: HttpRequest, job_id: Any) -> Job:
-    return get_object_or_404(Job, id=job_id, shop=request.shop)
+    return get_object_or_404(Job.objects.select_related("preset"), id=job_id, shop=request.shop)
+
+
+def _can_manage(request: HttpRequest, asset: Asset) -> bool:
+    """Owners manage every item; designers only the items they made."""
+    m = request.membership
+    return m.can("manage_all") or (m.can("manage_own") and asset.created_by_id == request.user.id)
 
 
 # --- dashboard and generation -----------------------------------------------------------------------
 
 
+def _preset_fields_context(
+    request: HttpRequest, preset: Preset | None, values: dict[str, str]
+) -> dict[str, Any]:
+    """The preset's variables with the values typed so far (or their defaults)."""
+    if preset is None:
+        return {"preset": None, "preset_vars": []}
+    try:
+        declared = parse_variables(preset.variables)
+    except PresetError:
+        declared = []
+    known = {v.key for v in declared}
+    # Placeholders nobody declared are asked for too (the preset form adds them; old rows may not).
+    for extra in preset_variables(preset.template, [{"key": k} for k in known]):
+        if extra["key"] not in known:
+            declared.append(Variable(extra["key"], extra["label"], required=True))
+    rows = [{"var": v, "value": values.get(v.key, v.default)} for v in declared]
+    context: dict[str, Any] = {"preset": preset, "preset_vars": rows}
+    if any(v.type == "file" for v in declared):
+        context["file_choices"] = (
+            Asset.objects.filter(shop=request.shop)
+            .exclude(content_type__startswith="video/")
+            .only("id", "prompt", "kind", "created_at")[:FILE_CHOICES]
+        )
+    return context
+
+
+def _variables_from(data: Any) -> dict[str, str]:
+    return {k[4:]: v.strip() for k, v in data.items() if k.startswith("var_") and len(k) > 4}
+
+
+def _dashboard(
+    request: HttpRequest, form: PromptForm, values: dict[str, str], status: int = 200
+) -> HttpResponse:
+    preset = None
+    if form.is_bound and form.is_valid():
+        preset = form.cleaned_data.get("preset")
+    elif form.is_bound or form.initial.get("preset"):
+        raw = form.data.get("preset") if form.is_bound else form.initial.get("preset")
+        if _as_uuid(raw):
+            preset = Preset.objects.filter(shop=request.shop, id=raw).first()
+    context = {
+        "form": form,
+        "balance_cents": request.shop.balance_cents,
+        "jobs": Job.objects.filter(shop=request.shop).prefetch_related("outputs")[:RECENT_JOBS],
+        **_preset_fields_context(request, preset, values),
+    }
+    if request.htmx and form.is_bound:
+        # A failed HTMX submit re-renders the form in place, with its errors.
+        response = render(request, "generations/dashboard.html#prompt-form", context, status=status)
+        return reswap(retarget(response, "#prompt-form"), "outerHTML")
+    return render(request, "generations/dashboard.html", context, status=status)
+
+
 @shop_required()
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     remix = request.GET.get("remix")
@@ -52,85 +145,99 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "negative_prompt": source.negative_prompt,
             "model": source.model,
             "seed": source.seed,
-            "aspect_ratio": source.parameters.get("aspect_ratio") or "1:1",
+            "aspect_ratio": source.parameters.get("aspect_ratio") or "",
             "count": 1,
         }
+        messages.info(request, "Remixing: the prompt, model and seed are filled in.")
+    else:
+        # "Show fields" (no JavaScript) comes back here as a GET with what was typed so far.
+        for name in (
+            "prompt",
+            "negative_prompt",
+            "preset",
+            "aspect_ratio",
+            "count",
+            "model",
+            "seed",
+        ):
+            if request.GET.get(name):
+                initial[name] = request.GET[name]
     form = PromptForm(initial=initial, shop=request.shop)
-    jobs = Job.objects.filter(shop=request.shop).prefetch_related("outputs")[:8]
-    return render(request, "generations/dashboard.html", {"form": form, "jobs": jobs})
+    return _dashboard(request, form, _variables_from(request.GET))
 
 
 @shop_required("generate")
 @require_POST
 def generate(request: HttpRequest) -> HttpResponse:
     form = PromptForm(request.POST, shop=request.shop)
-    error = ""
+    variables = _variables_from(request.POST)
     job = None
     if form.is_valid():
         data = form.cleaned_data
-        preset = None
-        if data.get("preset"):
-            preset = Preset.objects.filter(shop=request.shop, id=data["preset"]).first()
-        variables = {k[4:]: v for k, v in request.POST.items() if k.startswith("var_")}
+        preset: Preset | None = data.get("preset")
+        references = []
+        if preset is not None:
+            try:
+                declared = parse_variables(preset.variables)
+            except PresetError:
+                declared = []
+            for var in declared:
+                if var.type == "file" and variables.get(var.key):
+                    if _as_uuid(variables[var.key]) is None:
+                        form.add_error(None, f"{var.label}: choose an image from the library.")
+                    references.append(variables[var.key])
         spec = actions.GenerationSpec(
             prompt=data["prompt"],
             negative_prompt=data["negative_prompt"],
             preset=preset,
-            variables=variables,
-            aspect_ratio=data["aspect_ratio"]
-            if not preset or "aspect_ratio" in request.POST
-            else "",
+            variables=variables if preset else {},
+            aspect_ratio=data["aspect_ratio"],
             count=data["count"],
-            model=data.get("model") or "",
-            seed=data.get("seed"),
+            model=data["model"],
+            seed=data["seed"],
+            reference_asset_ids=references,
         )
-        try:
-            job = actions.submit_generation(request.shop, spec, user=request.user, source="web")
-        except actions.JobError as exc:
-            error = str(exc)
-        except InsufficientCredits as exc:
-            error = str(exc)
-    else:
-        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-    if request.htmx:
-        if job is None:
-            return render(
-                request, "generations/partials/form_error.html", {"error": error}, status=422
-            )
-        return render(request, "generations/partials/job_card.html", {"job": job})
+        if not form.errors:
+            try:
+                job = actions.submit_generation(request.shop, spec, user=request.user, source="web")
+            except actions.JobError as exc:
+                field = exc.field if exc.field in form.fields else None
+                form.add_error(field, str(exc))
+            except InsufficientCredits as exc:
+                form.add_error(None, str(exc))
     if job is None:
-        messages.error(request, error)
-        jobs = Job.objects.filter(shop=request.shop).prefetch_related("outputs")[:8]
-        return render(
-            request,
-            "generations/dashboard.html",
-            {"form": form, "jobs": jobs, "error": error},
-            status=422,
-        )
+        return _dashboard(request, form, variables, status=422)
+    if request.htmx:
+        # The new job card goes on top of the list; the form is re-rendered (out of band)
+        # with what was submitted, so earlier errors disappear and the prompt can be tweaked.
+        fresh = PromptForm(initial=form.cleaned_data, shop=request.shop)
+        context = {
+            "job": job,
+            "form": fresh,
+            "balance_cents": request.shop.balance_cents,
+            **_preset_fields_context(request, form.cleaned_data["preset"], variables),
+        }
+        return render(request, "generations/partials/job_created.html", context)
+    messages.success(request, "Job queued. This page refreshes until it is done.")
     return redirect("job_detail", job_id=job.id)
 
 
 @shop_required()
 @require_GET
 def preset_fields(request: HttpRequest) -> HttpResponse:
-    preset = None
-    if request.GET.get("preset"):
-        preset = Preset.objects.filter(shop=request.shop, id=request.GET["preset"]).first()
-    variables = parse_variables(preset.variables) if preset else []
-    return render(
-        request,
-        "generations/partials/preset_fields.html",
-        {"preset": preset, "variables": variables},
-    )
+    raw = request.GET.get("preset", "")
+    preset = Preset.objects.filter(shop=request.shop, id=raw).first() if _as_uuid(raw) else None
+    context = _preset_fields_context(request, preset, _variables_from(request.GET))
+    return render(request, "generations/partials/preset_fields.html", context)
 
 
 @shop_required()
+@require_GET
 def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
     job = _shop_job(request, job_id)
-    template = (
-        "generations/partials/job_card.html" if request.htmx else "generations/job_detail.html"
-    )
-    return render(request, template, {"job": job})
+    if request.htmx:
+        return render(request, "generations/partials/job_card.html", {"job": job})
+    return render(request, "generations/job_detail.html", {"job": job})
 
 
 @shop_required("generate")
@@ -138,15 +245,20 @@ def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
 def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
     job = _shop_job(request, job_id)
     try:
-        job = actions.cancel_job(job, reason=f"canceled by {request.user}")
+        job = actions.cancel_job(job, reason=f"Canceled by {request.user}")
     except actions.CancelError as exc:
-        messages.error(request, str(exc))
+        if not request.htmx:
+            messages.error(request, str(exc))
+    else:
+        if not request.htmx:
+            messages.success(request, "Job canceled; its charge was refunded.")
     if request.htmx:
         return render(request, "generations/partials/job_card.html", {"job": job})
     return redirect("job_detail", job_id=job.id)
 
 
 @shop_required()
+@require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = Job.objects.filter(shop=request.shop).prefetch_related("outputs")[:50]
     return render(request, "generations/job_list.html", {"jobs": jobs})
@@ -155,28 +267,22 @@ def job_list(request: HttpRequest) -> HttpResponse:
 # --- library -------------------------------------------------------------------------------------------
 
 
-def _uuid_or_blank(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return ""
-
-
 def _library_query(request: HttpRequest) -> LibraryQuery:
     def day(name: str, end: bool = False) -> datetime | None:
-        value = request.GET.get(name, "")
         try:
-            d = date.fromisoformat(value)
+            d = date.fromisoformat(request.GET.get(name, ""))
         except ValueError:
             return None
         moment = datetime.combine(d + timedelta(days=1) if end else d, time.min)
         return timezone.make_aware(moment)
 
+    kind = request.GET.get("kind", "")
+    preset = _as_uuid(request.GET.get("preset", ""))
     return LibraryQuery(
         search=request.GET.get("q", "")[:200],
-        kind=request.GET.get("kind", ""),
+        kind=kind if kind in Asset.Kind.values else "",
         model=request.GET.get("model", "")[:120],
-        preset=_uuid_or_blank(request.GET.get("preset", "")),
+        preset=str(preset) if preset else "",
         date_from=day("from"),
         date_to=day("to", end=True),
         sort="oldest" if request.GET.get("sort") == "oldest" else "newest",
@@ -185,7 +291,8 @@ def _library_query(request: HttpRequest) -> LibraryQuery:
 
 def _library_context(request: HttpRequest, qs: QuerySet[Asset]) -> dict[str, Any]:
     query = _library_query(request)
-    items, next_cursor = keyset_page(qs, query, request.GET.get("cursor", ""), PAGE_SIZE)
+    cursor = request.GET.get("cursor", "")
+    items, next_cursor = keyset_page(qs, query, cursor, PAGE_SIZE)
     params = request.GET.copy()
     params.pop("cursor", None)
     return {
@@ -193,66 +300,60 @@ def _library_context(request: HttpRequest, qs: QuerySet[Asset]) -> dict[str, Any
         "next_cursor": next_cursor,
         "query": query,
         "params": params.urlencode(),
+        "is_later_page": bool(cursor),
+        "filtered": any(
+            [query.search, query.kind, query.model, query.preset, query.date_from, query.date_to]
+        ),
     }
 
 
-@shop_required()
-def library(request: HttpRequest) -> HttpResponse:
+def _library_page(
+    request: HttpRequest, upload_form: UploadForm | None = None, status: int = 200
+) -> HttpResponse:
     context = _library_context(request, Asset.objects.filter(shop=request.shop))
     if request.htmx and request.GET.get("cursor"):
         return render(request, "generations/partials/asset_grid_page.html", context)
+    if request.htmx and request.method == "GET":
+        return render(request, "generations/partials/asset_grid.html", context)
     context.update(
         {
-            "upload_form": UploadForm(),
-            "presets": Preset.objects.filter(shop=request.shop),
-            "models": Asset.objects.filter(shop=request.shop)
-            .exclude(model="")
-            .values_list("model", flat=True)
-            .distinct()
-            .order_by("model"),
+            "upload_form": upload_form or UploadForm(),
+            "presets": Preset.objects.filter(shop=request.shop).only("id", "name"),
+            "models": library_models(request.shop),
             "kinds": Asset.Kind.choices,
+            "date_from": request.GET.get("from", ""),
+            "date_to": request.GET.get("to", ""),
         }
     )
-    if request.htmx:
-        return render(request, "generations/partials/asset_grid.html", context)
-    return render(request, "generations/library.html", context)
+    return render(request, "generations/library.html", context, status=status)
 
 
-def gallery(request: HttpRequest) -> HttpResponse:
-    context = _library_context(request, Asset.objects.filter(is_public=True))
-    context["gallery"] = True
-    if request.htmx and request.GET.get("cursor"):
-        return render(request, "generations/partials/asset_grid_page.html", context)
-    return render(request, "generations/gallery.html", context)
+@shop_required()
+@require_GET
+def library(request: HttpRequest) -> HttpResponse:
+    return _library_page(request)
 
 
 @shop_required("manage_own")
 @require_POST
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, "Choose an image file to upload.")
-        return redirect("library")
-    uploaded = form.cleaned_data["file"]
-    try:
-        asset = upload_asset(
-            request.shop, uploaded.read(), user=request.user, filename=uploaded.name
-        )
-    except ImageRejected as exc:
-        messages.error(request, f"Upload refused: {exc}")
-        if request.htmx:
-            return HttpResponseClientRedirect(request.build_absolute_uri("/library/"))
-        return redirect("library")
-    messages.success(request, "Uploaded.")
-    return redirect("asset_detail", asset_id=asset.id)
-
-
-def _can_manage(request: HttpRequest, asset: Asset) -> bool:
-    m = request.membership
-    return m.can("manage_all") or (m.can("manage_own") and asset.created_by_id == request.user.id)
+    if form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            asset = upload_asset(
+                request.shop, uploaded.read(), user=request.user, filename=uploaded.name
+            )
+        except ImageRejected as exc:
+            form.add_error("file", f"Upload refused: {exc}")
+        else:
+            messages.success(request, "Uploaded to the library.")
+            return redirect("asset_detail", asset_id=asset.id)
+    return _library_page(request, upload_form=form, status=422)
 
 
 @shop_required()
+@require_GET
 def asset_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
     asset = _shop_asset(request, asset_id)
     return render(
@@ -266,25 +367,58 @@ def asset_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
     )
 
 
-def _serve(asset: Asset, attachment: bool) -> FileResponse:
+def _download_name(asset: Asset) -> str:
+    stem = slugify(asset.prompt)[:48].strip("-") or asset.kind
+    return f"{stem}-{asset.id.hex[:8]}.{asset.extension}"
+
+
+def _serve(asset: Asset, *, attachment: bool, thumbnail: bool = False) -> FileResponse:
+    field = asset.thumbnail if thumbnail and asset.thumbnail else asset.file
+    content_type = "image/webp" if field is asset.thumbnail else asset.content_type
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
     response = FileResponse(
-        asset.file.open("rb"),
-        content_type=asset.content_type,
+        handle,
+        content_type=content_type,
         as_attachment=attachment,
-        filename=asset.download_name,
+        filename=_download_name(asset),
     )
-    response["Content-Length"] = str(asset.bytes)
+    if field is asset.file:
+        response["Content-Length"] = str(asset.bytes)
+    # Assets never change once stored: browsers and CDNs may keep them.
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
 
 @shop_required()
+@require_GET
 def asset_download(request: HttpRequest, asset_id: Any) -> FileResponse:
     return _serve(_shop_asset(request, asset_id), attachment=True)
 
 
+def _public_asset(asset_id: Any) -> Asset:
+    return get_object_or_404(Asset.objects.select_related("shop"), id=asset_id, is_public=True)
+
+
+@require_GET
 def public_asset_file(request: HttpRequest, asset_id: Any) -> FileResponse:
-    asset = get_object_or_404(Asset, id=asset_id, is_public=True)
-    return _serve(asset, attachment=False)
+    response = _serve(_public_asset(asset_id), attachment=False)
+    response["Cache-Control"] = "public, max-age=300"  # short: the owner may unpublish it
+    return response
+
+
+@require_GET
+def public_asset_thumb(request: HttpRequest, asset_id: Any) -> FileResponse:
+    response = _serve(_public_asset(asset_id), attachment=False, thumbnail=True)
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+def gallery_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
+    return render(request, "generations/gallery_detail.html", {"asset": _public_asset(asset_id)})
 
 
 @shop_required("manage_own")
@@ -292,12 +426,11 @@ def public_asset_file(request: HttpRequest, asset_id: Any) -> FileResponse:
 def asset_delete(request: HttpRequest, asset_id: Any) -> HttpResponse:
     asset = _shop_asset(request, asset_id)
     if not _can_manage(request, asset):
-        messages.error(request, "You can only delete your own items.")
-        return redirect("asset_detail", asset_id=asset.id)
+        raise PermissionDenied("Designers can delete only the items they made.")
     delete_asset(asset)
-    messages.success(request, "Deleted.")
+    messages.success(request, "Deleted from the library.")
     if request.htmx:
-        return HttpResponseClientRedirect("/library/")
+        return HttpResponseClientRedirect(reverse("library"))
     return redirect("library")
 
 
@@ -306,51 +439,101 @@ def asset_delete(request: HttpRequest, asset_id: Any) -> HttpResponse:
 def asset_public(request: HttpRequest, asset_id: Any) -> HttpResponse:
     asset = _shop_asset(request, asset_id)
     if not _can_manage(request, asset):
-        messages.error(request, "You can only publish your own items.")
-        return redirect("asset_detail", asset_id=asset.id)
+        raise PermissionDenied("Designers can publish only the items they made.")
     set_public(asset, request.POST.get("is_public") == "1")
     if request.htmx:
         return render(
             request, "generations/partials/public_toggle.html", {"asset": asset, "can_manage": True}
         )
+    messages.success(
+        request,
+        "Published in the public gallery." if asset.is_public else "Now private to this shop.",
+    )
     return redirect("asset_detail", asset_id=asset.id)
+
+
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    context = _library_context(request, Asset.objects.filter(is_public=True))
+    context["gallery"] = True
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "generations/partials/asset_grid_page.html", context)
+    if request.htmx:
+        return render(request, "generations/partials/asset_grid.html", context)
+    return render(request, "generations/gallery.html", context)
 
 
 # --- presets ----------------------------------------------------------------------------------------------
 
 
 @shop_required()
+@require_GET
 def preset_list(request: HttpRequest) -> HttpResponse:
     presets = Preset.objects.filter(shop=request.shop)
     return render(request, "generations/preset_list.html", {"presets": presets})
 
 
-@shop_required("generate")
+@shop_required("edit")
+@require_http_methods(["GET", "POST"])
 def preset_edit(request: HttpRequest, preset_id: Any = None) -> HttpResponse:
     preset = get_object_or_404(Preset, id=preset_id, shop=request.shop) if preset_id else None
-    form = PresetForm(request.POST or None, instance=preset)
-    if request.method == "POST" and form.is_valid():
-        obj = form.save(commit=False)
-        obj.shop = request.shop
-        if not obj.created_by_id:
-            obj.created_by = request.user
-        obj.save()
-        messages.success(request, f"Preset “{obj.name}” saved.")
-        return redirect("preset_list")
+    if request.method == "POST":
+        form = PresetForm(request.POST, instance=preset)
+        formset = VariableFormSet(request.POST, prefix="var")
+        if "add_variable" in request.POST:
+            # No-JS "add a row": re-render with one more blank row, nothing saved.
+            data = request.POST.copy()
+            data["var-TOTAL_FORMS"] = str(int(data.get("var-TOTAL_FORMS", "0") or 0) + 1)
+            formset = VariableFormSet(data, prefix="var")
+            form.is_valid()
+            formset.is_valid()
+            return render(
+                request,
+                "generations/preset_form.html",
+                {"form": form, "formset": formset, "preset": preset},
+            )
+        if form.is_valid() and formset.is_valid():
+            obj = form.save(commit=False)
+            obj.shop = request.shop
+            obj.variables = preset_variables(obj.template, formset.variables())
+            if not obj.created_by_id:
+                obj.created_by = request.user
+            obj.save()
+            messages.success(request, f"Preset “{obj.name}” saved.")
+            return redirect("preset_list")
+        status = 422
+    else:
+        form = PresetForm(instance=preset)
+        formset = VariableFormSet(
+            initial=[
+                {
+                    "key": v.get("key", ""),
+                    "label": v.get("label", ""),
+                    "type": v.get("type", "text"),
+                    "required": bool(v.get("required")),
+                    "default": v.get("default", ""),
+                }
+                for v in (preset.variables if preset and isinstance(preset.variables, list) else [])
+                if isinstance(v, dict)
+            ],
+            prefix="var",
+        )
+        status = 200
     return render(
         request,
         "generations/preset_form.html",
-        {"form": form, "preset": preset},
-        status=422 if request.method == "POST" else 200,
+        {"form": form, "formset": formset, "preset": preset},
+        status=status,
     )
 
 
-@shop_required("generate")
+@shop_required("edit")
 @require_POST
 def preset_delete(request: HttpRequest, preset_id: Any) -> HttpResponse:
     preset = get_object_or_404(Preset, id=preset_id, shop=request.shop)
+    name = preset.name
     preset.delete()
-    messages.success(request, "Preset deleted.")
+    messages.success(request, f"Preset “{name}” deleted. Images made with it stay in the library.")
     return redirect("preset_list")
 
 

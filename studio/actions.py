@@ -119,6 +119,11 @@ def invite_member(
     return SentInvitation(invitation, url)
 
 
+def lookup_invitation(token: str) -> Invitation | None:
+    """The invitation a link's token belongs to (used or not), for showing it before accepting."""
+    return Invitation.objects.select_related("shop").filter(token_hash=_token_hash(token)).first()
+
+
 @transaction.atomic
 def accept_invitation(token: str, user: AbstractBaseUser) -> Membership:
     invitation = (

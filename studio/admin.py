@@ -31,6 +31,7 @@ class ShopAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "shop", "role", "created_at"]
     list_filter = ["role"]
+    list_select_related = ["user", "shop"]
     search_fields = ["user__username", "shop__name", "shop__slug"]
     raw_id_fields = ["user", "shop"]
 
@@ -38,7 +39,14 @@ class MembershipAdmin(admin.ModelAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "shop", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "shop__slug", "shop__name"]
+    list_select_related = ["shop"]
     exclude = ["token_hash"]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # invitations are made by owners (they need a token and an email)
+
     raw_id_fields = ["shop", "invited_by", "accepted_by"]
 
 
@@ -58,9 +66,18 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     search_fields = ["shop__slug", "memo"]
     raw_id_fields = ["shop", "job"]
     date_hierarchy = "created_at"
+    list_select_related = ["shop", "job"]
+
+    # The ledger is append-only and written by the credit actions, which also move the shop's
+    # balance; a row added or edited here would disagree with it.
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False  # the ledger is append-only
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
 
 
 # --- the HTTP API ------------------------------------------------------------------------------

@@ -9,9 +9,18 @@ from studio.models import Role
 
 
 class SignUpForm(forms.Form):
-    email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput, min_length=8)
-    shop_name = forms.CharField(max_length=120, required=False, label="Shop name")
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        min_length=8,
+        help_text="At least 8 characters, not a common password.",
+    )
+    shop_name = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Shop name",
+        help_text="Optional; you can rename it later.",
+    )
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()
@@ -33,7 +42,7 @@ class SignUpForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(choices=Role.choices, initial=Role.DESIGNER)
 
 

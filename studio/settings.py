@@ -99,11 +99,17 @@ TEMPLATES = [
 ]
 
 # --- Database ------------------------------------------------------------------------------
-if IS_LOCAL:
+# DATABASE_URL=sqlite:///path keeps the SQLite tuning below (worker subprocesses in tests use it).
+_SQLITE_URL = os.environ.get("DATABASE_URL", "").startswith("sqlite:")
+if IS_LOCAL or _SQLITE_URL:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "studio.sqlite3",
+            "NAME": (
+                dj_database_url.parse(os.environ["DATABASE_URL"])["NAME"]
+                if _SQLITE_URL
+                else DATA_DIR / "studio.sqlite3"
+            ),
             "OPTIONS": {
                 # WAL lets the web server read while the worker writes; IMMEDIATE avoids
                 # "database is locked" upgrades inside write transactions.
@@ -112,6 +118,9 @@ if IS_LOCAL:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Tests use a FILE, not an in-memory database, so that a real Celery worker in
+            # another process (tests/integration) can open the same test database.
+            "TEST": {"NAME": str(DATA_DIR / "test_studio.sqlite3")},
         }
     }
 else:
@@ -212,17 +221,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
     _queue_dir = DATA_DIR / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_queue_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # Exchange bindings; kombu's default is ./control in whatever directory the process runs.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 else:
     # Redis: a task not acknowledged within this window is redelivered (acks_late).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Integration tests give each run its own queue so a `make run` worker never takes their tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True  # the Job row is the source of truth
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

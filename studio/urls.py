@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from studio import views
 
@@ -28,5 +27,5 @@ urlpatterns = [
 if not getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
     # Local storage: Django serves media itself (files are immutable, content-addressed by id).
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>.*)$", views.media_file, name="media_file"),
     ]

@@ -4,23 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.static import serve
 
 from studio import actions
 from studio.forms import InviteForm, ShopForm, SignUpForm
 from studio.middleware import SESSION_KEY
-from studio.models import Invitation, LedgerEntry, Membership
+from studio.models import Invitation, LedgerEntry, Membership, Role
 from studio.permissions import shop_required
 
+LEDGER_PAGE = 50
 
+
+@require_GET
+def media_file(request: HttpRequest, path: str) -> HttpResponse:
+    """Local storage's files. Keys are capability URLs (shop slug + a random asset id), so
+    anyone holding a link can load the file, like an unlisted link on S3 or a CDN.
+
+    MEDIA_ROOT is read per request (tests and `STUDIO_DATA_DIR` may move it).
+    """
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(_safe_next(request) or "dashboard")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = actions.sign_up(
@@ -29,53 +59,64 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.cleaned_data.get("shop_name", ""),
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        next_url = request.GET.get("next", "")
-        if next_url.startswith("/") and not next_url.startswith("//"):
-            return redirect(next_url)
-        return redirect("dashboard")
+        messages.success(request, "Welcome! Your shop is ready; describe an image to start.")
+        return redirect(_safe_next(request) or "dashboard")
     return render(
         request,
         "registration/signup.html",
+        {"form": form, "next": _safe_next(request)},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shop_create(request: HttpRequest) -> HttpResponse:
+    form = ShopForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        shop = actions.create_shop(form.cleaned_data["name"], owner=request.user)
+        request.session[SESSION_KEY] = shop.id
+        messages.success(request, f"Created {shop.name}; you are its owner.")
+        return redirect("dashboard")
+    return render(
+        request,
+        "studio/shop_create.html",
         {"form": form},
         status=422 if request.method == "POST" else 200,
     )
 
 
 @login_required
-def shop_create(request: HttpRequest) -> HttpResponse:
-    form = ShopForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        shop = actions.create_shop(form.cleaned_data["name"], owner=request.user)
-        request.session[SESSION_KEY] = shop.id
-        return redirect("dashboard")
-    return render(request, "studio/shop_create.html", {"form": form})
-
-
-@login_required
 @require_POST
 def shop_switch(request: HttpRequest) -> HttpResponse:
-    membership = get_object_or_404(Membership, user=request.user, shop_id=request.POST.get("shop"))
+    shop_id = request.POST.get("shop", "")
+    if not shop_id.isdigit():
+        return redirect("members")
+    membership = get_object_or_404(
+        Membership.objects.select_related("shop"), user=request.user, shop_id=shop_id
+    )
     request.session[SESSION_KEY] = membership.shop_id
     messages.success(request, f"Switched to {membership.shop.name}.")
     return redirect("dashboard")
 
 
 @shop_required()
+@require_GET
 def members(request: HttpRequest) -> HttpResponse:
     shop = request.shop
-    form = InviteForm()
     return render(
         request,
         "studio/members.html",
         {
             "members": Membership.objects.filter(shop=shop)
             .select_related("user")
-            .order_by("created_at"),
+            .order_by("created_at", "id"),
             "invitations": Invitation.objects.filter(shop=shop, accepted_at=None).order_by(
                 "-created_at"
             ),
-            "form": form,
-            "my_shops": Membership.objects.filter(user=request.user).select_related("shop"),
+            "form": InviteForm(),
+            "roles": Role.choices,
+            "now": timezone.now(),
         },
     )
 
@@ -91,47 +132,78 @@ def invite(request: HttpRequest) -> HttpResponse:
             role=form.cleaned_data["role"],
             invited_by=request.user,
         )
-        messages.success(request, f"Invitation sent to {sent.invitation.email}.")
-    else:
-        messages.error(request, "Enter a valid email and role.")
+        messages.success(
+            request,
+            f"Invitation sent to {sent.invitation.email}. The one-time link (valid 7 days) is "
+            f"{sent.url}",
+        )
+        return redirect("members")
+    messages.error(request, "Enter a valid email address and role.")
     return redirect("members")
 
 
 @shop_required("admin")
 @require_POST
 def member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_object_or_404(Membership, id=membership_id, shop=request.shop)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), id=membership_id, shop=request.shop
+    )
+    who = membership.user.email or membership.user.get_username()
     try:
         if request.POST.get("action") == "remove":
             actions.remove_member(membership)
-            messages.success(request, f"Removed {membership.user}.")
+            messages.success(request, f"Removed {who} from the shop.")
         else:
             actions.change_role(membership, request.POST.get("role", ""))
-            messages.success(request, f"{membership.user} is now {membership.role}.")
+            messages.success(request, f"{who} is now {membership.get_role_display().lower()}.")
     except actions.InvitationError as exc:
         messages.error(request, str(exc))
+    if membership.user_id == request.user.id and request.POST.get("action") == "remove":
+        request.session.pop(SESSION_KEY, None)
+        return redirect("dashboard")
     return redirect("members")
 
 
+@require_http_methods(["GET", "POST"])
 def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = actions.lookup_invitation(token)
+    problem = ""
+    if invitation is None or invitation.accepted_at is not None:
+        problem = "This invitation link is not valid or was already used."
+    elif invitation.expires_at < timezone.now():
+        problem = "This invitation link has expired; ask the owner for a new one."
+    if problem:
+        return render(request, "studio/invite_accept.html", {"problem": problem}, status=410)
     if not request.user.is_authenticated:
-        messages.info(request, "Log in or sign up to accept the invitation.")
-        return render(request, "studio/invite_login.html", {"next": request.path})
+        return render(
+            request, "studio/invite_login.html", {"next": request.path, "invitation": invitation}
+        )
     if request.method == "POST":
         try:
             membership = actions.accept_invitation(token, request.user)
         except actions.InvitationError as exc:
-            messages.error(request, str(exc))
-            return redirect("dashboard")
+            return render(request, "studio/invite_accept.html", {"problem": str(exc)}, status=410)
         request.session[SESSION_KEY] = membership.shop_id
-        messages.success(request, f"You joined {membership.shop.name} as {membership.role}.")
+        messages.success(
+            request,
+            f"You joined {membership.shop.name} as {membership.get_role_display().lower()}.",
+        )
         return redirect("dashboard")
-    return render(request, "studio/invite_accept.html", {"token": token})
+    return render(request, "studio/invite_accept.html", {"invitation": invitation})
 
 
 @shop_required()
+@require_GET
 def usage(request: HttpRequest) -> HttpResponse:
     shop = request.shop
     shop.refresh_from_db()
-    entries: Any = LedgerEntry.objects.filter(shop=shop).select_related("job")[:100]
-    return render(request, "studio/usage.html", {"entries": entries, "shop": shop})
+    entries = LedgerEntry.objects.filter(shop=shop).select_related("job")
+    page = Paginator(entries, LEDGER_PAGE).get_page(request.GET.get("page"))
+    context: dict[str, Any] = {
+        "shop": shop,
+        "page": page,
+        "plan_remaining": shop.plan_remaining_cents(),
+        "plan_used": shop.plan_budget_cents - shop.plan_remaining_cents(),
+        "period": timezone.now().strftime("%B %Y"),
+    }
+    return render(request, "studio/usage.html", context)

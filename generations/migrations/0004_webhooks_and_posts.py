@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0002_initial'),
+        ('generations', '0003_asset_shop_model_index'),
         ('studio', '0003_api_keys_idempotency_ratelimit_sandbox'),
     ]
 

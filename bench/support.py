@@ -1,0 +1,74 @@
+"""Shared by the benchmarks: service checks, a private benchmark database, percentiles.
+
+Benchmarks never touch the configured database itself: they create (and keep, for fast re-runs)
+a sibling database named `bench_<name>` (PostgreSQL) or `.data/bench_studio.sqlite3`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+
+class Skip(Exception):
+    """A service the benchmark needs is missing; the message says which and how to provide it."""
+
+
+def require_postgres() -> None:
+    if connection.vendor != "postgresql":
+        raise Skip(
+            "needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/name "
+            f"(the configured database is {connection.vendor})"
+        )
+    try:
+        connection.ensure_connection()
+    except Exception as exc:
+        raise Skip(f"PostgreSQL is not reachable: {exc}") from exc
+
+
+def require_redis_broker() -> None:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        raise Skip(f"needs a Redis broker: set CELERY_BROKER_URL=redis://host:6379/N (have {url})")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise Skip(f"Redis at {url} is not reachable: {exc}") from exc
+
+
+def use_bench_database() -> str:
+    """Switch the default connection to the benchmark database (created/migrated if needed)."""
+    conf = connection.settings_dict
+    if connection.vendor == "sqlite":
+        conf["TEST"]["NAME"] = str(settings.DATA_DIR / "bench_studio.sqlite3")
+    else:
+        conf["TEST"]["NAME"] = f"bench_{conf['NAME']}"
+    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def summary(values_ms: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values_ms),
+        "p50_ms": round(percentile(values_ms, 50), 1),
+        "p95_ms": round(percentile(values_ms, 95), 1),
+        "max_ms": round(max(values_ms), 1),
+    }
+
+
+def verdict(name: str, value: float, target: float) -> str:
+    line = (
+        f"{'PASS' if value <= target else 'MISS'} {name}: {value:.1f} ms (target ≤ {target:g} ms)"
+    )
+    print(line)
+    return line
