@@ -47,3 +47,8 @@ fmt: venv
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache
+
+# One real image per configured engine (credentials from the environment), with timings.
+.PHONY: smoke-engines
+smoke-engines: venv
+	$(PY) -m bench.smoke_engines

@@ -19,6 +19,7 @@ from django.conf import settings
 
 from bench.support import (
     Skip,
+    machine_load,
     require_redis_broker,
     summary,
     use_bench_database,
@@ -27,11 +28,24 @@ from bench.support import (
 
 RUNS = int(os.environ.get("BENCH_JOBS_RUNS", "30"))
 WARMUP = 3
-POLL_SECONDS = 0.002
+# Polling costs CPU the worker would otherwise get (2 cores); 10 ms bounds the added error.
+POLL_SECONDS = 0.01
 
 
 def _ms(delta: Any) -> float:
     return delta.total_seconds() * 1000
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run() -> dict[str, Any]:
@@ -90,11 +104,17 @@ def run() -> dict[str, Any]:
             if fresh.status != Job.Status.COMPLETED:
                 raise RuntimeError(f"job {job.id} {fresh.status}: {fresh.error}")
             if i < WARMUP:
+                if i == WARMUP - 1:
+                    worker_pids = [worker.proc.pid, *worker.pool_children()]
+                    worker_cpu = _cpu_seconds(worker_pids)
+                    own_cpu = time.process_time()
                 continue
             end_to_end.append(elapsed)
             server.append(_ms(fresh.finished_at - fresh.created_at))
             queue_latency.append(_ms(fresh.started_at - fresh.enqueued_at))
             running.append(_ms(fresh.finished_at - fresh.started_at))
+        worker_cpu = (_cpu_seconds(worker_pids) - worker_cpu) * 1000 / RUNS
+        own_cpu = (time.process_time() - own_cpu) * 1000 / RUNS
     finally:
         worker.stop()
         shutil.rmtree(media, ignore_errors=True)
@@ -112,6 +132,16 @@ def run() -> dict[str, Any]:
         print(
             f"{key:28s} p50 {s['p50_ms']:7.1f} ms   p95 {s['p95_ms']:7.1f} ms   max {s['max_ms']:7.1f} ms"
         )
+    # CPU per job does not grow with machine load the way wall time does: on an idle machine
+    # end-to-end ≈ worker CPU + this process's CPU (submit, polling) + a few ms of I/O.
+    result["worker_cpu_per_job_ms"] = round(worker_cpu, 1)
+    result["submitter_cpu_per_job_ms"] = round(own_cpu, 1)
+    print(
+        f"CPU per job: worker {worker_cpu:.1f} ms, submitting process {own_cpu:.1f} ms "
+        "(includes polling every 10 ms)"
+    )
+    result["machine"] = machine_load()
+    print(result["machine"])
     result["verdicts"] = [
         verdict("submit → completed p50", result["end_to_end"]["p50_ms"], 300),
         verdict("queue latency p50", result["queue_latency"]["p50_ms"], 100),

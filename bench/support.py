@@ -41,14 +41,28 @@ def require_redis_broker() -> None:
         raise Skip(f"Redis at {url} is not reachable: {exc}") from exc
 
 
+_bench_database = ""
+
+
 def use_bench_database() -> str:
     """Switch the default connection to the benchmark database (created/migrated if needed)."""
+    global _bench_database
+    if _bench_database:  # already switched by an earlier benchmark in this run
+        return _bench_database
     conf = connection.settings_dict
     if connection.vendor == "sqlite":
         conf["TEST"]["NAME"] = str(settings.DATA_DIR / "bench_studio.sqlite3")
     else:
         conf["TEST"]["NAME"] = f"bench_{conf['NAME']}"
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    _bench_database = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    return _bench_database
+
+
+def machine_load() -> str:
+    """The 1-minute load average over the core count: figures are only comparable at low load."""
+    import os
+
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
 def percentile(values: list[float], pct: float) -> float:

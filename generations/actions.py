@@ -25,6 +25,7 @@ from generations.engines.base import (
     GenerationRequest,
     JobCanceled,
     UnknownModel,
+    upstream_sink,
 )
 from generations.library import files_removed_on_error, store_asset
 from generations.models import Asset, Job, Preset
@@ -303,6 +304,14 @@ class ProgressReporter:
             raise JobCanceled(str(self.job.id))
         self.job.progress, self.job.stage = percent, stage
 
+    def record_upstream(self, handle: dict[str, Any]) -> None:
+        """Keep the provider's id for this job's work on the row, so cancel_job can reach it."""
+        result = {**(self.job.result or {}), "upstream": handle}
+        updated = Job.objects.filter(id=self.job.id, status=Job.Status.ACTIVE).update(result=result)
+        if updated != 1:
+            raise JobCanceled(str(self.job.id))
+        self.job.result = result
+
 
 @dataclass
 class Output:
@@ -378,7 +387,8 @@ def execute_job(job_id: str) -> Job | None:
         fn = RUNNERS.get(job.kind)
         if fn is None:
             raise EngineError(f"No runner for job kind {job.kind!r}.")
-        outputs, result = fn(job, progress)
+        with upstream_sink(progress.record_upstream):
+            outputs, result = fn(job, progress)
         progress(98, "saving")
         return complete_job(job, outputs, result)
     except JobCanceled:
@@ -511,8 +521,20 @@ def cancel_job(job: Job, *, reason: str = "canceled by user") -> Job:
         )
         refund(job, job.cost_cents, memo=reason)
     job.refresh_from_db()
+    _cancel_upstream(locked)
     _after_finish(job)
     return job
+
+
+def _cancel_upstream(job: Job) -> None:
+    """Best effort: stop the provider's work for a running job (the worker also notices)."""
+    handle = (job.result or {}).get("upstream")
+    if job.status != Job.Status.ACTIVE or not isinstance(handle, dict):
+        return
+    try:
+        registry.engine(str(handle.get("engine", job.engine))).cancel(handle)
+    except Exception:
+        log.warning("could not cancel upstream work of job %s", job.id, exc_info=True)
 
 
 def sweep_jobs() -> dict[str, int]:

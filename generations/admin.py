@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from generations import actions
-from generations.models import Asset, Job, Preset, PriceRule
+from generations.models import Asset, Job, ModelConfig, Preset, PriceRule
 
 
 @admin.register(Asset)
@@ -139,6 +142,68 @@ class PriceRuleAdmin(admin.ModelAdmin):
     list_display = ["__str__", "engine", "model", "resolution", "kind", "cents_per_output"]
     list_editable = ["cents_per_output"]
     list_display_links = ["__str__"]
+
+
+class ModelConfigForm(forms.ModelForm):
+    class Meta:
+        model = ModelConfig
+        fields = [
+            "name",
+            "engine",
+            "provider_model",
+            "capabilities",
+            "label",
+            "description",
+            "enabled",
+            "max_count",
+            "price_cents",
+        ]
+
+    def clean_engine(self) -> str:
+        from generations.engines import registry
+        from generations.engines.base import EngineError
+
+        name = self.cleaned_data["engine"].strip()
+        try:
+            registry.engine(name)
+        except EngineError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return name
+
+    def clean_capabilities(self) -> list[str]:
+        from generations.engines.base import Capability
+
+        value = self.cleaned_data.get("capabilities") or ["text-to-image"]
+        valid = {c.value for c in Capability}
+        if not isinstance(value, list) or any(c not in valid for c in value):
+            raise forms.ValidationError(f"A list of capabilities from: {', '.join(sorted(valid))}.")
+        return value
+
+
+@admin.register(ModelConfig)
+class ModelConfigAdmin(admin.ModelAdmin):
+    """Public model names → engine + provider model; rows override the built-in catalogue."""
+
+    form = ModelConfigForm
+
+    list_display = ["name", "engine", "provider_model", "enabled", "price_cents", "available"]
+    list_filter = ["engine", "enabled"]
+    list_editable = ["enabled"]
+    search_fields = ["name", "provider_model", "label"]
+
+    @admin.display(boolean=True, description="Configured")
+    def available(self, obj: ModelConfig) -> bool:
+        from generations.engines import registry
+
+        try:
+            return registry.engine(obj.engine).is_configured()
+        except Exception:
+            return False
+
+    def save_model(self, request: HttpRequest, obj: ModelConfig, form: Any, change: bool) -> None:
+        from generations.engines.catalog import save_model_config
+
+        save_model_config(obj)
 
 
 # --- the HTTP API: webhooks and posts ------------------------------------------------------------

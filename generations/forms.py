@@ -23,7 +23,11 @@ COUNT_MESSAGE = f"Count must be a whole number from 1 to {MAX_COUNT}."
 
 
 def model_choices(blank_label: str) -> list[tuple[str, str]]:
-    return [("", blank_label)] + [(m.name, m.label or m.name) for m in registry.available_models()]
+    # Only configured models are offered, each with its price per image.
+    return [("", blank_label)] + [
+        (m.name, f"{m.label or m.name} · {model_price(m)}¢/image")
+        for m in registry.available_models()
+    ]
 
 
 class PromptForm(forms.Form):
@@ -89,6 +93,12 @@ class PromptForm(forms.Form):
         self.fields["model"].error_messages["invalid_choice"] = (
             "Unknown model %(value)s: choose one of the listed models."
         )
+
+
+def model_price(spec: registry.ModelSpec) -> int:
+    from generations.pricing import price_per_output
+
+    return price_per_output(engine=spec.engine, model=spec.name, kind="generate")
 
 
 class UploadForm(forms.Form):
@@ -186,7 +196,12 @@ class BaseVariableFormSet(forms.BaseFormSet):
 
 
 VariableFormSet = forms.formset_factory(
-    VariableForm, formset=BaseVariableFormSet, extra=2, can_delete=True, max_num=30
+    VariableForm,
+    formset=BaseVariableFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=30,
+    absolute_max=30,  # a tampered TOTAL_FORMS cannot make the page build thousands of rows
 )
 
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -193,7 +194,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, ident = json.loads(raw)
-        return datetime.fromisoformat(created), ident
+        moment = datetime.fromisoformat(created)
+        if moment.tzinfo is None:
+            return None
+        # A tampered id must not reach the UUID column (a ValidationError there is a 500).
+        return moment, uuid.UUID(str(ident)).hex
     except (ValueError, TypeError, UnicodeDecodeError):
         return None
 

@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMAT_CONTENT_TYPES = {
     "PNG": "image/png",
@@ -77,9 +77,9 @@ def load_image(
         raise ImageRejected("The image is too large to decode safely.") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected(f"The image is corrupt or truncated ({exc}).") from exc
-    from PIL import ImageOps
-
-    image = ImageOps.exif_transpose(probe) or probe
+    # In place: a copy of a 40 MP image would double peak memory for nothing.
+    image = probe
+    ImageOps.exif_transpose(image, in_place=True)
     return LoadedImage(
         image,
         fmt,

@@ -207,6 +207,45 @@ class PriceRule(models.Model):
         )
 
 
+class ModelConfig(models.Model):
+    """A public model name served by an engine, editable by staff in the admin.
+
+    Rows override the built-in catalogue (generations/engines/catalog.py) by name; a disabled row
+    hides the name. `price_cents` is kept as the model's PriceRule (see catalog.save_model_config).
+    """
+
+    name = models.CharField(
+        max_length=120, unique=True, help_text="Public model name, e.g. fal-ai/flux/dev"
+    )
+    engine = models.CharField(
+        max_length=60,
+        help_text="openai, replicate, fal, stability, automatic1111, comfyui, rembg, diffusers, builtin",
+    )
+    provider_model = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The engine's own name for the model; `?key=value` pins provider inputs",
+    )
+    capabilities = models.JSONField(
+        default=list, blank=True, help_text='e.g. ["text-to-image", "image-to-image"]'
+    )
+    label = models.CharField(max_length=120, blank=True)
+    description = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    max_count = models.PositiveSmallIntegerField(default=4)
+    price_cents = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Cents per output; blank keeps the price rules as they are"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "model"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # --- the HTTP API: webhooks and posts ---------------------------------------------------------------
 
 

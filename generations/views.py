@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -418,7 +419,20 @@ def public_asset_thumb(request: HttpRequest, asset_id: Any) -> FileResponse:
 
 @require_GET
 def gallery_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
-    return render(request, "generations/gallery_detail.html", {"asset": _public_asset(asset_id)})
+    asset = _public_asset(asset_id)
+    # "Use this prompt" prefills the Create page by GET (the asset may be another shop's).
+    prompt_query = urlencode(
+        {
+            "prompt": asset.prompt,
+            "negative_prompt": asset.negative_prompt,
+            "model": asset.model,
+            "seed": "" if asset.seed is None else asset.seed,
+            "aspect_ratio": asset.parameters.get("aspect_ratio", ""),
+        }
+    )
+    return render(
+        request, "generations/gallery_detail.html", {"asset": asset, "prompt_query": prompt_query}
+    )
 
 
 @shop_required("manage_own")
@@ -483,7 +497,9 @@ def preset_edit(request: HttpRequest, preset_id: Any = None) -> HttpResponse:
         if "add_variable" in request.POST:
             # No-JS "add a row": re-render with one more blank row, nothing saved.
             data = request.POST.copy()
-            data["var-TOTAL_FORMS"] = str(int(data.get("var-TOTAL_FORMS", "0") or 0) + 1)
+            total = data.get("var-TOTAL_FORMS", "0")
+            rows = int(total) if total.isdigit() else 0
+            data["var-TOTAL_FORMS"] = str(min(rows + 1, VariableFormSet.max_num))
             formset = VariableFormSet(data, prefix="var")
             form.is_valid()
             formset.is_valid()

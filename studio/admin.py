@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from studio.actions import grant_credits
 from studio.models import Invitation, LedgerEntry, Membership, Shop
 
 
@@ -25,6 +28,22 @@ class ShopAdmin(admin.ModelAdmin):
     list_filter = ["is_sandbox"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
+    # Balances move only through the credit actions, so the ledger always explains them.
+    readonly_fields = ["plan_used_cents", "plan_period", "wallet_cents"]
+    actions = ["top_up_10", "top_up_50"]
+
+    def _top_up(self, request: HttpRequest, queryset: QuerySet[Shop], cents: int) -> None:
+        for shop in queryset:
+            grant_credits(shop, wallet_cents=cents, memo=f"top-up by staff {request.user}")
+        self.message_user(request, f"Added {cents}¢ to {queryset.count()} wallet(s).")
+
+    @admin.action(description="Top up the wallet by $10 (ledger entry)")
+    def top_up_10(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
+        self._top_up(request, queryset, 1000)
+
+    @admin.action(description="Top up the wallet by $50 (ledger entry)")
+    def top_up_50(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
+        self._top_up(request, queryset, 5000)
 
 
 @admin.register(Membership)

@@ -6,6 +6,7 @@ filesystem Celery broker under `.data/`, media files under `.data/media/`.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -267,7 +268,10 @@ DEFAULT_PRICE_CENTS_PER_IMAGE = int(os.environ.get("DEFAULT_PRICE_CENTS_PER_IMAG
 # --- Engines ----------------------------------------------------------------------------------------
 DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "builtin:procedural")
 # Extra public model names: {"name": {"engine": "...", "model": "...", "capabilities": [...]}}
-STUDIO_MODELS: dict[str, dict] = {}
+try:
+    STUDIO_MODELS: dict[str, dict] = json.loads(os.environ.get("STUDIO_MODELS") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"STUDIO_MODELS is not valid JSON: {exc}") from exc
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not IS_LOCAL)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

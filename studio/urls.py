@@ -18,6 +18,11 @@ urlpatterns = [
     path("members/invite/", views.invite, name="invite"),
     path("members/<int:membership_id>/", views.member_update, name="member_update"),
     path("invite/<str:token>/", views.accept_invite, name="accept_invite"),
+    path(
+        "members/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("usage/", views.usage, name="usage"),
     path("", include("generations.api.urls")),
     path("", include("generations.urls")),

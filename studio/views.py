@@ -164,6 +164,17 @@ def member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("members")
 
 
+@shop_required("admin")
+@require_POST
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation, id=invitation_id, shop=request.shop, accepted_at=None
+    )
+    invitation.delete()  # its link stops working: the token's hash is gone
+    messages.success(request, f"Invitation to {invitation.email} revoked.")
+    return redirect("members")
+
+
 @require_http_methods(["GET", "POST"])
 def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
     invitation = actions.lookup_invitation(token)

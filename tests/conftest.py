@@ -107,3 +107,7 @@ def png_bytes(
 @pytest.fixture
 def image_bytes() -> Callable[..., bytes]:
     return png_bytes
+
+
+# Shared fixtures for real worker subprocesses (imported last: they use skip_or_fail above).
+from tests.support.worker_fixtures import start_worker  # noqa: E402, F401

@@ -135,3 +135,19 @@ def test_it_rejects_ledger_edits(staff_client, shop):
         staff_client.get(reverse("admin:studio_ledgerentry_delete", args=[entry.pk])).status_code
         == 403
     )
+
+
+def test_it_handles_wallet_top_ups_through_the_ledger(staff_client, shop):
+    response = staff_client.post(
+        reverse("admin:studio_shop_changelist"),
+        {"action": "top_up_10", "_selected_action": [str(shop.pk)]},
+        follow=True,
+    )
+    assert "Added 1000¢ to 1 wallet(s)." in response.content.decode()
+    shop.refresh_from_db()
+    assert shop.wallet_cents == 1000
+    entry = LedgerEntry.objects.get(shop=shop)
+    assert (entry.kind, entry.amount_cents) == ("topup", 1000) and "staff" in entry.memo
+    # The balance fields are not editable in the change form.
+    html = staff_client.get(reverse("admin:studio_shop_change", args=[shop.pk])).content.decode()
+    assert 'name="wallet_cents"' not in html and 'name="plan_budget_cents"' in html

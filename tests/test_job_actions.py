@@ -214,7 +214,7 @@ def test_it_rejects_bad_generation_requests(shop, user, kw, field):
 
 def test_unknown_model_lists_what_is_available(shop, user):
     with pytest.raises(actions.JobError, match="builtin:procedural"):
-        submit(shop, user, model="gpt-image-1")
+        submit(shop, user, model="no-such-model")
 
 
 def test_size_for_covers_every_aspect_ratio():

@@ -72,3 +72,17 @@ def test_it_offers_the_models_in_the_library_filter(owner_client, shop):
     _assets(shop, 2, model="gpt-image-1")
     html = owner_client.get("/library/").content.decode()
     assert ">gpt-image-1</option>" in html
+
+
+@pytest.mark.postgres
+def test_prompt_search_has_a_trigram_index_on_postgresql():
+    from django.db import connection
+
+    from tests.conftest import skip_or_fail
+
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL (set DATABASE_URL=postgres://…)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'asset_search_trgm'")
+        row = cursor.fetchone()
+    assert row is not None and "gin_trgm_ops" in row[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -144,3 +146,27 @@ def test_it_handles_gallery_search(shop, user):
     make_asset(shop, user, prompt="a public heron", is_public=True)
     html = Client().get(reverse("gallery"), {"q": "walrus"}).content.decode()
     assert "walrus" in html and "heron" not in html
+
+
+def test_it_handles_use_this_prompt_from_the_gallery(owner_client, user, make_user):
+    other_user = make_user("other@example.com")
+    theirs = make_asset(
+        other_user.memberships.get().shop,
+        other_user,
+        prompt="a violet moth",
+        seed=99,
+        is_public=True,
+        parameters={"aspect_ratio": "4:5"},
+    )
+    html = owner_client.get(reverse("gallery_detail", args=[theirs.id])).content.decode()
+    link = (
+        re.search(r'href="(/\?prompt=[^"]+)">Use this prompt', html).group(1).replace("&amp;", "&")
+    )
+    form = owner_client.get(link).context["form"]
+    assert form["prompt"].value() == "a violet moth"
+    assert form["seed"].value() == "99" and form["aspect_ratio"].value() == "4:5"
+    # Logged out, the page shows no such link.
+    assert (
+        "Use this prompt"
+        not in Client().get(reverse("gallery_detail", args=[theirs.id])).content.decode()
+    )

@@ -99,3 +99,12 @@ def test_it_rejects_cancel_of_a_finished_job(owner_client, shop, user):
 def test_it_rejects_unknown_job_ids(owner_client):
     assert owner_client.get("/jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
     assert owner_client.get("/jobs/not-a-uuid/").status_code == 404
+
+
+def test_it_handles_an_operation_job_with_result_data(owner_client, shop, user):
+    job = actions.submit_job(
+        shop, kind="detect_objects", params={"count": 1}, cost_cents=0, user=user
+    )
+    Job.objects.filter(id=job.id).update(status="completed", result={"boxes": [[1, 2, 3, 4]]})
+    html = owner_client.get(reverse("job_detail", args=[job.id])).content.decode()
+    assert "Detect objects" in html and "Result data" in html and "&#x27;boxes&#x27;" in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import struct
 import zlib
@@ -230,3 +231,34 @@ def test_it_rejects_an_upload_by_a_viewer(shop, add_member, client_for):
     viewer = add_member(shop, Role.VIEWER)
     assert upload(client_for(viewer, shop), png_bytes()).status_code == 403
     assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '["2024-01-01T00:00:00+00:00", "zz"]',  # not a UUID: was a 500 (ValidationError)
+        '["2024-01-01", 5]',
+        '{"a": 1}',
+        "[null, null]",
+        "not json",
+    ],
+)
+def test_it_rejects_tampered_cursors_with_the_first_page(owner_client, shop, user, raw):
+    asset = make_asset(shop, user)
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    for url in (LIBRARY, reverse("gallery")):
+        response = owner_client.get(url, {"cursor": cursor})
+        assert response.status_code == 200
+    assert asset_ids(owner_client.get(LIBRARY, {"cursor": cursor})) == [str(asset.id)]
+
+
+def test_it_handles_junk_query_parameters(owner_client):
+    for url in (
+        "/?preset=junk",
+        "/?count=abc&seed=-5&model=zzz&aspect_ratio=7:7",
+        "/library/?from=2024-13-45&to=x&sort=zz&kind=<b>",
+        "/usage/?page=-1",
+        "/gallery/?q=" + "a " * 500,
+        "/generate/preset-fields/?preset=",
+    ):
+        assert owner_client.get(url).status_code == 200, url

@@ -188,3 +188,19 @@ def test_it_handles_creating_another_shop(owner_client, user):
     assert response.status_code == 302
     assert Membership.objects.get(user=user, shop__name="Side project").role == Role.OWNER
     assert owner_client.post(reverse("shop_create"), {"name": ""}).status_code == 422
+
+
+def test_it_handles_revoking_an_invitation(owner_client, invite_path, make_user, client_for):
+    invitation = Invitation.objects.get()
+    response = owner_client.post(reverse("invitation_revoke", args=[invitation.id]))
+    assert response.status_code == 302 and not Invitation.objects.exists()
+    assert client_for(make_user("late@example.com")).post(invite_path).status_code == 410
+
+
+def test_it_rejects_revoking_another_shops_invitation(owner_client, make_user):
+    other = make_user("b@example.com")
+    sent = actions.invite_member(
+        other.memberships.get().shop, email="x@example.com", role="viewer", invited_by=other
+    )
+    response = owner_client.post(reverse("invitation_revoke", args=[sent.invitation.id]))
+    assert response.status_code == 404 and Invitation.objects.exists()

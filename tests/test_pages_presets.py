@@ -133,3 +133,13 @@ def test_it_rejects_preset_changes_by_a_viewer(shop, add_member, client_for):
     assert client.post(reverse("preset_edit", args=[preset.id]), form_data()).status_code == 403
     assert client.post(reverse("preset_new"), form_data()).status_code == 403
     assert Preset.objects.get().name == "Sticker"
+
+
+@pytest.mark.parametrize("total", ["abc", "", "999999"])
+def test_it_rejects_a_tampered_row_count(owner_client, total):
+    data = form_data(**{"var-TOTAL_FORMS": total})
+    assert (
+        owner_client.post(reverse("preset_new"), {**data, "add_variable": "1"}).status_code == 200
+    )
+    assert owner_client.post(reverse("preset_new"), data).status_code in (302, 422)
+    assert Preset.objects.count() <= 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -134,3 +136,29 @@ class Engine(ABC):
 
     def cancel(self, handle: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Cancel upstream work recorded in `handle` (provider ids), where the provider allows."""
+
+
+# --- upstream handles -----------------------------------------------------------------------------
+# A remote engine records the provider's id for the work it started (prediction id, request id,
+# prompt id) so that cancelling the job can cancel upstream too. The job runner installs a sink
+# for the duration of a job; outside a job, recording is a no-op.
+_UPSTREAM_SINK: ContextVar[Callable[[dict[str, Any]], None] | None] = ContextVar(
+    "upstream_sink", default=None
+)
+
+
+def record_upstream(handle: dict[str, Any]) -> None:
+    """Remember `handle` (must include "engine") on the running job. May raise JobCanceled when
+    the job was canceled meanwhile: the caller then cancels the upstream work itself."""
+    sink = _UPSTREAM_SINK.get()
+    if sink is not None:
+        sink(handle)
+
+
+@contextmanager
+def upstream_sink(sink: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    token = _UPSTREAM_SINK.set(sink)
+    try:
+        yield
+    finally:
+        _UPSTREAM_SINK.reset(token)

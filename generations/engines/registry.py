@@ -48,17 +48,34 @@ BUILTIN_MODELS: list[ModelSpec] = [
 ]
 
 
+REMOTE_ENGINE_MODULES = (
+    "generations.engines.openai_images",
+    "generations.engines.replicate",
+    "generations.engines.fal",
+    "generations.engines.stability",
+    "generations.engines.automatic1111",
+    "generations.engines.comfyui",
+    "generations.engines.local",
+    "generations.engines.catalog",
+)
+_LOADED: list[bool] = []  # importing one engine module directly must not skip the others
+
+
 def _load_engine_modules() -> None:
     # Importing an engine module registers it. Extra modules (plugins, test engines) come from
     # STUDIO_EXTRA_ENGINES, a comma-separated list of dotted module paths.
     importlib.import_module("generations.engines.builtin")
+    # Remote engines (issue 6) and the catalogue of public model names they serve.
+    for module in REMOTE_ENGINE_MODULES:
+        importlib.import_module(module)
+    _LOADED.append(True)
     for path in os.environ.get("STUDIO_EXTRA_ENGINES", "").split(","):
         if path.strip():
             importlib.import_module(path.strip())
 
 
 def engine(name: str) -> Engine:
-    if not _ENGINES:
+    if not _LOADED:
         _load_engine_modules()
     if name not in _INSTANCES:
         if name not in _ENGINES:
@@ -68,7 +85,7 @@ def engine(name: str) -> Engine:
 
 
 def all_models() -> list[ModelSpec]:
-    if not _ENGINES:
+    if not _LOADED:
         _load_engine_modules()
     specs: dict[str, ModelSpec] = {spec.name: spec for spec in BUILTIN_MODELS}
     for module_specs in _EXTRA_MODEL_SOURCES:

@@ -26,3 +26,10 @@ def percent_of(part: Any, whole: Any) -> int:
         return max(0, min(100, round(int(part) * 100 / int(whole))))
     except (TypeError, ValueError, ZeroDivisionError):
         return 0
+
+
+@register.filter
+def humanize(value: Any) -> str:
+    """ "remove_background" -> "Remove background" (job kinds, operation names)."""
+    text = str(value or "").replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]

@@ -17,13 +17,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from tests.conftest import skip_or_fail
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
-# itself are still synchronous, so its async-safety check must be told so.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,46 +35,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
 @pytest.fixture
-def celery_worker(tmp_path: Path) -> Iterator[Any]:
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-
-    import generations.tasks  # noqa: F401 - registers the tasks before the app is finalized
-    from studio.celery import app
-
-    saved = app.conf.broker_transport_options
-    if app.conf.broker_url.startswith("filesystem"):
-        # A private queue, so no other worker on this machine (make run) takes our messages.
-        queue = tmp_path / "broker"
-        for sub in ("queue", "processed"):
-            (queue / sub).mkdir(parents=True)
-        # The Django-namespaced key is the one Celery reads (config_from_object, CELERY_*).
-        app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = {
-            **saved,
-            "data_folder_in": str(queue / "queue"),
-            "data_folder_out": str(queue / "queue"),
-            "processed_folder": str(queue / "processed"),
-            "polling_interval": 0.1,
-        }
-    app.close()  # drop pooled connections made with the old options
-
-    def close_connections(**_: Any) -> None:
-        # The worker thread's own database connections must not outlive the test database.
-        connections.close_all()
-
-    task_postrun.connect(close_connections, weak=False)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
-            assert "generations.tasks.run_job" in app.tasks
-            yield w
-    finally:
-        task_postrun.disconnect(close_connections)
-        app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = saved
-        app.close()
+def celery_worker(start_worker: Any) -> Any:
+    """A real worker subprocess on the configured broker, sharing the test database."""
+    return start_worker(pool="solo")
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are
+    # still synchronous, so Django's async-safety check is told so (for these tests only).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -95,7 +60,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_handles_sign_up_generate_and_find_in_library(live_server, celery_worker, browser):
+def test_it_handles_sign_up_generate_and_find_in_library(browser, live_server, celery_worker):
     """GIVEN a new visitor WHEN they sign up and generate 2 images THEN the live job card
     finishes with both images, and the library search finds them by a word of the prompt."""
     from generations.models import Asset, Job
@@ -148,3 +113,51 @@ def test_it_handles_sign_up_generate_and_find_in_library(live_server, celery_wor
     page.get_by_role("searchbox", name="Search").press("Enter")
     page.get_by_text("Nothing matches these filters.").wait_for()
     assert settings.MEDIA_ROOT  # files were written under the test's media root
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_handles_a_preset_chosen_with_htmx(browser, live_server, celery_worker, make_user):
+    """GIVEN a preset WHEN it is chosen THEN its fields appear (HTMX); a missing variable comes
+    back inline (a 422 swapped into the form) and, once filled in, the job completes."""
+    from generations.models import Job, Preset
+
+    user = make_user("preset@example.com", password="a-long-passphrase-42")
+    Preset.objects.create(
+        shop=user.memberships.get().shop,
+        name="Badge",
+        template='a {{colour}} badge of {{subject}}, "{{caption}}"',
+        variables=[
+            {"key": "subject", "label": "Subject", "required": True, "type": "text"},
+            {"key": "colour", "label": "Colour", "default": "teal", "type": "text"},
+            {"key": "caption", "label": "Caption", "default": "ok", "type": "text"},
+        ],
+        aspect_ratio="4:5",
+    )
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("preset@example.com")
+    page.get_by_label("Password").fill("a-long-passphrase-42")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.get_by_label("Preset").select_option(label="Badge")
+    subject = page.get_by_label("Subject")
+    subject.wait_for()
+    assert page.get_by_label("Colour").input_value() == "teal"
+    assert not page.get_by_role("button", name="Show fields").is_visible()  # no-JS only
+
+    # Skip the browser's own required-field check to see the server's answer.
+    page.evaluate("document.getElementById('prompt-form').noValidate = true")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_role("alert").filter(has_text="Missing required variable: Subject").wait_for()
+    assert not Job.objects.exists()
+
+    page.get_by_label("Subject").fill("a wombat")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.locator('#jobs .job-card[data-status="completed"]').wait_for(timeout=60_000)
+    job = Job.objects.get()
+    assert job.params["prompt"] == 'a teal badge of a wombat, "ok"'
+    assert (job.params["width"], job.params["height"]) == (816, 1024)  # 4:5, multiples of 8
+    # The form came back out of band without the error.
+    assert page.get_by_role("alert").count() == 0

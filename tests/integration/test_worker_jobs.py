@@ -19,8 +19,8 @@ from generations import actions
 from generations.models import Asset, Job, PriceRule
 from generations.tasks import run_job
 from studio.models import LedgerEntry, Shop
-from tests.integration.conftest import wait_for, wait_for_job
 from tests.support.slow_engine import MODEL as SLOW_MODEL
+from tests.support.worker_fixtures import wait_for, wait_for_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -1,5 +1,6 @@
-"""Real Celery workers in subprocesses (tests/support/workers.py), sharing the test database and
-the broker with the test, on a task queue of each test's own.
+"""Fixtures for real Celery workers in subprocesses (tests/support/workers.py), sharing the test
+database and the broker with the test, on a task queue of each test's own. Registered for all
+tests by tests/conftest.py (integration and browser tests use them).
 
 Each worker also gets MEDIA_ROOT = the test's media directory (so the test reads the files the
 worker wrote), the slow test engine (tests/support/slow_engine.py) and a 3-second job lease.

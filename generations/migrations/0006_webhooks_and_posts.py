@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0003_asset_shop_model_index'),
+        ('generations', '0005_merge_20261122_0254'),
         ('studio', '0003_api_keys_idempotency_ratelimit_sandbox'),
     ]
 

@@ -1,0 +1,326 @@
+"""The catalogue of public model names served by the remote and local engines.
+
+Each default name lists the providers that serve the same model, in order of preference; the
+first whose credentials are configured serves it (the same model from another host, never a
+different model). With none configured the name resolves to the first provider, so using it is a
+clear "set FAL_KEY to enable it" error. Staff override or add names with ModelConfig rows in the
+admin; STUDIO_MODELS (settings / env JSON) overrides both.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import DatabaseError, transaction
+
+from generations.engines import registry
+from generations.engines.base import Capability
+from generations.engines.registry import ModelSpec
+
+if TYPE_CHECKING:
+    from generations.models import ModelConfig
+
+log = logging.getLogger(__name__)
+
+T2I = Capability.TEXT_TO_IMAGE
+I2I = Capability.IMAGE_TO_IMAGE
+INPAINT = Capability.INPAINT
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    label: str
+    candidates: tuple[tuple[str, str], ...]  # (engine, provider model), preferred first
+    capabilities: frozenset[Capability] = frozenset({T2I})
+    description: str = ""
+    max_count: int = 4
+
+
+def _nano(fal: str, replicate: str) -> tuple[tuple[str, str], ...]:
+    return (
+        ("fal", f"{fal}?_size=aspect_ratio&_edit_model={fal}/edit&_image_field=image_urls"),
+        ("replicate", f"{replicate}?_image_field=image_input"),
+    )
+
+
+NANO_BANANA_PRO = _nano("fal-ai/nano-banana-pro", "google/nano-banana-pro")
+KONTEXT_PRO = (
+    (
+        "fal",
+        "fal-ai/flux-pro/kontext/text-to-image?_size=aspect_ratio"
+        "&_edit_model=fal-ai/flux-pro/kontext&_image_field=image_url",
+    ),
+    ("replicate", "black-forest-labs/flux-kontext-pro?_image_field=input_image"),
+)
+KONTEXT_MAX = (
+    (
+        "fal",
+        "fal-ai/flux-pro/kontext/max/text-to-image?_size=aspect_ratio"
+        "&_edit_model=fal-ai/flux-pro/kontext/max&_image_field=image_url",
+    ),
+    ("replicate", "black-forest-labs/flux-kontext-max?_image_field=input_image"),
+)
+
+DEFAULTS: list[CatalogEntry] = [
+    # OpenAI Images
+    CatalogEntry(
+        "gpt-image-1",
+        "GPT Image 1 (OpenAI)",
+        (("openai", "gpt-image-1"),),
+        frozenset({T2I, I2I, INPAINT}),
+    ),
+    CatalogEntry(
+        "gpt-high",
+        "GPT Image 1, high quality (OpenAI)",
+        (("openai", "gpt-image-1?quality=high"),),
+        frozenset({T2I, I2I, INPAINT}),
+    ),
+    CatalogEntry(
+        "gpt-image-1.5",
+        "GPT Image 1.5 (OpenAI)",
+        (("openai", "gpt-image-1.5"),),
+        frozenset({T2I, I2I, INPAINT}),
+    ),
+    CatalogEntry(
+        "gpt-image-1-mini",
+        "GPT Image 1 mini (OpenAI)",
+        (("openai", "gpt-image-1-mini"),),
+        frozenset({T2I, I2I, INPAINT}),
+    ),
+    CatalogEntry("dall-e-3", "DALL·E 3 (OpenAI)", (("openai", "dall-e-3"),)),
+    # FLUX
+    CatalogEntry(
+        "fal-ai/flux/dev",
+        "FLUX.1 [dev]",
+        (("fal", "fal-ai/flux/dev"), ("replicate", "black-forest-labs/flux-dev")),
+    ),
+    CatalogEntry(
+        "flux-schnell",
+        "FLUX.1 [schnell] (fast drafts)",
+        (("fal", "fal-ai/flux/schnell"), ("replicate", "black-forest-labs/flux-schnell")),
+    ),
+    CatalogEntry("kontext-pro", "FLUX.1 Kontext [pro]", KONTEXT_PRO, frozenset({T2I, I2I})),
+    CatalogEntry("kontext-max", "FLUX.1 Kontext [max]", KONTEXT_MAX, frozenset({T2I, I2I})),
+    # Google's Gemini image models (Nano Banana), served through fal or Replicate
+    CatalogEntry(
+        "nano-banana-pro",
+        "Nano Banana Pro (Gemini 3 Pro Image)",
+        NANO_BANANA_PRO,
+        frozenset({T2I, I2I}),
+    ),
+    CatalogEntry(
+        "gemini-3-pro-image-preview",
+        "Gemini 3 Pro Image (Nano Banana Pro)",
+        NANO_BANANA_PRO,
+        frozenset({T2I, I2I}),
+    ),
+    CatalogEntry(
+        "gemini-3-pro",
+        "Gemini 3 Pro Image (Nano Banana Pro)",
+        NANO_BANANA_PRO,
+        frozenset({T2I, I2I}),
+    ),
+    CatalogEntry(
+        "google:4@2", "Nano Banana Pro (reference-guided)", NANO_BANANA_PRO, frozenset({T2I, I2I})
+    ),
+    CatalogEntry("nanobananapro", "Nano Banana Pro", NANO_BANANA_PRO, frozenset({T2I, I2I})),
+    CatalogEntry(
+        "nanobanana2",
+        "Nano Banana 2 (Gemini 3.1 Flash Image)",
+        _nano("fal-ai/nano-banana-2", "google/nano-banana-2"),
+        frozenset({T2I, I2I}),
+    ),
+    CatalogEntry(
+        "nanobanana",
+        "Nano Banana (Gemini 2.5 Flash Image)",
+        _nano("fal-ai/nano-banana", "google/nano-banana"),
+        frozenset({T2I, I2I}),
+    ),
+    # Others the seeds name
+    CatalogEntry(
+        "ideogram-v2",
+        "Ideogram v2 (text in images)",
+        (
+            ("replicate", "ideogram-ai/ideogram-v2"),
+            ("fal", "fal-ai/ideogram/v2?_size=aspect_ratio"),
+        ),
+    ),
+    CatalogEntry(
+        "seedream",
+        "Seedream 4 (ByteDance)",
+        (
+            (
+                "fal",
+                "fal-ai/bytedance/seedream/v4/text-to-image"
+                "?_edit_model=fal-ai/bytedance/seedream/v4/edit&_image_field=image_urls",
+            ),
+            ("replicate", "bytedance/seedream-4?_image_field=image_input"),
+        ),
+        frozenset({T2I, I2I}),
+    ),
+    # Stability AI
+    CatalogEntry("stable-image-core", "Stable Image Core", (("stability", "core"),)),
+    CatalogEntry("stable-image-ultra", "Stable Image Ultra", (("stability", "ultra"),)),
+    CatalogEntry(
+        "sd3.5-large",
+        "Stable Diffusion 3.5 Large",
+        (("stability", "sd3?model=sd3.5-large"),),
+        frozenset({T2I, I2I}),
+    ),
+    # Your own GPU
+    CatalogEntry(
+        "automatic1111",
+        "AUTOMATIC1111 (current checkpoint)",
+        (("automatic1111", ""),),
+        frozenset({T2I, I2I, INPAINT, Capability.UPSCALE}),
+    ),
+    CatalogEntry(
+        "comfyui",
+        "ComfyUI (COMFYUI_CHECKPOINT)",
+        (("comfyui", ""),),
+        frozenset({T2I, I2I, INPAINT}),
+    ),
+    CatalogEntry("diffusers:local", "Local diffusers pipeline", (("diffusers", ""),)),
+    # Image operations
+    CatalogEntry(
+        "rembg",
+        "rembg (local background removal)",
+        (("rembg", ""),),
+        frozenset({Capability.BACKGROUND_REMOVAL}),
+    ),
+    CatalogEntry(
+        "birefnet",
+        "BiRefNet background removal",
+        (("fal", "fal-ai/birefnet"), ("replicate", "men1scus/birefnet")),
+        frozenset({Capability.BACKGROUND_REMOVAL}),
+    ),
+    CatalogEntry(
+        "stability-remove-background",
+        "Stability background removal",
+        (("stability", ""),),
+        frozenset({Capability.BACKGROUND_REMOVAL}),
+    ),
+    CatalogEntry(
+        "real-esrgan",
+        "Real-ESRGAN upscale",
+        (("fal", "fal-ai/esrgan"), ("replicate", "nightmareai/real-esrgan")),
+        frozenset({Capability.UPSCALE}),
+    ),
+    CatalogEntry(
+        "stability-upscale-fast",
+        "Stability fast upscale",
+        (("stability", ""),),
+        frozenset({Capability.UPSCALE}),
+    ),
+    CatalogEntry(
+        "stability-edit",
+        "Stability inpaint / erase / outpaint",
+        (("stability", ""),),
+        frozenset({INPAINT, Capability.ERASE, Capability.OUTPAINT}),
+    ),
+    CatalogEntry(
+        "kling-video",
+        "Kling image-to-video",
+        (
+            ("fal", "fal-ai/kling-video/v1.6/standard/image-to-video"),
+            ("replicate", "kwaivgi/kling-v1.6-standard?_image_field=start_image"),
+        ),
+        frozenset({Capability.VIDEO}),
+        max_count=1,
+    ),
+]
+
+# Which settings enable a capability, for "no engine configured" errors.
+for _capability, _setting in {
+    Capability.BACKGROUND_REMOVAL: "FAL_KEY, REPLICATE_API_TOKEN, STABILITY_API_KEY or REMBG_MODEL_PATH",
+    Capability.UPSCALE: "FAL_KEY, REPLICATE_API_TOKEN, STABILITY_API_KEY or A1111_URL",
+    Capability.VIDEO: "FAL_KEY or REPLICATE_API_TOKEN",
+    Capability.INPAINT: "OPENAI_API_KEY, STABILITY_API_KEY, A1111_URL or COMFYUI_URL",
+}.items():
+    registry.CAPABILITY_SETTINGS.setdefault(_capability, _setting)
+
+
+def _configured(engine_name: str) -> bool:
+    try:
+        return registry.engine(engine_name).is_configured()
+    except Exception:
+        return False
+
+
+def default_specs() -> dict[str, ModelSpec]:
+    specs = {}
+    for entry in DEFAULTS:
+        engine_name, provider_model = next(
+            (c for c in entry.candidates if _configured(c[0])), entry.candidates[0]
+        )
+        specs[entry.name] = ModelSpec(
+            name=entry.name,
+            engine=engine_name,
+            provider_model=provider_model,
+            capabilities=entry.capabilities,
+            label=entry.label,
+            description=entry.description,
+            max_count=entry.max_count,
+        )
+    return specs
+
+
+def spec_from_config(config: ModelConfig) -> ModelSpec:
+    capabilities = frozenset(Capability(c) for c in (config.capabilities or ["text-to-image"]))
+    return ModelSpec(
+        name=config.name,
+        engine=config.engine,
+        provider_model=config.provider_model,
+        capabilities=capabilities,
+        label=config.label or config.name,
+        description=config.description,
+        max_count=config.max_count or 1,
+    )
+
+
+def catalog_models() -> list[ModelSpec]:
+    """The defaults, with staff's ModelConfig rows applied on top (disabled rows hide names)."""
+    from generations.models import ModelConfig
+
+    specs = default_specs()
+    try:
+        # A savepoint so that a missing table (before migrate) cannot poison an outer transaction.
+        with transaction.atomic():
+            rows = list(ModelConfig.objects.all())
+    except DatabaseError:
+        log.warning("model configuration table unavailable; using the built-in catalogue")
+        rows = []
+    for row in rows:
+        if not row.enabled:
+            specs.pop(row.name, None)
+            continue
+        try:
+            specs[row.name] = spec_from_config(row)
+        except ValueError:
+            log.warning("model config %s names an unknown capability; ignored", row.name)
+    return list(specs.values())
+
+
+registry.add_model_source(catalog_models)
+
+
+def save_model_config(config: ModelConfig) -> None:
+    """Save a ModelConfig and keep its price as the model's catch-all PriceRule."""
+    from generations.models import PriceRule
+
+    with transaction.atomic():
+        config.save()
+        rule = PriceRule.objects.filter(engine="", model=config.name, resolution="", kind="")
+        if config.price_cents is None:
+            rule.delete()
+        else:
+            PriceRule.objects.update_or_create(
+                engine="",
+                model=config.name,
+                resolution="",
+                kind="",
+                defaults={"cents_per_output": config.price_cents},
+            )

@@ -1,0 +1,458 @@
+"""Mockup URLs end to end (parse, verify, resolve, cache, render) and listings with orders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import HttpRequest
+
+from generations.loader import ImageRejected, load_image
+from generations.models import Asset
+from mockups import render as renderer
+from mockups import signing, sources
+from mockups.catalog import CATALOG
+from mockups.errors import MockupError
+from mockups.models import Listing, Order, ProductTemplate
+from mockups.products import find_template, spec_for
+from studio.models import Shop
+
+PARAMS = frozenset(
+    {"asset", "shop", "variant", "w", "fmt", "fit", "x", "y", "scale", "rotate", "bg", "h", "sig"}
+)
+IMMUTABLE = "public, max-age=31536000, immutable"
+CACHE_PREFIX = "mockup-cache"
+
+
+@dataclass
+class MockupQuery:
+    asset: str
+    width: int
+    fmt: str
+    variant: str
+    placement: renderer.Placement
+    transparent: bool
+    pin: str
+
+
+@dataclass
+class MockupResult:
+    status: int  # 200 or 304
+    data: bytes
+    content_type: str
+    etag: str
+    cache_control: str
+    hit: bool
+    timings: dict[str, float] = field(default_factory=dict)  # name → milliseconds
+
+
+def _number(params: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise MockupError(f"{name} must be a number.", 400, "invalid_parameter") from exc
+    if not math.isfinite(value) or not (low <= value <= high):
+        raise MockupError(f"{name} must be between {low:g} and {high:g}.", 400, "invalid_parameter")
+    return value
+
+
+def parse_query(params: dict[str, str], template: ProductTemplate) -> MockupQuery:
+    unknown = sorted(set(params) - PARAMS)
+    if unknown:
+        raise MockupError(
+            f"Unknown parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(PARAMS))}.",
+            400,
+            "invalid_parameter",
+        )
+    w_raw = params.get("w", "")
+    if w_raw:
+        if not w_raw.isdigit() or int(w_raw) not in template.widths:
+            raise MockupError(
+                f"w must be one of {', '.join(map(str, template.widths))}.", 400, "invalid_width"
+            )
+        width = int(w_raw)
+    else:
+        width = template.default_width
+    fmt = params.get("fmt", "jpg").lower() or "jpg"
+    fmt = renderer.FORMAT_ALIASES.get(fmt, fmt)
+    if fmt not in renderer.FORMATS:
+        raise MockupError(
+            f"fmt must be one of {', '.join(renderer.FORMATS)}.", 400, "invalid_format"
+        )
+    fit = params.get("fit", "contain") or "contain"
+    if fit not in renderer.FITS:
+        raise MockupError(f"fit must be one of {', '.join(renderer.FITS)}.", 400, "invalid_fit")
+    variant = params.get("variant", "") or template.default_variant
+    keys = [v["key"] for v in template.variants or []]
+    if variant and variant not in keys:
+        raise MockupError(
+            f"variant must be one of {', '.join(keys) or '(none)'}.", 400, "invalid_variant"
+        )
+    bg = params.get("bg", "")
+    if bg not in ("", "transparent"):
+        raise MockupError("bg may only be 'transparent'.", 400, "invalid_parameter")
+    transparent = bg == "transparent"
+    if transparent and (fmt not in ("png", "webp", "avif") or not template.transparent_background):
+        raise MockupError(
+            "A transparent background needs fmt=png, webp or avif and a template that allows it.",
+            400,
+            "invalid_parameter",
+        )
+    pin = params.get("h", "").lower()
+    if pin and (len(pin) != 64 or any(c not in "0123456789abcdef" for c in pin)):
+        raise MockupError("h must be the asset's sha256 in hex.", 400, "invalid_parameter")
+    placement = renderer.Placement(
+        fit=fit,
+        x=_number(params, "x", 0.5, -1.0, 2.0),
+        y=_number(params, "y", 0.5, -1.0, 2.0),
+        scale=_number(params, "scale", 1.0, 0.05, 10.0),
+        rotate=_number(params, "rotate", 0.0, -360.0, 360.0),
+    )
+    return MockupQuery(params.get("asset", ""), width, fmt, variant, placement, transparent, pin)
+
+
+# Rows a hot mockup URL needs, kept for LOOKUP_TTL seconds so a cache hit costs no queries.
+# Edits in this process drop them at once (`forget_lookups`); other processes see an edit, a
+# revoked origin or a deleted asset within LOOKUP_TTL.
+LOOKUP_TTL = 1.0
+_lookups: dict[Any, tuple[float, Any]] = {}
+
+
+def forget_lookups() -> None:
+    _lookups.clear()
+
+
+def _remember(key: Any, compute: Any) -> Any:
+    now = time.monotonic()
+    hit = _lookups.get(key)
+    if hit is not None and now - hit[0] < LOOKUP_TTL:
+        return hit[1]
+    value = compute()
+    if len(_lookups) > 2048:
+        _lookups.clear()
+    _lookups[key] = (now, value)
+    return value
+
+
+def _shop_and_template(shop_slug: str, template_slug: str) -> tuple[Shop, ProductTemplate]:
+    def compute() -> tuple[Shop, ProductTemplate]:
+        shop = Shop.objects.filter(slug=shop_slug).order_by().first()
+        if shop is None:
+            raise MockupError(f"No shop {shop_slug!r}.", 404, "unknown_shop")
+        return shop, find_template(shop, template_slug)
+
+    return _remember(("template", shop_slug, template_slug), compute)
+
+
+def _resolve(request: HttpRequest, shop: Shop, url: str, pin: str) -> sources.AssetRef:
+    key = ("asset", shop.slug, request.get_host(), url)
+    ref = _remember(key, lambda: sources.resolve(request, shop, url, ""))
+    if ref.own is not None:  # library files never change: the remembered row is enough
+        return ref
+    return sources.resolve(request, shop, url, pin)  # external refs carry per-request state
+
+
+def cache_key(template: ProductTemplate, asset_sha: str, query: MockupQuery) -> str:
+    material = {
+        "t": str(template.id),
+        "v": template.version,
+        # A built-in product's drawing is code: its version there invalidates renders too.
+        "cv": CATALOG[template.builtin].version if template.builtin in CATALOG else 0,
+        "a": asset_sha,
+        "w": query.width,
+        "f": query.fmt,
+        "var": query.variant,
+        "p": query.placement.normalised(),
+        "bg": query.transparent,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _cache_name(shop: Shop, key: str, fmt: str) -> str:
+    return f"{CACHE_PREFIX}/{shop.slug}/{key[:2]}/{key}.{fmt}"
+
+
+def _etag(key: str) -> str:
+    return f'"{key[:40]}"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in tags or "*" in tags
+
+
+def mockup(
+    request: HttpRequest,
+    template_slug: str,
+    query_items: list[tuple[str, str]],
+    *,
+    if_none_match: str = "",
+) -> MockupResult:
+    """Serve one mockup URL. Order matters: the signature is checked before any fetch."""
+    t = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + (now - t) * 1000
+        t = now
+
+    params: dict[str, str] = {}
+    for key, value in query_items:
+        if key in params:
+            raise MockupError(f"Parameter {key} is given more than once.", 400, "invalid_parameter")
+        params[key] = value
+    shop_slug = params.get("shop", "")
+    if not shop_slug:
+        raise MockupError("The shop parameter is required.", 400, "missing_shop")
+    shop, template = _shop_and_template(shop_slug, template_slug)
+    sig = params.get("sig", "")
+    if sig:
+        if not signing.verify(shop, request.path, query_items, sig):
+            raise MockupError(
+                "The signature does not match this URL's parameters.", 403, "invalid_signature"
+            )
+    elif shop.require_signed_urls:
+        raise MockupError("This shop requires signed mockup URLs.", 403, "signature_required")
+    query = parse_query(params, template)
+    ref = _resolve(request, shop, query.asset, query.pin)
+    lap("lookup")
+    data = b""
+    if not ref.sha256:  # unpinned external asset not seen lately: fetch to learn its hash
+        data = sources.read(ref)
+        lap("fetch")
+    key_sha = ref.sha256
+    key = cache_key(template, key_sha, query)
+    etag = _etag(key)
+    cache_control = IMMUTABLE if ref.immutable else f"public, max-age={sources.EXTERNAL_MAX_AGE}"
+    content_type = renderer.FORMATS[query.fmt]
+    if if_none_match and _matches(if_none_match, etag):
+        lap("cache")
+        return MockupResult(304, b"", content_type, etag, cache_control, True, timings)
+    name = _cache_name(shop, key, query.fmt)
+    try:
+        with default_storage.open(name, "rb") as fh:
+            cached = fh.read()
+    except Exception:  # a miss, however the storage says it (S3 raises its own errors)
+        cached = b""
+    lap("cache")
+    if cached:
+        return MockupResult(200, cached, content_type, etag, cache_control, True, timings)
+    spec = spec_for(template)
+    source = _warm_source(ref, spec, query)
+    if source is None:
+        if not data:
+            data = sources.read(ref)
+            lap("fetch")
+            if ref.sha256 != key_sha:  # an external file changed since its hash was remembered
+                key_sha = ref.sha256
+                key = cache_key(template, key_sha, query)
+                etag, name = _etag(key), _cache_name(shop, key, query.fmt)
+        source = load_source(data, spec=spec, query=query, sha256=ref.sha256)
+        lap("decode")
+    pixels = renderer.compose(
+        spec,
+        source,
+        width=query.width,
+        variant=query.variant,
+        placement=query.placement,
+        transparent=query.transparent,
+    )
+    lap("render")
+    out, content_type = renderer.encode(pixels, query.fmt)
+    lap("encode")
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(out))
+    lap("store")
+    return MockupResult(200, out, content_type, etag, cache_control, False, timings)
+
+
+def _source_key(sha256: str, scale: float) -> tuple[str, float]:
+    return (sha256, round(min(scale * 1.25, 1.0), 3))
+
+
+def _warm_source(ref: sources.AssetRef, spec: renderer.TemplateSpec, query: MockupQuery) -> Any:
+    """A recently decoded, already downscaled copy of a library asset (editor tweaks hit this)."""
+    if ref.own is None or not ref.sha256:
+        return None
+    prepared = renderer.prepare(spec, query.width)
+    size = (ref.own.width, ref.own.height)
+    scale = renderer.source_scale(query.placement, size, prepared.flat)
+    # Downscaled copies keep the aspect ratio, and the placement uses their own size.
+    return renderer.SOURCES.get(_source_key(ref.sha256, scale))
+
+
+def load_source(
+    data: bytes, *, spec: renderer.TemplateSpec, query: MockupQuery, sha256: str = ""
+) -> Any:
+    """Decode through the one loader, then downscale early to the size the print area shows."""
+    try:
+        loaded = load_image(data)
+    except ImageRejected as exc:
+        raise MockupError(f"The asset is not a usable image: {exc}", 422, "invalid_image") from exc
+    prepared = renderer.prepare(spec, query.width)
+    scale = renderer.source_scale(query.placement, (loaded.width, loaded.height), prepared.flat)
+    source = renderer.prepare_source(loaded.image, min(scale * 1.25, 1.0))
+    if sha256:
+        renderer.SOURCES.put(_source_key(sha256, scale), source)
+    return source
+
+
+# --- links ---------------------------------------------------------------------------------------------
+
+
+def mockup_path(template_slug: str) -> str:
+    return f"/m/{template_slug}"
+
+
+def mockup_url(
+    request: HttpRequest,
+    shop: Shop,
+    template: ProductTemplate,
+    asset_url: str,
+    params: dict[str, Any] | None = None,
+) -> str:
+    """An absolute, signed mockup URL (signing costs nothing and survives `require_signed_urls`)."""
+    path = mockup_path(template.slug)
+    items = {"asset": asset_url, "shop": shop.slug}
+    for k, v in (params or {}).items():
+        if v not in (None, "") and k in PARAMS:
+            items[k] = _fmt_param(v)
+    return request.build_absolute_uri(path) + "?" + signing.signed_query(shop, path, items)
+
+
+def _fmt_param(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def placement_params(placement: dict[str, Any]) -> dict[str, Any]:
+    """Only the non-default placement values, so URLs stay short."""
+    defaults = {"fit": "contain", "x": 0.5, "y": 0.5, "scale": 1.0, "rotate": 0.0}
+    return {k: v for k, v in placement.items() if k in defaults and v != defaults[k]}
+
+
+# --- listings and orders --------------------------------------------------------------------------------
+
+
+def create_listing(
+    shop: Shop,
+    *,
+    template: ProductTemplate,
+    asset: Asset,
+    variant: str,
+    placement: dict[str, Any],
+    title: str,
+    price_cents: int,
+    description: str = "",
+    sizes: list[str] | None = None,
+) -> Listing:
+    if asset.shop_id != shop.id:
+        raise MockupError("The asset is not in this shop's library.", 404, "asset_not_found")
+    if template.shop_id not in (None, shop.id):
+        raise MockupError("No such template.", 404, "unknown_template")
+    parse_query(  # the same rules as a mockup URL, so a listing always renders
+        {k: _fmt_param(v) for k, v in {**placement_params(placement), "variant": variant}.items()},
+        template,
+    )
+    with transaction.atomic():
+        return Listing.objects.create(
+            shop=shop,
+            template=template,
+            asset=asset,
+            variant=variant or template.default_variant,
+            placement=placement_params(placement),
+            title=title,
+            description=description,
+            price_cents=price_cents,
+            sizes=sizes or [],
+        )
+
+
+def place_order(
+    listing: Listing,
+    *,
+    name: str,
+    email: str,
+    variant: str,
+    size: str,
+    quantity: int,
+    note: str = "",
+) -> Order:
+    if not listing.is_active:
+        raise MockupError("This listing is no longer available.", 410, "listing_closed")
+    keys = [v["key"] for v in listing.template.variants or []]
+    if variant and variant not in keys:
+        raise MockupError("Pick one of the listed colours.", 400, "invalid_variant")
+    if listing.sizes and size not in listing.sizes:
+        raise MockupError("Pick one of the listed sizes.", 400, "invalid_size")
+    if not (1 <= quantity <= 100):
+        raise MockupError("Quantity must be between 1 and 100.", 400, "invalid_quantity")
+    with transaction.atomic():
+        return Order.objects.create(
+            shop_id=listing.shop_id,
+            listing=listing,
+            name=name,
+            email=email,
+            variant=variant or listing.variant,
+            size=size,
+            quantity=quantity,
+            unit_price_cents=listing.price_cents,
+            note=note,
+        )
+
+
+def set_order_status(order: Order, status: str) -> Order:
+    if status not in Order.Status.values:
+        raise MockupError("Unknown order status.")
+    Order.objects.filter(pk=order.pk).update(status=status)
+    order.status = status
+    return order
+
+
+def update_shop_url_settings(
+    shop: Shop, *, trusted_origins: list[str], require_signed_urls: bool
+) -> Shop:
+    cleaned: list[str] = []
+    for raw in trusted_origins:
+        raw = raw.strip()
+        if not raw:
+            continue
+        origin = sources.normalise_origin(raw)
+        if not origin or origin != raw.rstrip("/").lower():
+            raise MockupError(
+                f"{raw!r} is not an origin: write scheme://host[:port] with nothing after it."
+            )
+        cleaned.append(origin)
+    Shop.objects.filter(pk=shop.pk).update(
+        trusted_origins=sorted(set(cleaned)), require_signed_urls=require_signed_urls
+    )
+    forget_lookups()
+    shop.trusted_origins = sorted(set(cleaned))
+    shop.require_signed_urls = require_signed_urls
+    return shop
+
+
+def rotate_signing_secret(shop: Shop) -> Shop:
+    """The current secret becomes the previous one (still valid); a new one signs from now on."""
+    from studio.models import new_signing_secret
+
+    with transaction.atomic():
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        locked.url_signing_secret_previous = locked.url_signing_secret
+        locked.url_signing_secret = new_signing_secret()
+        locked.save(update_fields=["url_signing_secret", "url_signing_secret_previous"])
+    forget_lookups()
+    return locked

@@ -1,0 +1,460 @@
+"""The mockup renderer: place a design in a template's print area, warp, shade, encode.
+
+Per template (id, version) and output width everything that does not depend on the design is
+computed once and kept in an in-process LRU (`prepare`): the scaled photo per colour variant,
+the print area's bounding box, mask, shading and highlight crops, and a map from every output
+pixel in that box to flat print-area coordinates (perspective or cylinder, plus displacement).
+A render is then: downscale the source early, one affine `cv2.transform` of the map for the
+placement, one `cv2.remap`, a few float ops in the box, and the encode.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, features
+
+from mockups.layers import TemplateLayers
+
+FITS = ("contain", "cover", "stretch")
+FORMATS: dict[str, str] = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+}
+if features.check("avif"):
+    FORMATS["avif"] = "image/avif"
+FORMAT_ALIASES = {"jpeg": "jpg"}
+JPEG_QUALITY = 88
+WEBP_QUALITY = 85
+OUTSIDE = -1.0e5  # flat coordinate for output pixels outside the print area
+
+
+class RenderError(ValueError):
+    """The parameters cannot be rendered; the message is for the user (a 400)."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    fit: str = "contain"
+    x: float = 0.5  # design centre, as a fraction of the print area
+    y: float = 0.5
+    scale: float = 1.0
+    rotate: float = 0.0  # degrees, clockwise
+
+    def normalised(self) -> dict[str, Any]:
+        return {
+            "fit": self.fit,
+            "x": round(self.x, 4),
+            "y": round(self.y, 4),
+            "scale": round(self.scale, 4),
+            "rotate": round(self.rotate, 2),
+        }
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """What the renderer needs from a ProductTemplate (no ORM in this module)."""
+
+    key: str  # unique per template row, e.g. its id
+    version: int
+    print_area: dict[str, Any]
+    variants: list[dict[str, str]]
+    load_layers: Callable[[], TemplateLayers] = field(compare=False, hash=False)
+
+
+@dataclass
+class Prepared:
+    width: int
+    height: int
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 in output pixels
+    flat: tuple[float, float]  # flat print-area size in output pixels
+    uv: np.ndarray  # (bh, bw, 2) float32 flat coordinates per box pixel
+    mask: np.ndarray  # (bh, bw) float32
+    shade: np.ndarray  # (bh, bw, 1) float32
+    inv_highlight: np.ndarray  # (bh, bw, 1) float32, 1 - highlight
+    highlight: np.ndarray  # (bh, bw) float32
+    base: np.ndarray  # (H, W, 3) uint8 neutral
+    tint_mask: np.ndarray | None
+    full_highlight: np.ndarray
+    alpha: np.ndarray | None
+    die_cut: int
+    variant_bases: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class LRU:
+    """A small thread-safe LRU; values are computed outside the lock."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.data: OrderedDict[Any, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.capacity:
+                self.data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+# Sizes bound memory: canonical layers are ~45 MB (1200², float), a prepared width up to ~30 MB
+# with every colour variant built; decoded designs are already downscaled (≤ a few MB).
+LAYERS = LRU(4)  # canonical layers per (template, version); only needed to prepare a width
+PREPARED = LRU(24)  # per (template, version, width)
+SOURCES = LRU(32)  # early-downscaled designs per (sha256, scale)
+
+
+def template_layers(spec: TemplateSpec) -> TemplateLayers:
+    key = (spec.key, spec.version)
+    layers = LAYERS.get(key)
+    if layers is None:
+        layers = spec.load_layers()
+        LAYERS.put(key, layers)
+    return layers
+
+
+# --- geometry ----------------------------------------------------------------------------------------
+
+
+def flat_size(print_area: dict[str, Any], k: float = 1.0) -> tuple[float, float]:
+    """The unwarped print area's width and height (canonical pixels × k)."""
+    if print_area["type"] == "cylinder":
+        theta = math.radians(print_area["span_deg"])
+        w = print_area["radius"] * 2 * theta
+        h = print_area["bottom"] - print_area["top"]
+        return w * k, h * k
+    p = np.asarray(print_area["points"], np.float64)
+    w = (np.linalg.norm(p[1] - p[0]) + np.linalg.norm(p[2] - p[3])) / 2
+    h = (np.linalg.norm(p[3] - p[0]) + np.linalg.norm(p[2] - p[1])) / 2
+    return float(w) * k, float(h) * k
+
+
+def print_bbox(
+    print_area: dict[str, Any], k: float, size: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    W, H = size
+    if print_area["type"] == "cylinder":
+        p = print_area
+        theta = math.radians(p["span_deg"])
+        half = p["radius"] * math.sin(theta)
+        x0, x1 = p["cx"] - half, p["cx"] + half
+        y0, y1 = p["top"], p["bottom"] + p["ry"]
+    else:
+        pts = np.asarray(print_area["points"], np.float64)
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+    pad = 2 + (print_area.get("die_cut", 0) * 2.5 if print_area.get("die_cut") else 0)
+    return (
+        max(math.floor(x0 * k - pad), 0),
+        max(math.floor(y0 * k - pad), 0),
+        min(math.ceil(x1 * k + pad) + 1, W),
+        min(math.ceil(y1 * k + pad) + 1, H),
+    )
+
+
+def flat_coordinates(
+    print_area: dict[str, Any], k: float, bbox: tuple[int, int, int, int], disp: np.ndarray | None
+) -> np.ndarray:
+    """For every output pixel in `bbox`: where it lies on the flat print area (output pixels)."""
+    x0, y0, x1, y1 = bbox
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    xs += 0.5
+    ys += 0.5  # pixel centres
+    if disp is not None:
+        xs = xs + disp[..., 0]
+        ys = ys + disp[..., 1]
+    fw, fh = flat_size(print_area, k)
+    if print_area["type"] == "cylinder":
+        p = print_area
+        theta_max = math.radians(p["span_deg"])
+        s = (xs - p["cx"] * k) / (p["radius"] * k)
+        visible = np.abs(s) <= math.sin(theta_max)
+        theta = np.arcsin(np.clip(s, -1, 1))
+        u = (theta + theta_max) / (2 * theta_max) * fw
+        v = (ys - p["ry"] * k * np.cos(theta) - p["top"] * k) / ((p["bottom"] - p["top"]) * k) * fh
+        u = np.where(visible, u, OUTSIDE)
+        return np.dstack([u, v]).astype(np.float32)
+    quad = np.float32(print_area["points"]) * k
+    flat = np.float32([[0, 0], [fw, 0], [fw, fh], [0, fh]])
+    to_flat = cv2.getPerspectiveTransform(quad, flat)
+    pts = np.dstack([xs, ys]).reshape(-1, 1, 2)
+    uv = cv2.perspectiveTransform(pts, to_flat).reshape(ys.shape[0], ys.shape[1], 2)
+    return uv.astype(np.float32)
+
+
+def _resize(
+    a: np.ndarray, size: tuple[int, int], interpolation: int = cv2.INTER_AREA
+) -> np.ndarray:
+    if (a.shape[1], a.shape[0]) == size:
+        return a
+    return cv2.resize(a, size, interpolation=interpolation)
+
+
+def prepare(spec: TemplateSpec, width: int) -> Prepared:
+    key = (spec.key, spec.version, width)
+    prepared = PREPARED.get(key)
+    if prepared is not None:
+        return prepared
+    layers = template_layers(spec)
+    cw, ch = layers.size
+    k = width / cw
+    height = max(round(ch * k), 1)
+    size = (width, height)
+    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
+    base = _resize(layers.base, size, interp)
+    bbox = print_bbox(spec.print_area, k, size)
+    x0, y0, x1, y1 = bbox
+
+    def crop(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(_resize(a, size, interp)[y0:y1, x0:x1])
+
+    disp = None
+    if layers.displacement is not None:
+        disp = crop(layers.displacement) * np.float32(k)
+    uv = flat_coordinates(spec.print_area, k, bbox, disp)
+    die_cut = round(spec.print_area.get("die_cut", 0) * k)
+    mask = crop(layers.print_mask)
+    if die_cut:
+        mask = np.ones_like(mask)  # the die-cut border may leave the print area
+    highlight = crop(layers.highlight)
+    prepared = Prepared(
+        width=width,
+        height=height,
+        bbox=bbox,
+        flat=flat_size(spec.print_area, k),
+        uv=uv,
+        mask=mask.astype(np.float32),
+        shade=crop(layers.shading)[..., None].astype(np.float32),
+        inv_highlight=(1.0 - highlight)[..., None].astype(np.float32),
+        highlight=highlight,
+        base=base,
+        tint_mask=None if layers.tint_mask is None else _resize(layers.tint_mask, size, interp),
+        full_highlight=_resize(layers.highlight, size, interp),
+        alpha=None if layers.alpha is None else _resize(layers.alpha, size, interp),
+        die_cut=die_cut,
+    )
+    PREPARED.put(key, prepared)
+    return prepared
+
+
+def _hex_rgb(value: str) -> np.ndarray:
+    value = value.lstrip("#")
+    return np.float32([int(value[i : i + 2], 16) for i in (0, 2, 4)]) / 255.0
+
+
+def variant_base(prepared: Prepared, spec: TemplateSpec, variant: str) -> np.ndarray:
+    """The photo in a variant's colour: multiply the neutral product, then re-add its sheen."""
+    cached = prepared.variant_bases.get(variant)
+    if cached is not None:
+        return cached
+    colour = next((v["color"] for v in spec.variants if v["key"] == variant), None)
+    if colour is None or prepared.tint_mask is None:
+        prepared.variant_bases[variant] = prepared.base
+        return prepared.base
+    c = _hex_rgb(colour)
+    base = prepared.base.astype(np.float32) / 255.0
+    tinted = base * c
+    sheen = (prepared.full_highlight * 0.4)[..., None] * (1 - c)
+    tinted = 1 - (1 - tinted) * (1 - sheen)
+    t = prepared.tint_mask[..., None]
+    out = np.clip((base * (1 - t) + tinted * t) * 255 + 0.5, 0, 255).astype(np.uint8)
+    prepared.variant_bases[variant] = out
+    return out
+
+
+def placement_matrix(
+    placement: Placement, source: tuple[int, int], flat: tuple[float, float]
+) -> np.ndarray:
+    """2×3 affine: source pixel → flat print-area coordinates."""
+    sw, sh = source
+    fw, fh = flat
+    if placement.fit == "stretch":
+        sx, sy = fw / sw, fh / sh
+    else:
+        pick = min if placement.fit == "contain" else max
+        sx = sy = pick(fw / sw, fh / sh)
+    sx *= placement.scale
+    sy *= placement.scale
+    a = math.radians(placement.rotate)
+    cos, sin = math.cos(a), math.sin(a)
+    cx, cy = placement.x * fw, placement.y * fh
+    # T(centre) · R · S · T(-source centre)
+    m = np.array(
+        [
+            [cos * sx, -sin * sy, 0.0],
+            [sin * sx, cos * sy, 0.0],
+        ]
+    )
+    m[:, 2] = [cx, cy] - m[:, :2] @ np.array([sw / 2, sh / 2])
+    return m
+
+
+def source_scale(placement: Placement, source: tuple[int, int], flat: tuple[float, float]) -> float:
+    """How many flat pixels one source pixel covers (the larger axis), for early downscaling."""
+    m = placement_matrix(placement, source, flat)
+    return float(max(np.hypot(m[0, 0], m[1, 0]), np.hypot(m[0, 1], m[1, 1])))
+
+
+def prepare_source(image: Image.Image, max_scale: float) -> np.ndarray:
+    """RGBA uint8 array of the design, downscaled as early as possible to what will be seen.
+
+    A large source is first shrunk by an integer `reduce` while still a PIL image, so a 40 MP
+    source never exists as an RGBA array at full size; smaller ones go straight to OpenCV.
+    """
+    if max_scale < 1 and image.width * image.height > 4_000_000:
+        factor = int(1 / max_scale)
+        if factor >= 2:
+            image = image.reduce(factor)
+            max_scale *= factor
+    if image.mode not in ("RGBA", "RGB"):
+        image = image.convert("RGBA")
+    arr = np.asarray(image)
+    if max_scale < 0.98:
+        size = (max(round(arr.shape[1] * max_scale), 1), max(round(arr.shape[0] * max_scale), 1))
+        factor = int(1 / max_scale)
+        if factor >= 2:
+            # INTER_AREA is fast for whole factors and slow otherwise: average by the whole
+            # factor, then finish with a bilinear step of less than 2×.
+            whole = (max(arr.shape[1] // factor, 1), max(arr.shape[0] // factor, 1))
+            arr = cv2.resize(arr, whole, interpolation=cv2.INTER_AREA)
+            arr = cv2.resize(arr, size, interpolation=cv2.INTER_LINEAR)
+        else:
+            arr = cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
+    if arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2RGBA)
+    return np.ascontiguousarray(arr)
+
+
+@dataclass
+class Rendered:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def compose(
+    spec: TemplateSpec,
+    source: np.ndarray,
+    *,
+    width: int,
+    variant: str = "",
+    placement: Placement = Placement(),
+    transparent: bool = False,
+) -> np.ndarray:
+    """The mockup as an RGB (or RGBA when transparent) uint8 array."""
+    prepared = prepare(spec, width)
+    base = variant_base(prepared, spec, variant)
+    x0, y0, x1, y1 = prepared.bbox
+    m = placement_matrix(placement, (source.shape[1], source.shape[0]), prepared.flat)
+    inverse = cv2.invertAffineTransform(m)
+    inverse[:, 2] -= 0.5  # continuous coordinates → remap's pixel-centre indices
+    src_map = cv2.transform(prepared.uv, inverse)
+    warped = cv2.remap(
+        source, src_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    a = warped[..., 3].astype(np.float32) * np.float32(1 / 255)
+    a *= prepared.mask
+    rgb = warped[..., :3].astype(np.float32) * np.float32(1 / 255)
+    rgb *= prepared.shade
+    rgb = 1 - (1 - rgb) * prepared.inv_highlight
+    out = base.copy()
+    region = out[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
+    out_alpha = None
+    if prepared.die_cut:
+        region, a, cut_alpha = _die_cut(region, a, prepared)
+        if transparent:
+            out_alpha = np.zeros(out.shape[:2], np.float32)
+            out_alpha[y0:y1, x0:x1] = cut_alpha
+    a3 = a[..., None]
+    region += (rgb - region) * a3
+    out[y0:y1, x0:x1] = (region * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    if transparent:
+        if out_alpha is None:
+            out_alpha = (
+                prepared.alpha.copy()
+                if prepared.alpha is not None
+                else np.zeros(out.shape[:2], np.float32)
+            )
+            out_alpha[y0:y1, x0:x1] = np.maximum(out_alpha[y0:y1, x0:x1], a)
+        return np.dstack([out, (out_alpha * 255 + 0.5).astype(np.uint8)])
+    return out
+
+
+def _die_cut(
+    region: np.ndarray, a: np.ndarray, prepared: Prepared
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A white vinyl border grown from the design's alpha, with a drop shadow under it."""
+    b = prepared.die_cut
+    hard = (a > 0.3).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * b + 1, 2 * b + 1))
+    grown = cv2.dilate(hard, kernel)
+    border = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 0.8)
+    shift = np.float32([[1, 0, b * 0.35], [0, 1, b * 0.55]])
+    shadow = cv2.warpAffine(border, shift, (border.shape[1], border.shape[0]))
+    shadow = cv2.GaussianBlur(shadow, (0, 0), max(b * 0.5, 1.0)) * 0.45
+    region = region * (1 - shadow[..., None])
+    vinyl = np.float32(0.975) * prepared.shade
+    region = region + (vinyl - region) * border[..., None]
+    sheen = prepared.highlight[..., None] * border[..., None]
+    region = 1 - (1 - region) * (1 - sheen)
+    return region, a * border, np.maximum(border, shadow)
+
+
+def encode(pixels: np.ndarray, fmt: str) -> tuple[bytes, str]:
+    has_alpha = pixels.ndim == 3 and pixels.shape[2] == 4
+    if fmt == "avif":
+        buf = io.BytesIO()
+        Image.fromarray(pixels, "RGBA" if has_alpha else "RGB").save(
+            buf, "AVIF", quality=60, speed=8
+        )
+        return buf.getvalue(), FORMATS[fmt]
+    bgr = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA if has_alpha else cv2.COLOR_RGB2BGR)
+    if fmt == "jpg":
+        ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    elif fmt == "png":
+        ok, data = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    elif fmt == "webp":
+        ok, data = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, WEBP_QUALITY])
+    else:
+        raise RenderError(f"Unknown format {fmt!r}.")
+    if not ok:
+        raise RenderError(f"Could not encode {fmt}.")
+    return data.tobytes(), FORMATS[fmt]
+
+
+def render(
+    spec: TemplateSpec,
+    source: np.ndarray,
+    *,
+    width: int,
+    fmt: str = "jpg",
+    variant: str = "",
+    placement: Placement = Placement(),
+    transparent: bool = False,
+) -> Rendered:
+    pixels = compose(
+        spec, source, width=width, variant=variant, placement=placement, transparent=transparent
+    )
+    data, content_type = encode(pixels, fmt)
+    return Rendered(data, content_type, pixels.shape[1], pixels.shape[0])

@@ -1,0 +1,514 @@
+"""Mockup URLs (public), the editor and sheet, shop templates, URL settings, listings and orders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import ProtectedError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+
+from generations.loader import ImageRejected
+from generations.models import Asset
+from mockups import actions, products, sources
+from mockups import render as renderer
+from mockups.errors import MockupError
+from mockups.forms import (
+    ListingForm,
+    OrderForm,
+    ShopTemplateForm,
+    TemplateEditForm,
+    UrlSettingsForm,
+)
+from mockups.models import Listing, Order, ProductTemplate
+from mockups.sample import sample_design
+from studio.permissions import shop_required
+
+# --- the public mockup URL ------------------------------------------------------------------------------
+
+
+def _timing_header(timings: dict[str, float], total: float) -> str:
+    parts = [f"{name};dur={ms:.2f}" for name, ms in timings.items()]
+    parts.append(f"total;dur={total:.2f}")
+    return ", ".join(parts)
+
+
+def error_response(exc: MockupError) -> JsonResponse:
+    response = JsonResponse(
+        {"error": {"code": exc.code, "message": exc.message}}, status=exc.status
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+def mockup_image(request: HttpRequest, template_slug: str) -> HttpResponse:
+    """GET /m/<template>?asset=…&shop=…: the rendered mockup, or a JSON error (never cached)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        result = actions.mockup(
+            request,
+            template_slug,
+            list(request.GET.items()),
+            if_none_match=request.headers.get("If-None-Match", ""),
+        )
+        timings = result.timings
+        response = HttpResponse(result.data, content_type=result.content_type, status=result.status)
+        response["ETag"] = result.etag
+        response["Cache-Control"] = result.cache_control
+        response["X-Mockup-Cache"] = "hit" if result.hit else "miss"
+        if result.status == 304:
+            del response["Content-Type"]
+    except MockupError as exc:
+        response = error_response(exc)
+    response["Server-Timing"] = _timing_header(timings, (time.perf_counter() - started) * 1000)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- editor ----------------------------------------------------------------------------------------------
+
+
+def _shop_asset_or_none(shop: Any, raw: str) -> Asset | None:
+    try:
+        return Asset.objects.filter(shop=shop, id=uuid.UUID(str(raw))).first()
+    except ValueError:
+        return None
+
+
+def _editor_state(request: HttpRequest) -> dict[str, Any]:
+    shop = request.shop  # type: ignore[attr-defined]
+    get = request.GET
+    assets = list(Asset.objects.filter(shop=shop, content_type__startswith="image/")[:48])
+    asset = None
+    if get.get("asset"):
+        asset = _shop_asset_or_none(shop, get["asset"])
+    asset = asset or (assets[0] if assets else None)
+    templates = list(products.visible_templates(shop, get.get("q", "")))
+    template = None
+    if get.get("template"):
+        try:
+            template = products.find_template(shop, get["template"])
+        except MockupError:
+            template = None
+    template = template or (templates[0] if templates else products.find_template(shop, "tshirt"))
+    placement: dict[str, Any] = {"fit": get.get("fit", "contain")}
+    for name, default in (("x", 0.5), ("y", 0.5), ("scale", 1.0), ("rotate", 0.0)):
+        try:
+            placement[name] = float(get.get(name, default))
+        except ValueError:
+            placement[name] = default
+    variant = get.get("variant", "")
+    if variant not in [v["key"] for v in template.variants or []]:
+        variant = template.default_variant
+    fmt = get.get("fmt", "jpg") if get.get("fmt") in renderer.FORMATS else "jpg"
+    state = {
+        "assets": assets,
+        "asset": asset,
+        "templates": templates,
+        "template": template,
+        "placement": placement,
+        "variant": variant,
+        "fmt": fmt,
+        "q": get.get("q", ""),
+        "formats": list(renderer.FORMATS),
+        "fits": renderer.FITS,
+        "url": "",
+        "error": "",
+    }
+    if asset is not None:
+        params = {**actions.placement_params(placement), "fmt": fmt if fmt != "jpg" else ""}
+        if variant:
+            params["variant"] = variant
+        try:
+            actions.parse_query({k: actions._fmt_param(v) for k, v in params.items()}, template)
+            state["url"] = actions.mockup_url(
+                request, shop, template, sources.asset_public_url(request, asset), params
+            )
+            state["preview_url"] = actions.mockup_url(
+                request,
+                shop,
+                template,
+                sources.asset_public_url(request, asset),
+                {**params, "w": 640},
+            )
+        except MockupError as exc:
+            state["error"] = exc.message
+    state["listing_form"] = ListingForm(template=template, initial={"title": template.name})
+    return state
+
+
+@shop_required()
+@require_GET
+def editor(request: HttpRequest) -> HttpResponse:
+    return render(request, "mockups/editor.html", _editor_state(request))
+
+
+@shop_required()
+@require_GET
+def editor_preview(request: HttpRequest) -> HttpResponse:
+    return render(request, "mockups/partials/preview.html", _editor_state(request))
+
+
+@shop_required()
+@require_GET
+def product_picker(request: HttpRequest) -> HttpResponse:
+    return render(request, "mockups/partials/products.html", _editor_state(request))
+
+
+@shop_required()
+@require_GET
+def sheet(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    asset = _shop_asset_or_none(shop, request.GET.get("asset", ""))
+    if asset is None:
+        raise Http404("No such image in this shop's library.")
+    asset_url = sources.asset_public_url(request, asset)
+    tiles = []
+    for template in products.visible_templates(shop, request.GET.get("q", "")):
+        variants = template.variants or [{"key": "", "name": ""}]
+        for variant in variants[:2]:
+            params: dict[str, Any] = {"w": 400}
+            if variant["key"]:
+                params["variant"] = variant["key"]
+            tiles.append(
+                {
+                    "template": template,
+                    "variant": variant,
+                    "src": actions.mockup_url(request, shop, template, asset_url, params),
+                    "url": actions.mockup_url(
+                        request,
+                        shop,
+                        template,
+                        asset_url,
+                        {k: v for k, v in params.items() if k != "w"},
+                    ),
+                }
+            )
+    return render(request, "mockups/sheet.html", {"asset": asset, "tiles": tiles})
+
+
+# --- shop templates -------------------------------------------------------------------------------------
+
+
+def _shop_template(request: HttpRequest, template_id: Any) -> ProductTemplate:
+    return get_object_or_404(ProductTemplate, id=template_id, shop=request.shop)  # type: ignore[attr-defined]
+
+
+@shop_required()
+@require_http_methods(["GET", "POST"])
+def template_list(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    form = ShopTemplateForm()
+    if request.method == "POST":
+        if not request.membership.can("edit"):  # type: ignore[attr-defined]
+            raise PermissionDenied("Your role cannot change templates or listings.")
+        form = ShopTemplateForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                template = products.create_shop_template(
+                    shop,
+                    name=form.cleaned_data["name"],
+                    tags=form.cleaned_data["tags"],
+                    photo=form.cleaned_data["photo"].read(),
+                    blend=form.cleaned_data["blend"],
+                )
+            except ImageRejected as exc:
+                form.add_error("photo", str(exc))
+            else:
+                messages.success(
+                    request, "Template created: drag the corners to set the print area."
+                )
+                return redirect("mockup_template_edit", template_id=template.id)
+    q = request.GET.get("q", "")
+    return render(
+        request,
+        "mockups/template_list.html",
+        {"templates": products.visible_templates(shop, q), "form": form, "q": q},
+    )
+
+
+@shop_required("edit")
+@require_http_methods(["GET", "POST"])
+def template_edit(request: HttpRequest, template_id: Any) -> HttpResponse:
+    template = _shop_template(request, template_id)
+    points = template.print_area.get("points") or products.default_quad(
+        template.width, template.height
+    )
+    form = TemplateEditForm(
+        initial={
+            "name": template.name,
+            "tags": template.tags,
+            "points": json.dumps(points),
+            "blend": template.blend,
+        }
+    )
+    if request.method == "POST":
+        form = TemplateEditForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                products.update_shop_template(
+                    template,
+                    name=data["name"],
+                    tags=data["tags"],
+                    points=data["points"],
+                    blend=data["blend"],
+                    mask=data["mask"].read() if data.get("mask") else None,
+                    clear_mask=data.get("clear_mask", False),
+                )
+            except (MockupError, ImageRejected) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Saved (version {template.version}).")
+                return redirect("mockup_template_edit", template_id=template.id)
+    return render(
+        request,
+        "mockups/template_edit.html",
+        {"template": template, "form": form, "points_json": json.dumps(points)},
+    )
+
+
+@shop_required("edit")
+@require_GET
+def template_preview(request: HttpRequest, template_id: Any) -> HttpResponse:
+    """A live preview of an unsaved print area (owner only, never cached)."""
+    template = _shop_template(request, template_id)
+    try:
+        points = products.validate_quad(
+            json.loads(request.GET.get("points", "[]")), template.width, template.height
+        )
+    except (MockupError, ValueError) as exc:
+        return error_response(exc if isinstance(exc, MockupError) else MockupError("Bad corners."))
+    blend = request.GET.get("blend", template.blend)
+    if blend not in ProductTemplate.Blend.values:
+        blend = template.blend
+    template.print_area = {"type": "quad", "points": points}
+    template.blend = blend
+    spec = products.spec_for(template)
+    digest = hashlib.sha256(json.dumps([points, blend]).encode()).hexdigest()[:16]
+    spec = renderer.TemplateSpec(
+        f"{spec.key}:preview:{digest}",
+        spec.version,
+        spec.print_area,
+        spec.variants,
+        spec.load_layers,
+    )
+    started = time.perf_counter()
+    source = renderer.prepare_source(sample_design(), 1.0)
+    rendered = renderer.render(spec, source, width=640, fmt="jpg")
+    response = HttpResponse(rendered.data, content_type=rendered.content_type)
+    response["Cache-Control"] = "no-store"
+    response["Server-Timing"] = f"render;dur={(time.perf_counter() - started) * 1000:.2f}"
+    return response
+
+
+@shop_required("edit")
+@require_POST
+def template_delete(request: HttpRequest, template_id: Any) -> HttpResponse:
+    template = _shop_template(request, template_id)
+    try:
+        products.delete_shop_template(template)
+    except ProtectedError:
+        messages.error(request, "Listings use this template; close or delete them first.")
+        return redirect("mockup_template_edit", template_id=template.id)
+    messages.success(request, "Template deleted.")
+    return redirect("mockup_templates")
+
+
+@shop_required()
+@require_GET
+def template_photo(request: HttpRequest, template_id: Any) -> HttpResponse:
+    template = _shop_template(request, template_id)
+    with template.base_photo.open("rb") as fh:
+        data = fh.read()
+    ctype = "image/png" if template.base_photo.name.endswith(".png") else "image/jpeg"
+    return HttpResponse(data, content_type=ctype)
+
+
+# --- URL settings ----------------------------------------------------------------------------------------
+
+
+@shop_required("admin")
+@require_http_methods(["GET", "POST"])
+def url_settings(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    form = UrlSettingsForm(
+        initial={
+            "trusted_origins": "\n".join(shop.trusted_origins or []),
+            "require_signed_urls": shop.require_signed_urls,
+        }
+    )
+    if request.method == "POST":
+        if request.POST.get("action") == "rotate":
+            actions.rotate_signing_secret(shop)
+            messages.success(
+                request, "New signing secret; the previous one stays valid until the next rotation."
+            )
+            return redirect("mockup_settings")
+        form = UrlSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.update_shop_url_settings(
+                    shop,
+                    trusted_origins=form.cleaned_data["trusted_origins"].splitlines(),
+                    require_signed_urls=form.cleaned_data["require_signed_urls"],
+                )
+            except MockupError as exc:
+                form.add_error("trusted_origins", exc.message)
+            else:
+                messages.success(request, "Mockup URL settings saved.")
+                return redirect("mockup_settings")
+    origin = sources.own_storage_prefixes(request, shop)[0]
+    return render(
+        request,
+        "mockups/settings.html",
+        {"form": form, "storage_origin": origin[0] + origin[1], "shop": shop},
+    )
+
+
+# --- listings and orders ----------------------------------------------------------------------------------
+
+
+@shop_required()
+@require_http_methods(["GET", "POST"])
+def listing_list(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    if request.method == "POST":
+        if not request.membership.can("edit"):  # type: ignore[attr-defined]
+            raise PermissionDenied("Your role cannot change templates or listings.")
+        try:
+            template = products.find_template(shop, request.POST.get("template", ""))
+        except MockupError as exc:
+            raise Http404(exc.message) from exc
+        asset = _shop_asset_or_none(shop, request.POST.get("asset", ""))
+        if asset is None:
+            raise Http404("No such image in this shop's library.")
+        form = ListingForm(request.POST, template=template)
+        if form.is_valid():
+            data = form.cleaned_data
+            placement = {
+                "fit": request.POST.get("fit", "contain"),
+                **{
+                    k: _float(request.POST.get(k), d)
+                    for k, d in (("x", 0.5), ("y", 0.5), ("scale", 1.0), ("rotate", 0.0))
+                },
+            }
+            try:
+                actions.create_listing(
+                    shop,
+                    template=template,
+                    asset=asset,
+                    variant=request.POST.get("variant", ""),
+                    placement=placement,
+                    title=data["title"],
+                    price_cents=data["price_cents"],
+                    description=data["description"],
+                    sizes=data["sizes"],
+                )
+            except MockupError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Listing created. Share its buy link.")
+                return redirect("mockup_listings")
+        else:
+            messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+    listings = Listing.objects.filter(shop=shop).select_related("template", "asset")
+    return render(request, "mockups/listing_list.html", {"listings": listings})
+
+
+def _float(raw: str | None, default: float) -> float:
+    try:
+        return float(raw) if raw not in (None, "") else default
+    except ValueError:
+        return default
+
+
+@shop_required("edit")
+@require_POST
+def listing_toggle(request: HttpRequest, listing_id: Any) -> HttpResponse:
+    listing = get_object_or_404(Listing, id=listing_id, shop=request.shop)  # type: ignore[attr-defined]
+    Listing.objects.filter(pk=listing.pk).update(is_active=not listing.is_active)
+    return redirect("mockup_listings")
+
+
+@shop_required()
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = Order.objects.filter(shop=request.shop).select_related("listing")  # type: ignore[attr-defined]
+    return render(
+        request, "mockups/order_list.html", {"orders": orders, "statuses": Order.Status.choices}
+    )
+
+
+@shop_required("manage_all")
+@require_POST
+def order_status(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = get_object_or_404(Order, id=order_id, shop=request.shop)  # type: ignore[attr-defined]
+    try:
+        actions.set_order_status(order, request.POST.get("status", ""))
+    except MockupError as exc:
+        messages.error(request, exc.message)
+    return redirect("mockup_orders")
+
+
+@require_http_methods(["GET", "POST"])
+def listing_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The public buy link: mockups of the product and an order form. No payment here."""
+    listing = get_object_or_404(
+        Listing.objects.select_related("shop", "template", "asset"), token=token, is_active=True
+    )
+    template = listing.template
+    asset_url = sources.asset_public_url(request, listing.asset)
+    variants = template.variants or []
+    shown = [v for v in variants if v["key"] == listing.variant] + [
+        v for v in variants if v["key"] != listing.variant
+    ]
+    images = []
+    for v in shown[:4] or [{"key": "", "name": ""}]:
+        params = {**listing.placement, "w": 800}
+        if v["key"]:
+            params["variant"] = v["key"]
+        images.append(
+            {
+                "variant": v,
+                "src": actions.mockup_url(request, listing.shop, template, asset_url, params),
+            }
+        )
+    form = OrderForm(listing=listing, initial={"variant": listing.variant, "quantity": 1})
+    placed = None
+    if request.method == "POST":
+        form = OrderForm(request.POST, listing=listing)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                placed = actions.place_order(
+                    listing,
+                    name=data["name"],
+                    email=data["email"],
+                    variant=data.get("variant", ""),
+                    size=data.get("size", ""),
+                    quantity=data["quantity"],
+                    note=data.get("note", ""),
+                )
+            except MockupError as exc:
+                form.add_error(None, exc.message)
+    return render(
+        request,
+        "mockups/listing_page.html",
+        {"listing": listing, "images": images, "form": form, "placed": placed},
+        status=201 if placed else 200,
+    )
