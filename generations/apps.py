@@ -8,5 +8,7 @@ class GenerationsConfig(AppConfig):
     verbose_name = "Generations: library, presets, jobs"
 
     def ready(self) -> None:
+        # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
+        from generations import operations  # noqa: F401
         # Registers the webhook finish hook and its Celery tasks in web and worker processes.
         from generations import webhooks  # noqa: F401

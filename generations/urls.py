@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from generations import views
+from generations import ops_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -26,4 +26,9 @@ urlpatterns = [
     path("presets/<uuid:preset_id>/", views.preset_edit, name="preset_edit"),
     path("presets/<uuid:preset_id>/delete/", views.preset_delete, name="preset_delete"),
     path("models", views.models_json, name="models_json"),
+    path(
+        "library/<uuid:asset_id>/operations/<slug:operation>/",
+        ops_views.operation_submit,
+        name="asset_operation",
+    ),
 ]

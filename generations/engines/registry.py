@@ -65,6 +65,7 @@ def _load_engine_modules() -> None:
     # Importing an engine module registers it. Extra modules (plugins, test engines) come from
     # STUDIO_EXTRA_ENGINES, a comma-separated list of dotted module paths.
     importlib.import_module("generations.engines.builtin")
+    importlib.import_module("generations.imageops.engine")
     # Remote engines (issue 6) and the catalogue of public model names they serve.
     for module in REMOTE_ENGINE_MODULES:
         importlib.import_module(module)

@@ -1,0 +1,372 @@
+"""Background removal for product shots, without a neural network.
+
+1. A background model fitted to the image border (a smooth quadratic field per Lab channel, so
+   plain and gradient backdrops both fit; outliers — product touching the border — are dropped).
+2. Seeds: pixels far from the model are foreground; pixels that look like the backdrop and are
+   reachable from the border without crossing a strong edge are background. Regions enclosed by
+   edges stay "probably foreground" (this is what handles white-on-white products).
+3. GrabCut refines the seeds with colour models, at a working resolution.
+4. Holes (a mug handle, a ring) that match the backdrop closely are cleared; specks dropped.
+5. Soft edges: closed-form matting (pymatting) on a trimap band, or a guided filter when matting
+   is off; then colour decontamination against the fitted backdrop removes halos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from generations.imageops.common import bbox_of, guided_filter, resize_long
+
+WORK_LONG_SIDE = 400
+MATTING_LONG_SIDE = 400
+GRABCUT_ITERATIONS = 2
+
+
+@dataclass
+class BackgroundResult:
+    rgba: np.ndarray  # H×W×4 uint8, colour decontaminated
+    alpha: np.ndarray  # H×W uint8
+    box: list[int] | None  # [x1, y1, x2, y2] of the foreground
+
+
+def _design(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    return np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)
+
+
+def fit_backdrop(image: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Fit a quadratic field per channel to the border strip (robustly).
+
+    Returns (coefficients 6×C, inlier mask over the border samples, robust residual sigma).
+    """
+    h, w = image.shape[:2]
+    strip = np.zeros((h, w), bool)
+    strip[:border], strip[-border:], strip[:, :border], strip[:, -border:] = True, True, True, True
+    ys, xs = np.nonzero(strip)
+    step = max(1, len(xs) // 3000)  # a few thousand samples pin six coefficients down
+    ys, xs = ys[::step], xs[::step]
+    a = _design(xs / max(w - 1, 1), ys / max(h - 1, 1)).astype(np.float64)
+    values = image[ys, xs].astype(np.float64)
+    keep = np.ones(len(xs), bool)
+    coef = np.zeros((6, image.shape[2]))
+    sigma = 1.0
+    for _ in range(4):
+        coef, *_ = np.linalg.lstsq(a[keep], values[keep], rcond=None)
+        resid = np.linalg.norm(values - a @ coef, axis=1)
+        med = float(np.median(resid[keep]))
+        sigma = max(1.0, 1.4826 * float(np.median(np.abs(resid[keep] - med))) + med)
+        new_keep = resid < max(3.0 * sigma, 6.0)
+        if new_keep.sum() < 0.3 * len(keep) or np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+    return coef, keep, sigma
+
+
+def eval_backdrop(coef: np.ndarray, h: int, w: int) -> np.ndarray:
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    basis = _design(xs / max(w - 1, 1), ys / max(h - 1, 1))
+    return (basis @ coef.astype(np.float32)).astype(np.float32)
+
+
+def backdrop_distance(lab: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """Distance from the backdrop in Lab (chroma weighted up), darker pixels discounted."""
+    diff = lab - model
+    dl = diff[..., 0]
+    dl = np.where(dl < 0, 0.5 * dl, dl)
+    chroma = np.hypot(diff[..., 1], diff[..., 2])
+    return np.sqrt(dl * dl + (1.6 * chroma) ** 2)
+
+
+def shadow_distance(rgb: np.ndarray, model_rgb: np.ndarray) -> np.ndarray:
+    """How far a pixel is from being the backdrop in shadow: I ≈ k·B with 0.45 < k ≤ 1.
+    A cast shadow dims all channels by the same factor, so the residual off the line through B
+    is small, whatever the depth of the shadow."""
+    i0, i1, i2 = (rgb[..., c].astype(np.float32) for c in range(3))
+    b0, b1, b2 = model_rgb[..., 0], model_rgb[..., 1], model_rgb[..., 2]
+    k = (i0 * b0 + i1 * b1 + i2 * b2) / np.maximum(b0 * b0 + b1 * b1 + b2 * b2, 1.0)
+    r0, r1, r2 = i0 - k * b0, i1 - k * b1, i2 - k * b2
+    resid = np.sqrt(r0 * r0 + r1 * r1 + r2 * r2)
+    penalty = np.maximum(0.0, 0.45 - k) * 300 + np.maximum(0.0, k - 1.02) * 300
+    return 1.5 * resid + penalty
+
+
+def _components_touching_border(mask: np.ndarray) -> np.ndarray:
+    _n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    border_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    touching = np.isin(labels, border_labels[border_labels > 0])
+    return touching
+
+
+def _surface(image: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """A smooth backdrop surface through the `known` pixels, filled in elsewhere (inpainting at
+    a coarse scale): this follows radial and uneven lighting a quadratic cannot."""
+    h, w = known.shape
+    cw, ch = max(8, w // 8), max(8, h // 8)
+    img = image.astype(np.float32)
+    weights = cv2.resize(known.astype(np.float32), (cw, ch), interpolation=cv2.INTER_AREA)
+    summed = cv2.resize(img * known[..., None], (cw, ch), interpolation=cv2.INTER_AREA)
+    coarse = summed / np.maximum(weights[..., None], 1e-6)
+    hole = (weights < 0.5).astype(np.uint8)
+    lo, hi = coarse.min(), coarse.max()
+    scaled = np.clip((coarse - lo) / max(hi - lo, 1e-6) * 255, 0, 255).astype(np.uint8)
+    filled = (
+        cv2.inpaint(scaled, hole, 3, cv2.INPAINT_TELEA).astype(np.float32) / 255 * (hi - lo) + lo
+    )
+    filled = np.where(hole[..., None] > 0, filled, coarse)
+    filled = cv2.GaussianBlur(filled, (0, 0), 1.0)
+    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def _edges(lab: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray]:
+    """Strong edges (they stop the flood fill) and weak edges (they bound where the backdrop
+    surface is fitted and stop the shadow peel), dilated by a pixel."""
+    grey = cv2.GaussianBlur(lab[..., 0].astype(np.uint8), (3, 3), 0)
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    border_grad = np.concatenate(
+        [grad[:border].ravel(), grad[-border:].ravel(), grad[:, :border].ravel()]
+    )
+    g_hi = max(24.0, 3.0 * float(np.percentile(border_grad, 95)))
+    edges = cv2.Canny(grey, g_hi * 0.5, g_hi, L2gradient=True) > 0
+    kernel = np.ones((3, 3), np.uint8)
+    weak = cv2.Canny(grey, g_hi * 0.2, g_hi * 0.4, L2gradient=True) > 0
+    return (
+        cv2.dilate(edges.astype(np.uint8), kernel) > 0,
+        cv2.dilate(weak.astype(np.uint8), kernel) > 0,
+    )
+
+
+def _texture(lab: np.ndarray) -> np.ndarray:
+    lum = lab[..., 0]
+    mean = cv2.blur(lum, (5, 5))
+    return np.sqrt(np.maximum(cv2.blur(lum * lum, (5, 5)) - mean * mean, 0))
+
+
+def _distances(
+    small: np.ndarray, lab: np.ndarray, model_lab: np.ndarray, model_rgb: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(backdrop distance in Lab, distance allowing for cast shadows on smooth areas)."""
+    lab_d = cv2.GaussianBlur(backdrop_distance(lab, model_lab), (3, 3), 0)
+    shadow_d = shadow_distance(small, model_rgb)
+    # Shadows are smooth: textured pixels may not be explained away as shadow.
+    smooth = _texture(lab) < 3.0 * sigma + 6.0
+    shadow_d = np.where(smooth, cv2.GaussianBlur(shadow_d, (3, 3), 0), np.inf)
+    return lab_d, np.minimum(lab_d, shadow_d)
+
+
+def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """Binary foreground mask at working resolution."""
+    h, w = small.shape[:2]
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    border = max(2, round(min(h, w) * 0.02))
+    coef, _inliers, sigma = fit_backdrop(lab, border)
+    coef_rgb, _, _ = fit_backdrop(small.astype(np.float32), border)
+    model_lab, model_rgb = eval_backdrop(coef, h, w), eval_backdrop(coef_rgb, h, w)
+    t_lo = max(6.0, 2.5 * sigma)
+    t_hi = max(14.0, 5.0 * sigma)
+    edges, weak_edges = _edges(lab, border)
+    # The surface of pass 2 is fitted through what lies outside every outline, weak ones too:
+    # a pale product with a faint outline must not be mistaken for backdrop.
+    outside_weak = _components_touching_border(~weak_edges)
+
+    # Pass 1 with the border model, pass 2 with a surface fitted through pass 1's backdrop.
+    for pass_no in (1, 2):
+        lab_d, dist = _distances(small, lab, model_lab, model_rgb, sigma)
+        bg_like = (dist < t_lo) & ~edges
+        reached = _components_touching_border(bg_like)
+        enclosed = ~reached
+        if pass_no == 1:
+            known = outside_weak & (lab_d < t_hi)
+            known = cv2.erode(known.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            if known.mean() < 0.05:
+                break
+            model_lab = _surface(lab, known)
+            model_rgb = _surface(small, known)
+
+    # Holes: backdrop regions enclosed by the product (a ring's centre, a mug's handle).
+    holes = np.zeros_like(reached)
+    # Inside a hole the product's own shadow falls on the backdrop next to its rim, where the
+    # smoothness test is unreliable: accept shadow-explained pixels there without it.
+    shadow_raw = cv2.GaussianBlur(shadow_distance(small, model_rgb), (3, 3), 0)
+    inner_bg = (np.minimum(dist, shadow_raw) < t_lo) & enclosed & ~edges
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inner_bg.astype(np.uint8), 4)
+    min_hole = max(12, int(0.0015 * h * w))
+    min_thick = max(3.0, 0.012 * min(h, w))
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] >= min_hole:
+            region = labels == i
+            x, y, bw, bh = (int(v) for v in stats[i, :4])
+            thick = cv2.distanceTransform(
+                region[y : y + bh, x : x + bw].astype(np.uint8), cv2.DIST_L2, 3
+            ).max()
+            # Some of it must be the bare backdrop (the rest may be the product's shadow).
+            bare = float((lab_d[region] < t_lo).mean())
+            # A real hole has an outline: most of its rim is an edge (a pale patch of the
+            # product that fades into white does not).
+            rim = cv2.dilate(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            rim &= ~region
+            outlined = float(edges[rim].mean()) if rim.any() else 0.0
+            if (
+                thick >= min_thick
+                and float(np.minimum(dist, shadow_raw)[region].mean()) < 0.6 * t_lo
+                and bare > 0.3
+                and outlined > 0.5
+            ):
+                holes |= region
+
+    core = (enclosed & (lab_d > t_hi)) | (dist > t_hi)
+    core = cv2.erode(core.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    gc = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    gc[enclosed] = cv2.GC_PR_FGD
+    gc[reached] = cv2.GC_BGD
+    gc[core] = cv2.GC_FGD
+    gc[holes] = cv2.GC_PR_BGD
+    frame = np.zeros((h, w), bool)
+    frame[:1], frame[-1:], frame[:, :1], frame[:, -1:] = True, True, True, True
+    gc[frame & (gc != cv2.GC_FGD)] = cv2.GC_BGD
+    has_fg = np.any((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD))
+    has_bg = np.any((gc == cv2.GC_BGD) | (gc == cv2.GC_PR_BGD))
+    if has_fg and has_bg:
+        # GrabCut only where the answer is open: the box around every non-certain-background
+        # pixel, plus a margin of certain background for its colour model.
+        box = bbox_of(gc != cv2.GC_BGD)
+        pad = max(8, round(0.04 * max(h, w)))
+        x1, y1 = max(0, box[0] - pad), max(0, box[1] - pad)
+        x2, y2 = min(w, box[2] + pad), min(h, box[3] + pad)
+        sub = np.ascontiguousarray(gc[y1:y2, x1:x2])
+        if (sub == cv2.GC_BGD).any() and ((sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)).any():
+            bgd = np.zeros((1, 65), np.float64)
+            fgd = np.zeros((1, 65), np.float64)
+            crop = np.ascontiguousarray(small[y1:y2, x1:x2, ::-1])
+            cv2.grabCut(crop, sub, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+            gc[y1:y2, x1:x2] = sub
+        fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+    else:
+        fg = enclosed
+    fg = _peel_shadows(fg & ~holes, dist < t_lo, weak_edges)
+    fg = _clean(fg, holes)
+    return fg, {"sigma": sigma, "t_lo": t_lo, "t_hi": t_hi}
+
+
+def _peel_shadows(fg: np.ndarray, shadow_like: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Drop foreground regions that look like cast shadow on the backdrop and meet the
+    background without an edge between them (GrabCut's colour model can pull a grey shadow in
+    next to a grey product; an enclosed shadow-coloured part of the product has an outline)."""
+    candidate = (fg & shadow_like & ~edges).astype(np.uint8)
+    if not candidate.any():
+        return fg
+    _n, labels = cv2.connectedComponents(candidate, connectivity=4)
+    background = cv2.dilate((~fg).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    touching = np.unique(labels[background & (candidate > 0)])
+    touching = touching[touching > 0]
+    if len(touching) == 0:
+        return fg
+    return fg & ~np.isin(labels, touching)
+
+
+def _clean(fg: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    h, w = fg.shape
+    fg = fg & ~holes
+    fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), 8)
+    if n > 1:
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep_min = max(0.0008 * h * w, 0.02 * float(areas.max()))
+        keep = np.zeros(n, bool)
+        keep[1:] = areas >= keep_min
+        fg = keep[labels]
+    # Fill small pinholes the segmentation left inside the product (not the cleared holes).
+    inv = (~fg).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inv, 4)
+    border = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])))
+    small_hole = 0.0005 * h * w
+    for i in range(1, n):
+        if i not in border and stats[i, cv2.CC_STAT_AREA] < small_hole:
+            fg |= labels == i
+    return fg
+
+
+def _alpha_closed_form(rgb: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """pymatting's closed-form matting on a trimap band, at a matting resolution."""
+    from pymatting import estimate_alpha_cf
+
+    h, w = coarse.shape
+    box = bbox_of(coarse > 0.5)
+    if box is None:
+        return coarse
+    pad = max(8, int(0.03 * max(h, w)))
+    x1, y1 = max(0, box[0] - pad), max(0, box[1] - pad)
+    x2, y2 = min(w, box[2] + pad), min(h, box[3] + pad)
+    crop = rgb[y1:y2, x1:x2]
+    cmask = coarse[y1:y2, x1:x2]
+    small, scale = resize_long(crop, MATTING_LONG_SIDE)
+    sm = cv2.resize(cmask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
+    band = max(2, round(3 * max(1.0, scale * max(h, w) / 800)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    fg = cv2.erode((sm > 0.5).astype(np.uint8), kernel) > 0
+    bg = cv2.dilate((sm > 0.5).astype(np.uint8), kernel) == 0
+    trimap = np.full(sm.shape, 0.5)
+    trimap[fg], trimap[bg] = 1.0, 0.0
+    if not fg.any() or not bg.any():
+        return coarse
+    alpha = estimate_alpha_cf(small.astype(np.float64) / 255.0, trimap)
+    alpha = np.clip(alpha, 0, 1).astype(np.float32)
+    full = cv2.resize(alpha, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
+    out = np.zeros_like(coarse)
+    out[y1:y2, x1:x2] = full
+    return out
+
+
+def _sharpen_alpha(rgb: np.ndarray, alpha: np.ndarray, radius: int) -> np.ndarray:
+    """Snap an upsampled alpha to the full-resolution edges with a guided filter."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    refined = guided_filter(grey, alpha, radius, 1e-4, subsample=max(1, radius // 3))
+    # Keep certain regions certain: only the band near the edge may become fractional.
+    return np.clip(refined, 0, 1)
+
+
+def decontaminate(rgb: np.ndarray, alpha: np.ndarray, backdrop_rgb: np.ndarray) -> np.ndarray:
+    """Solve I = αF + (1-α)B for F on the fractional band, B being the fitted backdrop."""
+    out = rgb.astype(np.float32)
+    band = (alpha > 0.02) & (alpha < 0.98)
+    if band.any():
+        a = np.maximum(alpha[band], 0.15)[:, None]
+        f = (out[band] - (1 - a) * backdrop_rgb[band]) / a
+        out[band] = np.clip(f, 0, 255)
+    return out.astype(np.uint8)
+
+
+def remove_background(rgb: np.ndarray, *, matting: bool = True) -> BackgroundResult:
+    h, w = rgb.shape[:2]
+    # Segment at one working size (small inputs are enlarged), so the thresholds, kernels and
+    # minimum areas below mean the same thing for every input.
+    scale = WORK_LONG_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    fg, _stats = segment(small)
+    coarse = cv2.resize(fg.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    coarse = cv2.GaussianBlur(coarse, (0, 0), max(0.6, 0.5 / scale))
+    coarse = np.clip(coarse, 0, 1)
+    if matting:
+        try:
+            alpha = _alpha_closed_form(rgb, coarse)
+        except (MemoryError, ValueError, np.linalg.LinAlgError):
+            alpha = coarse
+    else:
+        alpha = coarse
+    radius = max(1, round(1.0 / scale))
+    alpha = _sharpen_alpha(rgb, alpha, radius)
+    # Outside a band around the coarse edge, alpha is exactly 0 or 1.
+    alpha[coarse > 0.999] = np.maximum(alpha[coarse > 0.999], 0.98)
+    alpha[coarse < 0.001] = 0.0
+    alpha = np.where(alpha > 0.98, 1.0, np.where(alpha < 0.02, 0.0, alpha))
+    border = max(2, round(min(h, w) * 0.02))
+    coef, _, _ = fit_backdrop(small.astype(np.float32), max(2, round(border * scale)))
+    backdrop = cv2.resize(
+        eval_backdrop(coef, *small.shape[:2]), (w, h), interpolation=cv2.INTER_LINEAR
+    )
+    colour = decontaminate(rgb, alpha, backdrop)
+    a8 = np.round(alpha * 255).astype(np.uint8)
+    rgba = np.dstack([colour, a8])
+    return BackgroundResult(rgba=rgba, alpha=a8, box=bbox_of(a8 >= 128))

@@ -1,0 +1,120 @@
+"""Shared conversions: PIL ↔ numpy, masks, encoding, and small filters the operations share."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+MASK_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
+
+
+class OperationInputError(ValueError):
+    """The input cannot be processed by this operation; the message is for the user."""
+
+
+def to_rgb(image: Image.Image) -> np.ndarray:
+    """Any loader-accepted mode → uint8 RGB (alpha composited onto white)."""
+    if image.mode in ("I;16", "I", "F"):
+        arr = np.asarray(image, dtype=np.float32)
+        hi = float(arr.max()) or 1.0
+        image = Image.fromarray(np.clip(arr * (255.0 / hi), 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(image.convert("RGB"))
+
+
+def alpha_of(image: Image.Image) -> np.ndarray | None:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return np.asarray(image.convert("RGBA"))[..., 3]
+    return None
+
+
+def mask_from_image(image: Image.Image) -> np.ndarray:
+    """A mask picture → bool array, True where white (the region to act on).
+
+    Transparent pixels of an RGBA/LA mask count as black, so a painter's transparent canvas with
+    white strokes works as well as a black-and-white PNG.
+    """
+    if image.mode not in MASK_MODES:
+        raise OperationInputError(
+            f"Unsupported mask mode {image.mode}: send a black-and-white PNG (L, RGB or RGBA)."
+        )
+    grey = np.asarray(image.convert("L"), dtype=np.uint8)
+    alpha = alpha_of(image)
+    if alpha is not None:
+        grey = (grey.astype(np.uint16) * alpha // 255).astype(np.uint8)
+    return grey >= 128
+
+
+def encode_png(array: np.ndarray) -> bytes:
+    mode = "L" if array.ndim == 2 else {3: "RGB", 4: "RGBA"}[array.shape[2]]
+    image = Image.fromarray(np.ascontiguousarray(array), mode)
+    buf = io.BytesIO()
+    image.save(buf, "PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    return encode_png(np.where(mask, 255, 0).astype(np.uint8))
+
+
+def resize_long(array: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
+    """Downscale so the long side is at most `long_side`; returns (array, scale applied)."""
+    h, w = array.shape[:2]
+    scale = min(1.0, long_side / max(h, w))
+    if scale >= 1.0:
+        return array, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(array, size, interpolation=cv2.INTER_AREA), scale
+
+
+def box_filter(x: np.ndarray, r: int) -> np.ndarray:
+    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def guided_filter(
+    guide: np.ndarray, src: np.ndarray, r: int, eps: float, subsample: int = 1
+) -> np.ndarray:
+    """He et al.'s guided filter with a grey guide (float32 in [0, 1]): edge-aware smoothing.
+
+    With subsample > 1 it is the "fast guided filter": the linear coefficients are computed on
+    a reduced copy and enlarged, which cuts time and memory by subsample² at little cost.
+    """
+    if subsample > 1:
+        h, w = guide.shape[:2]
+        size = (max(1, w // subsample), max(1, h // subsample))
+        g_small = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+        s_small = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+        rs = max(1, r // subsample)
+        mean_i = box_filter(g_small, rs)
+        mean_p = box_filter(s_small, rs)
+        var_i = box_filter(g_small * g_small, rs) - mean_i * mean_i
+        a = (box_filter(g_small * s_small, rs) - mean_i * mean_p) / (var_i + eps)
+        b = mean_p - a * mean_i
+        a = cv2.resize(box_filter(a, rs), (w, h), interpolation=cv2.INTER_LINEAR)
+        b = cv2.resize(box_filter(b, rs), (w, h), interpolation=cv2.INTER_LINEAR)
+        return a * guide + b
+    mean_i = box_filter(guide, r)
+    mean_p = box_filter(src, r)
+    corr_ip = box_filter(guide * src, r)
+    var_i = box_filter(guide * guide, r) - mean_i * mean_i
+    a = (corr_ip - mean_i * mean_p) / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box_filter(a, r) * guide + box_filter(b, r)
+
+
+def bbox_of(mask: np.ndarray) -> list[int] | None:
+    """[x1, y1, x2, y2] (x2, y2 exclusive) of the True pixels, or None."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return None
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)

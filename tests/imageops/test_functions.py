@@ -1,0 +1,268 @@
+"""The pure image functions: sizes and modes, and a property of each that can fail."""
+
+from __future__ import annotations
+
+import tempfile
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from bench import bgset
+from generations.imageops import background, detect, enhance, erase, outpaint, restyle, video
+from generations.imageops.common import OperationInputError, mask_from_image
+
+FONT = "static/fonts/DejaVuSans-Bold.ttf"
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255**2 / max(mse, 1e-12)))
+
+
+def textured(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
+    from skimage import data
+
+    rng = np.random.default_rng(seed)
+    img = data.astronaut()
+    y, x = rng.integers(0, 512 - h), rng.integers(0, 512 - w)
+    return np.ascontiguousarray(img[y : y + h, x : x + w])
+
+
+# --- erase ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [6, 30])
+def test_erase_restores_a_painted_square_on_a_flat_background(size):
+    clean = np.full((80, 100, 3), (40, 120, 200), np.uint8)
+    dirty = clean.copy()
+    dirty[30 : 30 + size, 40 : 40 + size] = (250, 20, 20)
+    mask = np.zeros(clean.shape[:2], bool)
+    mask[30 : 30 + size, 40 : 40 + size] = True
+    out = erase.erase(dirty, mask)
+    assert out.shape == clean.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - clean).max() <= 3
+
+
+def test_erase_continues_a_gradient():
+    ramp = np.linspace(0, 255, 120, dtype=np.float32)
+    clean = np.repeat(np.repeat(ramp[None, :, None], 90, 0), 3, 2).astype(np.uint8)
+    dirty = clean.copy()
+    dirty[30:60, 40:80] = 0
+    mask = np.zeros(clean.shape[:2], bool)
+    mask[30:60, 40:80] = True
+    out = erase.erase(dirty, mask, method="multiscale")
+    assert np.abs(out[30:60, 40:80].astype(int) - clean[30:60, 40:80]).mean() < 12
+    # Outside the (slightly grown) mask nothing changes.
+    assert np.array_equal(out[:25], clean[:25])
+
+
+@pytest.mark.parametrize("method", ["telea", "navier-stokes"])
+def test_erase_thin_methods(method):
+    clean = np.full((40, 40, 3), 128, np.uint8)
+    dirty = clean.copy()
+    dirty[:, 19:21] = 0
+    mask = np.zeros((40, 40), bool)
+    mask[:, 19:21] = True
+    assert np.abs(erase.erase(dirty, mask, method).astype(int) - 128).max() <= 2
+
+
+# --- upscale and enhance -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_upscale_beats_bicubic(factor):
+    original = textured(128, 128)
+    small = cv2.resize(original, (128 // factor, 128 // factor), interpolation=cv2.INTER_AREA)
+    ours = enhance.upscale(small, factor)
+    bicubic = cv2.resize(small, (128, 128), interpolation=cv2.INTER_CUBIC)
+    assert ours.shape == original.shape and ours.dtype == np.uint8
+    assert psnr(ours, original) > psnr(bicubic, original) + 0.2
+
+
+def test_upscale_does_not_ring_on_a_hard_edge():
+    step = np.full((32, 32, 3), 60, np.uint8)
+    step[:, 16:] = 190
+    up = enhance.upscale(step, 4)
+    bicubic = cv2.resize(step, (128, 128), interpolation=cv2.INTER_CUBIC)
+    assert bicubic.min() < 55 and bicubic.max() > 195  # bicubic overshoots: halos...
+    assert up.min() >= 60 and up.max() <= 190  # ...ours stays within the input's range
+
+
+def test_enhance_art_enlarges_and_keeps_flat_colour():
+    art = np.full((40, 40, 3), (230, 60, 60), np.uint8)
+    art[10:30, 10:30] = (20, 20, 120)
+    out = enhance.enhance_art(art, 2)
+    assert out.shape == (80, 80, 3)
+    assert np.abs(out[30:50, 30:50].astype(int) - (20, 20, 120)).max() <= 3
+
+
+def test_restore_reduces_noise_and_removes_a_scratch():
+    clean = cv2.GaussianBlur(textured(96, 96, 3), (0, 0), 2)
+    rng = np.random.default_rng(1)
+    noisy = np.clip(clean + rng.normal(0, 12, clean.shape), 0, 255).astype(np.uint8)
+    cv2.line(noisy, (5, 10), (90, 80), (255, 255, 255), 1)
+    out = enhance.restore(noisy)
+    assert out.shape == clean.shape
+    assert psnr(out, clean) > psnr(noisy, clean) + 3
+
+
+def test_light_restore_brightens_an_underexposed_picture():
+    dark = (textured(64, 64, 4).astype(np.float32) * 0.25).astype(np.uint8)
+    out = enhance.light_restore(dark)
+    assert out.shape == dark.shape
+    assert out.mean() > dark.mean() + 40 and out.std() > dark.std() * 1.5
+
+
+def test_colorize_is_a_gradient_map():
+    grey = np.repeat(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], 8, 0).repeat(3, 2)
+    out = enhance.colorize(grey, "sepia")
+    assert out.shape == grey.shape
+    assert tuple(out[0, -1]) == (250, 240, 220) and out[0, 32, 0] > out[0, 32, 2]  # warm mid-tones
+    # Same grey → same colour, wherever it is.
+    assert len({tuple(out[y, 10]) for y in range(8)}) == 1
+
+
+# --- background removal --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", [0, 2, 24, 40])
+def test_background_removal_reaches_iou_on_generated_shots(index):
+    shot = bgset.make_shot(index, 480)
+    result = background.remove_background(shot.image, matting=index % 2 == 0)
+    assert result.rgba.shape == (480, 480, 4) and result.rgba.dtype == np.uint8
+    assert bgset.iou(result.alpha / 255.0, shot.alpha) >= 0.95
+    gt_box = [int(v) for v in np.argwhere(shot.alpha.T >= 0.5).min(0)] + [
+        int(v) + 1 for v in np.argwhere(shot.alpha.T >= 0.5).max(0)
+    ]
+    assert np.abs(np.array(result.box) - gt_box).max() <= 6
+
+
+def test_background_removal_clears_the_hole_of_a_ring():
+    shot = bgset.make_shot(2, 480)  # ring
+    result = background.remove_background(shot.image)
+    cy, cx = np.argwhere(shot.alpha >= 0.5).mean(0).astype(int)  # the hole is at the centre
+    assert shot.alpha[cy, cx] == 0 and result.alpha[cy, cx] < 30
+
+
+# --- detection --------------------------------------------------------------------------------------------
+
+
+def test_detect_objects_finds_two_squares_with_honest_types():
+    img = np.full((120, 200, 3), 245, np.uint8)
+    img[20:60, 20:70] = (200, 30, 30)
+    img[60:110, 120:180] = (30, 30, 200)
+    objects = detect.detect_objects(img)
+    boxes = sorted(o.bbox for o in objects)
+    assert len(boxes) == 2
+    assert np.abs(np.array(boxes[0]) - [20, 20, 70, 60]).max() <= 4
+    assert np.abs(np.array(boxes[1]) - [120, 60, 180, 110]).max() <= 4
+    for o in objects:
+        assert o.mask.shape == (o.bbox[3] - o.bbox[1], o.bbox[2] - o.bbox[0])
+        assert 0 <= o.accuracy <= 1
+
+
+def _with_text(img: np.ndarray, text: str = "SALE 50%", fill=(20, 20, 20)) -> np.ndarray:
+    pil = Image.fromarray(img)
+    ImageDraw.Draw(pil).text((20, 30), text, font=ImageFont.truetype(FONT, 28), fill=fill)
+    return np.asarray(pil).copy()
+
+
+def test_detect_text_finds_lettering_and_not_a_flat_picture():
+    flat = np.full((100, 240, 3), 235, np.uint8)
+    assert not detect.detect_text(flat).any()
+    mask = detect.detect_text(_with_text(flat))
+    ys, xs = np.nonzero(mask)
+    assert mask.shape == (100, 240) and len(xs)
+    assert xs.min() < 30 and xs.max() > 120 and 25 < ys.mean() < 70
+
+
+def test_detect_wires_finds_a_long_thin_line():
+    img = cv2.GaussianBlur(textured(160, 200, 5), (0, 0), 3)
+    clean_mask = detect.detect_wires(img)
+    wired = img.copy()
+    cv2.line(wired, (0, 40), (199, 120), (15, 15, 15), 2)
+    mask = detect.detect_wires(wired)
+    assert mask.sum() > clean_mask.sum() + 150
+    assert mask[80, 100] and not mask[150, 20]
+
+
+# --- restyle and outpaint --------------------------------------------------------------------------------
+
+
+def test_restyle_outputs():
+    img = textured(64, 80)
+    assert restyle.cartoon(img).shape == img.shape
+    assert restyle.sketch(img).shape == img.shape
+    assert restyle.sketch(img, colour=True).shape == img.shape
+    assert restyle.stylize(img).shape == img.shape
+    # Cartoon flattens: far fewer distinct colours than the photo.
+    assert len(np.unique(restyle.cartoon(img).reshape(-1, 3), axis=0)) < 30
+
+
+def test_sticker_is_transparent_around_a_white_border():
+    shot = bgset.make_shot(0, 200)
+    out = restyle.sticker(shot.image)
+    assert out.shape == (200, 200, 4)
+    assert out[0, 0, 3] == 0 and out[100, 100, 3] == 255
+
+
+def test_retouch_smooths_skin_only():
+    rng = np.random.default_rng(2)
+    img = np.zeros((60, 120, 3), np.uint8)
+    img[:, :60] = (200, 150, 120)  # skin tone
+    img[:, 60:] = (40, 160, 60)  # green, not skin
+    noisy = np.clip(img + rng.normal(0, 10, img.shape), 0, 255).astype(np.uint8)
+    out = restyle.retouch_skin(noisy, strength=1.0)
+    grain = lambda a: a[10:50, 10:50].astype(float).std(axis=(0, 1)).mean()  # noqa: E731
+    assert grain(out) < grain(noisy) * 0.7
+    assert np.abs(out[:, 80:].astype(int) - noisy[:, 80:]).max() <= 1
+
+
+def test_outpaint_to_an_aspect_ratio_keeps_the_original_and_fills_plausibly():
+    img = np.full((60, 60, 3), (90, 140, 60), np.uint8)
+    margins = outpaint.margins_for_ratio(60, 60, "16:9")
+    canvas, mask = outpaint.expand_canvas(img, margins)
+    out = outpaint.outpaint(canvas, mask)
+    assert out.shape == (60, 107, 3) and mask.sum() == 60 * 47
+    left = margins[3]
+    assert np.array_equal(out[5:55, left + 5 : left + 55], img[5:55, 5:55])
+    assert np.abs(out[mask].astype(int) - (90, 140, 60)).max() <= 4  # not white
+
+
+# --- masks and video -------------------------------------------------------------------------------------
+
+
+def test_mask_conventions():
+    rgba = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
+    rgba.putpixel((1, 1), (255, 255, 255, 255))
+    assert mask_from_image(rgba).sum() == 1  # transparent counts as black
+    assert mask_from_image(Image.new("L", (4, 4), 255)).all()
+    with pytest.raises(OperationInputError, match="Unsupported mask mode"):
+        mask_from_image(Image.new("I;16", (4, 4)))
+
+
+def test_motion_words():
+    assert video.parse_motion("slow zoom, gentle drift").words == ["zoom in", "drift"]
+    out = video.parse_motion("zoom out")
+    assert out.zoom[0] > out.zoom[1]
+    pan = video.parse_motion("pan left")
+    assert pan.offset[0][0] > pan.offset[1][0] and min(pan.zoom) > 1.0
+    assert video.parse_motion("").words == ["zoom in (default)"]
+    assert video.output_size(1000, 500, 720) == (1280, 640)
+    assert video.output_size(600, 800, 1080) == (1080, 1440)
+
+
+def test_video_is_six_seconds_of_h264_yuv420p_with_faststart():
+    img = cv2.GaussianBlur(textured(120, 160), (0, 0), 1)
+    data, poster, facts = video.make_video(img, "pan right", 720)
+    assert poster.shape == (720, 960, 3)
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as fh:
+        fh.write(data)
+        fh.flush()
+        probe = video.probe_video(fh.name)
+    assert probe["codec"] == "h264" and probe["pix_fmt"] == "yuv420p"
+    assert abs(probe["duration"] - 6.0) < 0.05 and probe["frames"] == 144
+    assert (probe["width"], probe["height"]) == (960, 720) == (facts["width"], facts["height"])
+    assert probe["faststart"]
