@@ -272,6 +272,14 @@ try:
     STUDIO_MODELS: dict[str, dict] = json.loads(os.environ.get("STUDIO_MODELS") or "{}")
 except ValueError as exc:
     raise ImproperlyConfigured(f"STUDIO_MODELS is not valid JSON: {exc}") from exc
+# Which model serves an image operation when a request names none, by capability:
+# {"background-removal": "stability-remove-background"}. Unset: the offline builtin engine.
+try:
+    DEFAULT_OPERATION_MODELS: dict[str, str] = json.loads(
+        os.environ.get("DEFAULT_OPERATION_MODELS") or "{}"
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DEFAULT_OPERATION_MODELS is not valid JSON: {exc}") from exc
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not IS_LOCAL)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,6 +1,6 @@
 """Paint a mask over a blemish in the browser, erase it, and see the result and its lineage.
 
-A real Celery worker runs in this process (in-memory broker), the page is served by
+A real Celery worker subprocess runs the job on the configured broker, the page is served by
 live_server, and Chromium is driven by Playwright.
 """
 
@@ -28,21 +28,10 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def worker(transactional_db: Any) -> Iterator[None]:
-    """A Celery worker thread on the configured broker (filesystem locally, Redis in CI).
-    Stray messages from earlier runs are harmless: claiming an unknown job id does nothing."""
-    from celery.contrib.testing.worker import start_worker
-
-    from studio.celery import app
-
-    # No remote control: with the filesystem broker it would write pidbox files into the cwd.
-    saved = app.conf.worker_enable_remote_control
-    app.conf.worker_enable_remote_control = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.worker_enable_remote_control = saved
+def worker(start_worker: Any) -> Any:
+    """A real worker subprocess on the configured broker, sharing the test database
+    (tests/support/worker_fixtures.py)."""
+    return start_worker(pool="solo")
 
 
 @pytest.fixture
@@ -125,4 +114,4 @@ def test_it_erases_a_painted_region_end_to_end(
     assert lineage.locator(f'a[href="/library/{asset.id}/"]').count() == 1
     page.goto(f"{live_server.url}/library/{asset.id}/")
     assert page.locator(f'section.lineage a[href="/library/{result.id}/"]').count() == 1
-    assert "erase" in page.locator("section.lineage").inner_text()
+    assert "erase" in page.locator("section.lineage").inner_text().lower()

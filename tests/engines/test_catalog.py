@@ -64,12 +64,20 @@ def test_the_first_configured_provider_serves_a_model(monkeypatch):
     assert "gpt-image-1" not in names() and "flux-schnell" in names()
 
 
-def test_operation_models_are_found_by_capability(monkeypatch):
-    with pytest.raises(EngineNotConfigured, match="REMBG_MODEL_PATH"):
-        registry.resolve_operation(Capability.BACKGROUND_REMOVAL)
-    monkeypatch.setenv("STABILITY_API_KEY", "s")
+def test_operation_models_are_found_by_capability(monkeypatch, settings):
+    # Offline, the studio's own engine serves background removal; a remote one must be asked for.
     spec, engine = registry.resolve_operation(Capability.BACKGROUND_REMOVAL)
+    assert spec.name == "builtin:remove-bg"
+    with pytest.raises(EngineNotConfigured, match="STABILITY_API_KEY"):
+        registry.resolve_operation(Capability.BACKGROUND_REMOVAL, "stability-remove-background")
+    monkeypatch.setenv("STABILITY_API_KEY", "s")
+    spec, engine = registry.resolve_operation(
+        Capability.BACKGROUND_REMOVAL, "stability-remove-background"
+    )
     assert engine.name == "stability" and spec.name == "stability-remove-background"
+    settings.DEFAULT_OPERATION_MODELS = {"background-removal": "stability-remove-background"}
+    spec, engine = registry.resolve_operation(Capability.BACKGROUND_REMOVAL)
+    assert engine.name == "stability"
     assert "automatic1111" not in names(Capability.UPSCALE)
     monkeypatch.setenv("A1111_URL", "http://127.0.0.1:7860")
     assert "automatic1111" in names(Capability.UPSCALE)

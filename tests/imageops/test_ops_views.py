@@ -60,7 +60,7 @@ def test_it_takes_a_painted_mask_as_a_data_url_and_answers_htmx_with_a_job_card(
     assert done.status == Job.Status.COMPLETED
     child = Asset.objects.get(parent=asset)
     page = owner_client.get(f"/library/{child.id}/").content.decode()
-    assert "data-compare" in page and 'aria-label="Lineage"' in page and "erase" in page
+    assert "data-compare" in page and 'id="lineage-h"' in page and "erase" in page
 
 
 def test_it_refuses_a_bad_mask_with_422_and_creates_nothing(owner_client, asset):
