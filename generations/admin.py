@@ -204,3 +204,40 @@ class ModelConfigAdmin(admin.ModelAdmin):
         from generations.engines.catalog import save_model_config
 
         save_model_config(obj)
+
+
+# --- the HTTP API: webhooks and posts ------------------------------------------------------------
+from generations.models import Post, WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "shop", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "shop__slug"]
+    raw_id_fields = ["shop"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = ["status", "event"]
+    search_fields = ["endpoint__url", "endpoint__shop__slug"]
+    raw_id_fields = ["endpoint", "job"]
+    readonly_fields = ["body", "response_excerpt", "last_error"]
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["id", "shop", "source", "created_at"]
+    search_fields = ["text", "shop__slug"]
+    raw_id_fields = ["shop"]
+    filter_horizontal = ["media"]

@@ -9,4 +9,8 @@ class GenerationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
-        from generations import operations  # noqa: F401
+        # Registers the webhook finish hook and its Celery tasks in web and worker processes.
+        from generations import (
+            operations,  # noqa: F401
+            webhooks,  # noqa: F401
+        )

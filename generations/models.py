@@ -244,3 +244,81 @@ class ModelConfig(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- the HTTP API: webhooks and posts ---------------------------------------------------------------
+
+
+def new_webhook_secret() -> str:
+    import secrets
+
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL a shop wants finished jobs POSTed to, signed with its own secret."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=80, default=new_webhook_secret)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.shop.slug})"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, with its attempts; retried with backoff for 24 hours."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True)
+    event = models.CharField(max_length=40)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint.url} ({self.status})"
+
+
+class Post(models.Model):
+    """A post (seed 003) with its text and the library media attached to it. Stored only:
+    publishing to social networks is outside this server."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="posts")
+    text = models.TextField(blank=True)
+    media_ids = models.JSONField(default=list, help_text="Asset ids in the order given")
+    media = models.ManyToManyField(Asset, blank=True, related_name="posts")
+    source = models.CharField(max_length=40, default="api")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"post {self.id} ({self.shop.slug})"

@@ -97,3 +97,39 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+
+# --- the HTTP API ------------------------------------------------------------------------------
+from studio.models import ApiKey, IdempotencyRecord, SandboxClaim  # noqa: E402
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "prefix",
+        "name",
+        "shop",
+        "is_sandbox",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["is_sandbox", "revoked_at"]
+    search_fields = ["prefix", "name", "shop__slug"]
+    raw_id_fields = ["shop", "created_by"]
+    # The hash is useless to a reader and the raw key is never stored: nothing to edit here.
+    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["key", "api_key", "completed", "status_code", "created_at"]
+    raw_id_fields = ["api_key"]
+    readonly_fields = ["request_hash", "body"]
+
+
+@admin.register(SandboxClaim)
+class SandboxClaimAdmin(admin.ModelAdmin):
+    list_display = ["shop", "created_ip", "created_at", "claimed_at", "claimed_by"]
+    raw_id_fields = ["shop", "claimed_by"]
+    readonly_fields = ["token_hash"]

@@ -160,3 +160,87 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_cents}c {self.shop.slug}"
+
+
+# --- the HTTP API: keys, idempotency records, rate-limit windows (fallback), sandbox claims ---------
+
+
+class ApiKey(models.Model):
+    """A shop-scoped secret key. Only a display prefix and an HMAC of the key are stored."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=120, blank=True)
+    prefix = models.CharField(max_length=24, help_text="First characters, for display only")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    is_sandbox = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.shop.slug})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST carrying an Idempotency-Key, replayed for 24 hours."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    completed = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=bytes)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="one_idempotency_record")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code or 'running'})"
+
+
+class RateLimitWindow(models.Model):
+    """Fallback request counter per (bucket, fixed window) when Redis is not configured."""
+
+    bucket = models.CharField(max_length=80)
+    window = models.BigIntegerField(help_text="Window start, unix seconds")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "window"], name="one_rate_limit_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}@{self.window}: {self.count}"
+
+
+class SandboxClaim(models.Model):
+    """The one-time claim link of a sandbox shop; only a hash of its token is stored."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="sandbox_claim")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"claim {self.shop.slug}"

@@ -295,3 +295,25 @@ LOGGING = {
 # --- Outbound fetches of user-supplied URLs (studio/fetch.py) ---------------------------------
 # CIDRs the SSRF-safe fetcher may reach although they are not public (e.g. an internal CDN).
 FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS")
+
+# --- The HTTP API (generations/api/, studio/apikeys.py, studio/ratelimit.py) -------------------
+# Requests per minute per API key when the shop sets none (Shop.api_rate_limit_per_minute = 0).
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60"))
+# Redis for rate-limit counters; defaults to CACHE_URL (itself defaulting to a Redis broker URL).
+RATELIMIT_REDIS_URL = os.environ.get("RATELIMIT_REDIS_URL", "")
+# How long synchronous API routes wait for a job before answering 504 (seed 002: 180 s).
+API_SYNC_TIMEOUT_SECONDS = float(os.environ.get("API_SYNC_TIMEOUT_SECONDS", "180"))
+# Sandbox shops: POST /shops/sandbox mints per client address per hour, and their credit grant.
+SANDBOX_MINTS_PER_HOUR = int(os.environ.get("SANDBOX_MINTS_PER_HOUR", "10"))
+SANDBOX_CREDIT_CENTS = int(os.environ.get("SANDBOX_CREDIT_CENTS", "500"))
+# Webhooks: how long a failing delivery keeps being retried, and the per-attempt timeout.
+WEBHOOK_RETRY_HOURS = float(os.environ.get("WEBHOOK_RETRY_HOURS", "24"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {
+    "task": "generations.webhooks.sweep_webhooks",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
+    "task": "generations.webhooks.purge_idempotency_records",
+    "schedule": 3600.0,
+}

@@ -24,6 +24,7 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("usage/", views.usage, name="usage"),
+    path("", include("generations.api.urls")),
     path("", include("generations.urls")),
     path("", include("mockups.urls")),
 ]

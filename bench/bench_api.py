@@ -1,0 +1,270 @@
+"""API throughput and latency under gunicorn with PostgreSQL and Redis, plus the per-request cost
+of authentication + rate limiting.
+
+Targets: GET /v0/images/generations/:jobId and GET /v0/images/library with auth and rate limiting
+on: >= 500 requests/s and p95 <= 30 ms on this 2-core machine; auth + rate limit <= 1 ms/request.
+
+It uses its own database (studio_bench, recreated each run) and Redis db 14, starts gunicorn on
+127.0.0.1 and drives it with a bounded keep-alive load generator (asyncio, a separate process,
+127.0.0.1 only). Skips with a message when PostgreSQL or Redis is not reachable.
+Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS (default
+redis://127.0.0.1:6379/14), BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
+DB_NAME = "studio_bench"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+TARGET_RPS, TARGET_P95_MS, TARGET_OVERHEAD_MS = 500, 30.0, 1.0
+
+SEED_SCRIPT = r"""
+import json, io, time, django
+django.setup()
+from PIL import Image
+from django.db import transaction
+from generations.library import store_asset
+from generations.models import Asset, Job
+from studio import apikeys, ratelimit
+from studio.actions import create_shop
+
+shop = create_shop("Bench shop", plan_budget_cents=10**6)
+shop.api_rate_limit_per_minute = 10**9  # counted on every request, never reached
+shop.save(update_fields=["api_rate_limit_per_minute"])
+key = apikeys.create_api_key(shop, scopes=["ai:generate", "library:read"]).raw
+buf = io.BytesIO(); Image.new("RGB", (16, 16), (200, 30, 30)).save(buf, "PNG"); png = buf.getvalue()
+job = Job.objects.create(shop=shop, kind="generate", status="completed", model="builtin:procedural",
+                         params={"count": 4}, cost_cents=4)
+with transaction.atomic():
+    for i in range(4):
+        store_asset(shop, png, kind=Asset.Kind.GENERATED, job=job, prompt=f"bench image {i}",
+                    model="builtin:procedural")
+    for i in range(300):
+        store_asset(shop, png, kind=Asset.Kind.GENERATED, prompt=f"library image {i}",
+                    model="builtin:procedural")
+
+# Micro-benchmark: authentication (one indexed query) + rate limiting (one Redis round trip)
+# + the last-used check, per request.
+record = apikeys.authenticate(key)
+for _ in range(200):
+    apikeys.authenticate(key); ratelimit.hit("bench-warm", 10**9)
+n = 3000
+started = time.perf_counter()
+for _ in range(n):
+    k = apikeys.authenticate(key)
+    ratelimit.hit(f"key:{k.pk}", ratelimit.key_limit(k.shop.api_rate_limit_per_minute))
+    apikeys.touch(k)
+per_request_ms = (time.perf_counter() - started) * 1000 / n
+print("SEED " + json.dumps({"key": key, "job": str(job.id), "overhead_ms": per_request_ms,
+                            "redis": ratelimit.redis_url()}))
+"""
+
+
+def _skip(reason: str) -> dict[str, Any]:
+    print(f"SKIP api: {reason}")
+    return {"skipped": reason}
+
+
+def _services() -> str:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG}/postgres", autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+    except Exception as exc:
+        return f"PostgreSQL is not reachable at {PG} ({exc})"
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS, socket_connect_timeout=2)
+        client.ping()
+        client.flushdb()
+    except Exception as exc:
+        return f"Redis is not reachable at {REDIS} ({exc})"
+    return ""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _client(
+    port: int, paths: list[str], headers: str, deadline: float, out: list[float], errors: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = 0
+    try:
+        while time.perf_counter() < deadline:
+            path = paths[i % len(paths)]
+            i += 1
+            request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n"
+            started = time.perf_counter()
+            writer.write(request.encode())
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            out.append((time.perf_counter() - started) * 1000)
+            status = int(status_line.split()[1])
+            if status != 200:
+                errors.append(status)
+    finally:
+        writer.close()
+
+
+def _load(
+    port: int, paths: list[str], key: str, seconds: float, concurrency: int, queue: Any
+) -> None:
+    async def main() -> tuple[list[float], list[int]]:
+        latencies: list[float] = []
+        errors: list[int] = []
+        headers = f"x-api-key: {key}\r\n"
+        deadline = time.perf_counter() + seconds
+        await asyncio.gather(
+            *(
+                _client(port, paths, headers, deadline, latencies, errors)
+                for _ in range(concurrency)
+            )
+        )
+        return latencies, errors
+
+    started = time.perf_counter()
+    latencies, errors = asyncio.run(main())
+    queue.put((latencies, errors, time.perf_counter() - started))
+
+
+def _drive(port: int, paths: list[str], key: str) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    # Warm-up (connections, worker imports, PostgreSQL caches), then the measured run.
+    for seconds in (2.0, SECONDS):
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_load, args=(port, paths, key, seconds, CONCURRENCY, queue))
+        proc.start()
+        latencies, errors, elapsed = queue.get(timeout=seconds + 60)
+        proc.join()
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+        "non_200": len(errors),
+        "concurrency": CONCURRENCY,
+    }
+
+
+def run() -> dict[str, Any]:
+    reason = _services()
+    if reason:
+        return _skip(reason)
+    data_dir = tempfile.mkdtemp(prefix="studio-bench-api-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "CELERY_BROKER_URL": REDIS,
+        "CACHE_URL": REDIS,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-api-not-secret-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STUDIO_DATA_DIR": data_dir,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    seeded = subprocess.run(
+        [python, "-c", SEED_SCRIPT], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    seed = json.loads(
+        next(line[5:] for line in seeded.stdout.splitlines() if line.startswith("SEED "))
+    )
+    port = _free_port()
+    gunicorn = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "studio.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    load_before = os.getloadavg()[0]
+    results: dict[str, Any] = {
+        "overhead_ms": round(seed["overhead_ms"], 3),
+        "ratelimit_backend": "redis" if seed["redis"] else "db",
+    }
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        results["job"] = _drive(port, [f"/v0/images/generations/{seed['job']}"], seed["key"])
+        results["library"] = _drive(
+            port, ["/v0/images/library", "/v0/images/library?page=2&limit=20"], seed["key"]
+        )
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=20)
+    results["loadavg_1m_before"] = round(load_before, 2)
+    results["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+    print(
+        f"machine load average (1 min) before/after: {results['loadavg_1m_before']} / "
+        f"{results['loadavg_1m_after']} on {os.cpu_count()} cores (other work on the machine "
+        "competes with the server and the load generator)"
+    )
+    for name in ("job", "library"):
+        r = results[name]
+        ok = r["rps"] >= TARGET_RPS and r["p95_ms"] <= TARGET_P95_MS and r["non_200"] == 0
+        print(
+            f"{'PASS' if ok else 'MISS'} {name}: {r['rps']} req/s (target >= {TARGET_RPS}), "
+            f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms (target <= {TARGET_P95_MS}), "
+            f"p99 {r['p99_ms']} ms, {r['requests']} requests, {r['non_200']} non-200"
+        )
+    ok = results["overhead_ms"] <= TARGET_OVERHEAD_MS
+    print(
+        f"{'PASS' if ok else 'MISS'} auth + rate limit ({results['ratelimit_backend']}): "
+        f"{results['overhead_ms']} ms per request (target <= {TARGET_OVERHEAD_MS})"
+    )
+    return results

@@ -1,0 +1,54 @@
+"""Routes of the HTTP API (seed families 000, 002, 003 and the platform) and its owner pages."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from generations.api import ai, ai_generations, openapi, pages, platform, v0
+
+urlpatterns = [
+    # Platform
+    path("shops/sandbox", platform.sandbox, name="api_sandbox"),
+    path("uploads", platform.uploads, name="api_uploads"),
+    # Seed 000
+    path("ai-generations/generate", ai_generations.generate, name="api_000_generate"),
+    path(
+        "ai-generations/remove-background",
+        ai_generations.remove_background,
+        name="api_000_remove_background",
+    ),
+    path(
+        "ai-generations/generate-video",
+        ai_generations.generate_video,
+        name="api_000_generate_video",
+    ),
+    path(
+        "ai-generations/<str:generation_id>",
+        ai_generations.generation_detail,
+        name="api_000_generation",
+    ),
+    # Seed 002
+    path("v0/images/generations", v0.generations, name="api_002_generations"),
+    path("v0/images/generations/<str:job_id>", v0.generation_detail, name="api_002_generation"),
+    path("v0/images/library", v0.library, name="api_002_library"),
+    path("v0/images/library/<str:image_id>", v0.library_detail, name="api_002_image"),
+    path(
+        "v0/images/library/<str:image_id>/download",
+        v0.library_download,
+        name="api_002_download",
+    ),
+    path("v0/usage", v0.usage, name="api_002_usage"),
+    # Seed 003
+    path("ai/generate-image", ai.generate_image, name="api_003_generate_image"),
+    path("v1/posts", ai.posts, name="api_003_posts"),
+    # Reference
+    path("api/openapi.json", openapi.schema_view, name="api_openapi"),
+    path("api/docs", openapi.docs_view, name="api_docs"),
+    # Owner pages
+    path("api-keys/", pages.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", pages.api_key_revoke, name="api_key_revoke"),
+    path("webhooks/", pages.webhook_list, name="webhook_list"),
+    path("webhooks/<int:endpoint_id>/delete/", pages.webhook_delete, name="webhook_delete"),
+    path("posts/", pages.post_list, name="post_list"),
+    path("shops/claim/<str:token>/", pages.sandbox_claim, name="sandbox_claim"),
+]

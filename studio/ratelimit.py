@@ -1,0 +1,125 @@
+"""Fixed-window request counters: Redis (one round trip) when configured, the database otherwise.
+
+`hit(bucket, limit, window)` counts one request and says whether it is allowed, how many remain
+and when the window resets. Both backends are atomic across processes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+
+from studio.models import RateLimitWindow
+
+DEFAULT_PER_MINUTE = 60
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # unix seconds when the window ends
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    def headers(self) -> dict[str, str]:
+        reset_in = max(0, self.reset_at - int(time.time()))
+        values = {
+            "x-ratelimit-limit-requests": str(self.limit),
+            "x-ratelimit-remaining-requests": str(self.remaining),
+            "x-ratelimit-reset-requests": f"{reset_in}s",
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
+        if not self.allowed:
+            values["Retry-After"] = str(self.retry_after)
+        return values
+
+
+def redis_url() -> str:
+    url = getattr(settings, "RATELIMIT_REDIS_URL", "") or getattr(settings, "CACHE_URL", "")
+    return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
+
+
+@cache
+def _redis_client(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _count_redis(url: str, key: str, window: int) -> int:
+    pipe = _redis_client(url).pipeline(transaction=True)
+    pipe.incr(key)
+    pipe.expire(key, window + 5, nx=True)
+    count, _ = pipe.execute()  # MULTI/EXEC: one round trip, atomic
+    return int(count)
+
+
+def _increment_sql() -> str:
+    table = RateLimitWindow._meta.db_table
+    q = connection.ops.quote_name
+    # Identifiers are constants quoted by the backend; values travel as parameters.
+    sql = "UPDATE {t} SET {c} = {c} + 1 WHERE {b} = %s AND {w} = %s RETURNING {c}"
+    return sql.format(t=q(table), c=q("count"), b=q("bucket"), w=q("window"))
+
+
+def _execute_retrying(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    # SQLite's shared-cache databases (the test database) report table locks immediately
+    # instead of waiting out busy_timeout; a short retry covers them.
+    for attempt in range(100):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.005)
+    return None
+
+
+def _count_db(bucket: str, start: int) -> int:
+    # UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the increment and the read are one
+    # atomic statement, so concurrent processes each see their own count.
+    sql = _increment_sql()
+    for _ in range(20):
+        row = _execute_retrying(sql, [bucket, start])
+        if row is not None:
+            return int(row[0])
+        try:
+            with transaction.atomic():
+                RateLimitWindow.objects.create(bucket=bucket, window=start, count=1)
+        except IntegrityError:
+            continue  # another process created the row first: increment it
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.005)
+            continue
+        if start % 17 == 0:  # now and then, drop windows that ended long ago
+            RateLimitWindow.objects.filter(window__lt=start - 3600).delete()
+        return 1
+    raise RuntimeError("rate limit window could not be counted")
+
+
+def hit(bucket: str, limit: int, window: int = 60, *, now: float | None = None) -> Decision:
+    now = time.time() if now is None else now
+    start = int(now) // window * window
+    url = redis_url()
+    count = _count_redis(url, f"rl:{bucket}:{start}", window) if url else _count_db(bucket, start)
+    return Decision(count <= limit, limit, max(limit - count, 0), start + window)
+
+
+def key_limit(per_minute: int) -> int:
+    return per_minute or getattr(settings, "API_RATE_LIMIT_PER_MINUTE", DEFAULT_PER_MINUTE)
