@@ -33,6 +33,8 @@ def test_the_editor_shows_a_signed_preview_that_renders(owner_client, shop, stor
     image = client.get(url.replace("http://testserver", ""))
     assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
     assert str(asset.id.hex) in url
+    # The colour field is in the form once (the preview's out-of-band copy is for HTMX swaps only).
+    assert html.count('id="variant-field"') == 1 and html.count('id="variant"') == 1
 
 
 def test_the_preview_partial_follows_the_placement(owner_client, store):
