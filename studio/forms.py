@@ -48,3 +48,38 @@ class InviteForm(forms.Form):
 
 class ShopForm(forms.Form):
     name = forms.CharField(max_length=120)
+
+
+class ShopSettingsForm(forms.Form):
+    """What an owner sets for the whole shop: its name, the model used when a request names
+    none (pages and every API family), and the per-key API rate limit."""
+
+    name = forms.CharField(max_length=120)
+    default_model = forms.ChoiceField(
+        required=False,
+        label="Default model",
+        help_text="Used when a prompt, preset or API request names no model.",
+    )
+    api_rate_limit_per_minute = forms.IntegerField(
+        min_value=0,
+        max_value=100_000,
+        label="API requests per minute per key",
+        help_text="0 uses the server default.",
+    )
+
+    def __init__(
+        self, *args: Any, server_default_model: str = "", current_model: str = "", **kwargs: Any
+    ) -> None:
+        from generations.forms import model_choices
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["default_model"]
+        choices = model_choices(f"Server default ({server_default_model})")
+        if current_model and current_model not in {value for value, _ in choices}:
+            # Kept (and saveable) so that changing the name does not force a model change, but
+            # shown for what it is: generating with it fails until its engine is configured.
+            choices.append((current_model, f"{current_model} · not configured on this server"))
+        field.choices = choices  # type: ignore[attr-defined]
+        field.error_messages["invalid_choice"] = (
+            "Unknown or unconfigured model %(value)s: choose one of the listed models."
+        )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("shops/new/", views.shop_create, name="shop_create"),
     path("shops/switch/", views.shop_switch, name="shop_switch"),
+    path("shops/settings/", views.shop_settings, name="shop_settings"),
     path("members/", views.members, name="members"),
     path("members/invite/", views.invite, name="invite"),
     path("members/<int:membership_id>/", views.member_update, name="member_update"),

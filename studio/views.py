@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.static import serve
 
 from studio import actions
-from studio.forms import InviteForm, ShopForm, SignUpForm
+from studio.forms import InviteForm, ShopForm, ShopSettingsForm, SignUpForm
 from studio.middleware import SESSION_KEY
 from studio.models import Invitation, LedgerEntry, Membership, Role
 from studio.permissions import shop_required
@@ -100,14 +100,34 @@ def shop_switch(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
+def _settings_form(shop: Any, data: Any = None) -> ShopSettingsForm:
+    return ShopSettingsForm(
+        data,
+        initial={
+            "name": shop.name,
+            "default_model": shop.default_model,
+            "api_rate_limit_per_minute": shop.api_rate_limit_per_minute,
+        },
+        server_default_model=settings.DEFAULT_MODEL,
+        current_model=shop.default_model,
+    )
+
+
 @shop_required()
 @require_GET
 def members(request: HttpRequest) -> HttpResponse:
+    return _members_page(request)
+
+
+def _members_page(
+    request: HttpRequest, settings_form: ShopSettingsForm | None = None, status: int = 200
+) -> HttpResponse:
     shop = request.shop
     return render(
         request,
         "studio/members.html",
         {
+            "settings_form": settings_form or _settings_form(shop),
             "members": Membership.objects.filter(shop=shop)
             .select_related("user")
             .order_by("created_at", "id"),
@@ -118,7 +138,24 @@ def members(request: HttpRequest) -> HttpResponse:
             "roles": Role.choices,
             "now": timezone.now(),
         },
+        status=status,
     )
+
+
+@shop_required("admin")
+@require_POST
+def shop_settings(request: HttpRequest) -> HttpResponse:
+    shop = request.shop
+    form = _settings_form(shop, request.POST)
+    if not form.is_valid():
+        messages.error(request, "The shop settings were not saved: see the errors below.")
+        return _members_page(request, settings_form=form, status=422)
+    shop.name = form.cleaned_data["name"]
+    shop.default_model = form.cleaned_data["default_model"]
+    shop.api_rate_limit_per_minute = form.cleaned_data["api_rate_limit_per_minute"]
+    shop.save(update_fields=["name", "default_model", "api_rate_limit_per_minute"])
+    messages.success(request, "Saved the shop settings.")
+    return redirect("members")
 
 
 @shop_required("admin")
