@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,6 +48,7 @@ from studio.actions import InsufficientCredits
 from studio.permissions import shop_required
 
 PAGE_SIZE = 40
+JOBS_PAGE = 30
 RECENT_JOBS = 8
 FILE_CHOICES = 60  # library images offered for a preset's image variable
 
@@ -261,8 +263,32 @@ def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
 @shop_required()
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.filter(shop=request.shop).prefetch_related("outputs")[:50]
-    return render(request, "generations/job_list.html", {"jobs": jobs})
+    shop_jobs = Job.objects.filter(shop=request.shop)
+    kinds = sorted(shop_jobs.order_by().values_list("kind", flat=True).distinct())
+    status = request.GET.get("status", "")
+    status = status if status in Job.Status.values else ""
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in kinds else ""
+    jobs = shop_jobs.order_by("-created_at", "-id")
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    page = Paginator(jobs.prefetch_related("outputs"), JOBS_PAGE).get_page(request.GET.get("page"))
+    filters = {k: v for k, v in (("status", status), ("kind", kind)) if v}
+    return render(
+        request,
+        "generations/job_list.html",
+        {
+            "jobs": page.object_list,
+            "page": page,
+            "statuses": Job.Status.choices,
+            "kinds": kinds,
+            "status": status,
+            "kind": kind,
+            "filter_query": urlencode(filters),
+        },
+    )
 
 
 # --- library -------------------------------------------------------------------------------------------

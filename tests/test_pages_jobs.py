@@ -108,3 +108,24 @@ def test_it_handles_an_operation_job_with_result_data(owner_client, shop, user):
     Job.objects.filter(id=job.id).update(status="completed", result={"boxes": [[1, 2, 3, 4]]})
     html = owner_client.get(reverse("job_detail", args=[job.id])).content.decode()
     assert "Detect objects" in html and "Result data" in html and "&#x27;boxes&#x27;" in html
+
+
+def test_the_job_list_pages_and_filters_by_status_and_kind(owner_client, shop, user):
+    from generations import views
+
+    jobs = [make_job(shop, user, prompt=f"job number {i}") for i in range(views.JOBS_PAGE + 5)]
+    Job.objects.filter(id=jobs[0].id).update(status="failed", kind="upscale")
+    first = owner_client.get(reverse("job_list")).content.decode()
+    assert f"job number {len(jobs) - 1}" in first and "job number 0<" not in first
+    assert "Page 1 of 2" in first and "page=2" in first
+    second = owner_client.get(reverse("job_list"), {"page": 2}).content.decode()
+    assert "job number 0" in second and f"job number {len(jobs) - 1}" not in second
+
+    failed = owner_client.get(reverse("job_list"), {"status": "failed"}).content.decode()
+    assert failed.count('class="job-card') == 1 and "job number 0" in failed
+    assert "Page 1 of" not in failed
+    upscale = owner_client.get(reverse("job_list"), {"kind": "upscale", "status": "queued"})
+    assert "No jobs match these filters." in upscale.content.decode()
+    # Unknown filter values and page numbers fall back to the defaults rather than failing.
+    other = owner_client.get(reverse("job_list"), {"status": "nope", "kind": "x", "page": "zz"})
+    assert other.status_code == 200 and "Page 1 of 2" in other.content.decode()
