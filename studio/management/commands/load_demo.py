@@ -70,7 +70,7 @@ class Command(BaseCommand):
                 created = False
         self.stdout.write(
             self.style.SUCCESS(
-                ("Loaded" if created else "Demo data already present:")
-                + f" log in at http://127.0.0.1:8000 as {DEMO_EMAIL} / {DEMO_PASSWORD}"
+                ("Loaded demo data:" if created else "Demo data already present:")
+                + f" log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
             )
         )
