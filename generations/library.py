@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet
 from PIL import Image
 
 from generations.loader import LoadedImage, load_image
@@ -159,10 +159,33 @@ def upload_asset(
         )
 
 
+class AssetInUse(Exception):
+    """The asset is still used by something that cannot lose it (a listing's product)."""
+
+
 def delete_asset(asset: Asset) -> None:
-    with transaction.atomic():
-        asset.delete()
-    _delete_files(asset)
+    delete_assets([asset])
+
+
+def delete_assets(assets: list[Asset]) -> None:
+    """Delete the rows in one transaction, then their files; all or nothing on the rows.
+
+    Raises AssetInUse (and deletes nothing) when a listing still sells one of them.
+    """
+    if not assets:
+        return
+    try:
+        with transaction.atomic():
+            Asset.objects.filter(pk__in=[a.pk for a in assets]).delete()
+    except ProtectedError as exc:
+        used = sorted({str(getattr(obj, "title", obj)) for obj in exc.protected_objects})
+        raise AssetInUse(
+            "A listing uses "
+            + ("this image" if len(assets) == 1 else "some of these images")
+            + f" ({', '.join(used[:5])}); delete or change the listing first."
+        ) from exc
+    for asset in assets:
+        _delete_files(asset)
 
 
 def set_public(asset: Asset, is_public: bool) -> Asset:

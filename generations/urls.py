@@ -13,6 +13,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("library/", views.library, name="library"),
     path("library/upload/", views.upload, name="upload"),
+    path("library/bulk/", views.library_bulk, name="library_bulk"),
     path("library/<uuid:asset_id>/", views.asset_detail, name="asset_detail"),
     path("library/<uuid:asset_id>/download/", views.asset_download, name="asset_download"),
     path("library/<uuid:asset_id>/delete/", views.asset_delete, name="asset_delete"),

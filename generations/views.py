@@ -33,8 +33,10 @@ from generations.forms import (
     preset_variables,
 )
 from generations.library import (
+    AssetInUse,
     LibraryQuery,
     delete_asset,
+    delete_assets,
     keyset_page,
     library_models,
     set_public,
@@ -467,11 +469,64 @@ def asset_delete(request: HttpRequest, asset_id: Any) -> HttpResponse:
     asset = _shop_asset(request, asset_id)
     if not _can_manage(request, asset):
         raise PermissionDenied("Designers can delete only the items they made.")
-    delete_asset(asset)
+    try:
+        delete_asset(asset)
+    except AssetInUse as exc:
+        messages.error(request, str(exc))
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("asset_detail", args=[asset.id]))
+        return redirect("asset_detail", asset_id=asset.id)
     messages.success(request, "Deleted from the library.")
     if request.htmx:
         return HttpResponseClientRedirect(reverse("library"))
     return redirect("library")
+
+
+BULK_LIMIT = 200
+
+
+@shop_required("manage_own")
+@require_POST
+def library_bulk(request: HttpRequest) -> HttpResponse:
+    """Delete, publish or unpublish the ticked library items. Owners act on any item, designers
+    only on the items they made; the others are left alone and counted in the message."""
+    back = request.POST.get("next", "")
+    back = back if back.startswith("/library/") and "//" not in back else reverse("library")
+    action = request.POST.get("action", "")
+    if action not in ("delete", "public", "private"):
+        messages.error(request, "Choose what to do with the selected items.")
+        return redirect(back)
+    ids = [i for i in (_as_uuid(v) for v in request.POST.getlist("ids")) if i]
+    if not ids:
+        messages.error(request, "Select at least one item first.")
+        return redirect(back)
+    if len(ids) > BULK_LIMIT:
+        messages.error(request, f"Select at most {BULK_LIMIT} items at a time.")
+        return redirect(back)
+    found = list(Asset.objects.filter(shop=request.shop, id__in=ids))
+    mine = [a for a in found if _can_manage(request, a)]
+    skipped = len(found) - len(mine)
+    note = (
+        f" {skipped} made by others {'was' if skipped == 1 else 'were'} left alone."
+        if skipped
+        else ""
+    )
+    if not mine:
+        messages.error(request, "None of the selected items can be changed by you." + note)
+        return redirect(back)
+    count = f"{len(mine)} item{'s' if len(mine) != 1 else ''}"
+    if action == "delete":
+        try:
+            delete_assets(mine)
+        except AssetInUse as exc:
+            messages.error(request, f"Nothing was deleted. {exc}")
+            return redirect(back)
+        messages.success(request, f"Deleted {count}.{note}")
+    else:
+        Asset.objects.filter(pk__in=[a.pk for a in mine]).update(is_public=action == "public")
+        where = "in the public gallery" if action == "public" else "private to this shop"
+        messages.success(request, f"{count} now {where}.{note}")
+    return redirect(back)
 
 
 @shop_required("manage_own")
