@@ -182,7 +182,8 @@ def delete_assets(assets: list[Asset]) -> None:
         raise AssetInUse(
             "A listing uses "
             + ("this image" if len(assets) == 1 else "some of these images")
-            + f" ({', '.join(used[:5])}); delete or change the listing first."
+            + f" ({', '.join(used[:5])}): delete the listing first (Mockups → Listings);"
+            " a listing with orders keeps its image for fulfilment."
         ) from exc
     for asset in assets:
         _delete_files(asset)

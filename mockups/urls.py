@@ -35,6 +35,11 @@ urlpatterns = [
         views.listing_toggle,
         name="mockup_listing_toggle",
     ),
+    path(
+        "mockups/listings/<uuid:listing_id>/delete/",
+        views.listing_delete,
+        name="mockup_listing_delete",
+    ),
     path("mockups/orders/", views.order_list, name="mockup_orders"),
     path("mockups/orders/<int:order_id>/status/", views.order_status, name="mockup_order_status"),
 ]

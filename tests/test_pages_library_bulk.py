@@ -116,3 +116,42 @@ def test_the_library_page_offers_checkboxes_to_those_who_manage(shop, user, add_
     viewer = add_member(shop, Role.VIEWER, email="v@example.com")
     assert 'form="bulk"' in client_for(user, shop).get(reverse("library")).content.decode()
     assert 'form="bulk"' not in client_for(viewer, shop).get(reverse("library")).content.decode()
+
+
+def test_deleting_a_listing_frees_its_image_unless_it_has_orders(owner_client, shop, user):
+    from mockups.models import Listing, Order
+
+    sold = make_asset(shop, user, prompt="on a tee")
+    for title in ("Tee one", "Tee two"):
+        owner_client.post(
+            "/mockups/listings/",
+            {
+                "template": "tshirt",
+                "asset": str(sold.id),
+                "variant": "black",
+                "title": title,
+                "price": "20",
+                "sizes": "M",
+            },
+        )
+    one, two = Listing.objects.filter(shop=shop).order_by("title")
+    Order.objects.create(
+        shop=shop, listing=two, name="B", email="b@example.com", unit_price_cents=2000
+    )
+    html = owner_client.post(f"/mockups/listings/{two.id}/delete/", follow=True).content.decode()
+    assert "“Tee two” has orders" in html and Listing.objects.filter(id=two.id).exists()
+    html = owner_client.post(f"/mockups/listings/{one.id}/delete/", follow=True).content.decode()
+    assert (
+        "Deleted the listing “Tee one”" in html and not Listing.objects.filter(id=one.id).exists()
+    )
+    assert owner_client.get(f"/buy/{one.token}/").status_code == 404
+    # Still sold by "Tee two", which has orders: the image stays.
+    owner_client.post(reverse("asset_delete", args=[sold.id]))
+    assert Asset.objects.filter(id=sold.id).exists()
+    # An unknown (or another shop's) listing id is a 404.
+    assert (
+        owner_client.post(
+            "/mockups/listings/00000000-0000-0000-0000-000000000000/delete/"
+        ).status_code
+        == 404
+    )
