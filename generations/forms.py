@@ -32,7 +32,7 @@ def model_choices(blank_label: str) -> list[tuple[str, str]]:
 
 class PromptForm(forms.Form):
     prompt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": 'a teal fox on a poster, "HELLO"'}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": 'a teal cat under a moon, "HELLO"'}),
         required=False,
         max_length=4000,
         help_text='Colour words set the palette; text in "quotes" is set as type.',

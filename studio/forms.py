@@ -80,6 +80,11 @@ class ShopSettingsForm(forms.Form):
             # shown for what it is: generating with it fails until its engine is configured.
             choices.append((current_model, f"{current_model} · not configured on this server"))
         field.choices = choices  # type: ignore[attr-defined]
+        from django.conf import settings
+
+        self.fields["api_rate_limit_per_minute"].help_text = (
+            f"0 uses the server default ({settings.API_RATE_LIMIT_PER_MINUTE} a minute)."
+        )
         field.error_messages["invalid_choice"] = (
             "Unknown or unconfigured model %(value)s: choose one of the listed models."
         )
