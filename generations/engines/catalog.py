@@ -233,14 +233,18 @@ DEFAULTS: list[CatalogEntry] = [
     ),
 ]
 
-# Which settings enable a capability, for "no engine configured" errors.
-for _capability, _setting in {
-    Capability.BACKGROUND_REMOVAL: "FAL_KEY, REPLICATE_API_TOKEN, STABILITY_API_KEY or REMBG_MODEL_PATH",
-    Capability.UPSCALE: "FAL_KEY, REPLICATE_API_TOKEN, STABILITY_API_KEY or A1111_URL",
-    Capability.VIDEO: "FAL_KEY or REPLICATE_API_TOKEN",
-    Capability.INPAINT: "OPENAI_API_KEY, STABILITY_API_KEY, A1111_URL or COMFYUI_URL",
-}.items():
-    registry.CAPABILITY_SETTINGS.setdefault(_capability, _setting)
+
+def candidate_engines(capability: Capability) -> list[str]:
+    """Every engine that some default name could use for a capability (not only the first)."""
+    return [
+        engine_name
+        for entry in DEFAULTS
+        if capability in entry.capabilities
+        for engine_name, _ in entry.candidates
+    ]
+
+
+registry.add_engine_source(candidate_engines)
 
 
 def _configured(engine_name: str) -> bool:

@@ -108,6 +108,13 @@ def all_models() -> list[ModelSpec]:
 
 # Functions returning more ModelSpecs (remote engines' defaults, admin-edited rows).
 _EXTRA_MODEL_SOURCES: list = []
+# Functions naming every engine that could serve a capability (also the alternatives a catalog
+# name would fall back to), for "no engine configured" errors.
+_ENGINE_SOURCES: list = []
+
+
+def add_engine_source(source) -> None:  # type: ignore[no-untyped-def]
+    _ENGINE_SOURCES.append(source)
 
 
 def add_model_source(source) -> None:  # type: ignore[no-untyped-def]
@@ -142,8 +149,27 @@ def resolve(
     return spec, eng
 
 
-# Which setting enables an engine for a capability, named in "no engine configured" errors.
+# Which setting enables an engine for a capability, named in "no engine configured" errors when
+# no model in the catalog declares the capability.
 CAPABILITY_SETTINGS: dict[Capability, str] = {}
+
+
+def settings_enabling(capability: Capability) -> str:
+    """The settings that would enable some catalog model with this capability, for errors:
+    "OPENAI_API_KEY, FAL_KEY or STABILITY_API_KEY (or a STUDIO_MODELS entry declaring ...)"."""
+    engines = [spec.engine for spec in all_models() if capability in spec.capabilities]
+    for source in _ENGINE_SOURCES:
+        engines.extend(source(capability))
+    names: list[str] = []
+    for name in engines:
+        setting = engine(name).required_setting if name in _ENGINES else ""
+        if setting and setting not in names:
+            names.append(setting)
+    custom = f"STUDIO_MODELS (a model declaring the {capability.value!r} capability)"
+    if not names:
+        return CAPABILITY_SETTINGS.get(capability, custom)
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"{listed} (or {custom})"
 
 
 def resolve_operation(capability: Capability, model: str = "") -> tuple[ModelSpec, Engine]:
@@ -155,10 +181,7 @@ def resolve_operation(capability: Capability, model: str = "") -> tuple[ModelSpe
     candidates = available_models(capability)
     candidates.sort(key=lambda s: s.name != preferred)
     if not candidates:
-        setting = CAPABILITY_SETTINGS.get(
-            capability, f"STUDIO_MODELS (a model with the {capability.value!r} capability)"
-        )
-        raise EngineNotConfigured(str(capability.value), setting)
+        raise EngineNotConfigured(str(capability.value), settings_enabling(capability))
     spec = candidates[0]
     return spec, engine(spec.engine)
 

@@ -176,3 +176,25 @@ def test_staff_edit_models_in_the_admin(make_user, monkeypatch):
     monkeypatch.setenv("FAL_KEY", "k")
     assert "fal-ai/recraft-v3" in names()
     assert client.get("/admin/generations/modelconfig/").status_code == 200
+
+
+def test_no_engine_errors_name_the_settings_that_would_enable_one(monkeypatch):
+    for var in (
+        "OPENAI_API_KEY",
+        "FAL_KEY",
+        "REPLICATE_API_TOKEN",
+        "STABILITY_API_KEY",
+        "A1111_URL",
+        "COMFYUI_URL",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(EngineNotConfigured) as inpaint:
+        registry.resolve_operation(Capability.INPAINT)
+    message = str(inpaint.value)
+    assert "OPENAI_API_KEY" in message and "STABILITY_API_KEY" in message
+    assert "STUDIO_MODELS" in message
+    # Every provider that could serve a name counts, not only the first in its list.
+    assert "REPLICATE_API_TOKEN" in registry.settings_enabling(Capability.VIDEO)
+    # A capability no catalog model has names only the custom-model route.
+    headshot = registry.settings_enabling(Capability.HEADSHOT)
+    assert headshot.startswith("STUDIO_MODELS") and "API_KEY" not in headshot
