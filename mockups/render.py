@@ -323,26 +323,33 @@ def source_scale(placement: Placement, source: tuple[int, int], flat: tuple[floa
     return float(max(np.hypot(m[0, 0], m[1, 0]), np.hypot(m[0, 1], m[1, 1])))
 
 
-def prepare_source(image: Image.Image, max_scale: float) -> np.ndarray:
+def prepare_source(
+    image: Image.Image, max_scale: float, full_size: tuple[int, int] | None = None
+) -> np.ndarray:
     """RGBA uint8 array of the design, downscaled as early as possible to what will be seen.
 
-    A large source is first shrunk by an integer `reduce` while still a PIL image, so a 40 MP
-    source never exists as an RGBA array at full size; smaller ones go straight to OpenCV.
+    `max_scale` is relative to `full_size`, the design's size before any reduction in the
+    decoder (default: the image's own size). A large source is first shrunk by an integer
+    `reduce` while still a PIL image, so a 40 MP source never exists as an RGBA array at full
+    size; smaller ones go straight to OpenCV.
     """
-    if max_scale < 1 and image.width * image.height > 4_000_000:
-        factor = int(1 / max_scale)
+    fw, fh = full_size or image.size
+    if max_scale >= 0.98 and image.size == (fw, fh):
+        size = image.size
+    else:
+        size = (max(round(fw * max_scale), 1), max(round(fh * max_scale), 1))
+    if size[0] < image.width and image.width * image.height > 4_000_000:
+        factor = image.width // size[0]
         if factor >= 2:
             image = image.reduce(factor)
-            max_scale *= factor
     if image.mode not in ("RGBA", "RGB"):
         image = image.convert("RGBA")
-    return source_array(np.asarray(image), max_scale)
+    return source_array(np.asarray(image), size)
 
 
-def source_array(arr: np.ndarray, max_scale: float) -> np.ndarray:
-    """Downscale an RGB(A) uint8 array by `max_scale` (≤ 1) and return it as contiguous RGBA."""
-    if max_scale < 0.98:
-        size = (max(round(arr.shape[1] * max_scale), 1), max(round(arr.shape[0] * max_scale), 1))
+def source_array(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An RGB(A) uint8 array resized to `size` (width, height), as contiguous RGBA."""
+    if (arr.shape[1], arr.shape[0]) != size:
         # INTER_AREA is fast only for whole factors, and fastest by far (SIMD) for exactly 2×:
         # halve by 2×2 box averages while the result stays at least the target size (an odd
         # last row or column is dropped: sub-pixel), then finish with a bilinear step of < 2×.
