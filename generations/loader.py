@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,6 +21,8 @@ DEFAULT_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
 ACCEPTED_MODES = frozenset(
     {"1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F", "YCbCr", "PA"}
 )
+EXIF_ORIENTATION = 0x0112
+SWAPS_AXES = frozenset({5, 6, 7, 8})  # orientations that turn the image by 90°
 
 
 class ImageRejected(ValueError):
@@ -27,10 +31,12 @@ class ImageRejected(ValueError):
 
 @dataclass(frozen=True)
 class LoadedImage:
-    image: Image.Image  # decoded, EXIF orientation applied
+    # Decoded, EXIF orientation applied; smaller than width × height only when the caller
+    # passed `scale` and the format can decode at a reduced size (JPEG).
+    image: Image.Image
     format: str
     content_type: str
-    width: int
+    width: int  # the image's full size, after EXIF orientation
     height: int
 
 
@@ -40,7 +46,16 @@ def load_image(
     max_bytes: int | None = None,
     max_pixels: int | None = None,
     formats: frozenset[str] = DEFAULT_FORMATS,
+    scale: Callable[[int, int], float] | None = None,
 ) -> LoadedImage:
+    """Decode `data` under the limits, or raise ImageRejected.
+
+    `scale(width, height)`, given the full size after orientation, says what fraction of it the
+    caller will use (≤ 1). A JPEG is then decoded by libjpeg's DCT scaling at the smallest of
+    1/2, 1/4, 1/8 that still gives at least that many pixels (`Image.draft`): a 40 MP photo
+    shown at 1000 px never exists at full size. The limits are checked on the header's full
+    size first, whatever the decode size.
+    """
     max_bytes = max_bytes or settings.IMAGE_MAX_BYTES
     max_pixels = max_pixels or settings.IMAGE_MAX_PIXELS
     if not data:
@@ -63,6 +78,8 @@ def load_image(
                 )
             if probe.mode not in ACCEPTED_MODES:
                 raise ImageRejected(f"Unsupported colour mode {probe.mode}.")
+            if scale is not None:
+                _draft(probe, scale)
             probe.load()
     except ImageRejected:
         raise
@@ -79,11 +96,28 @@ def load_image(
         raise ImageRejected(f"The image is corrupt or truncated ({exc}).") from exc
     # In place: a copy of a 40 MP image would double peak memory for nothing.
     image = probe
+    swapped = _orientation(image) in SWAPS_AXES
     ImageOps.exif_transpose(image, in_place=True)
     return LoadedImage(
         image,
         fmt,
         FORMAT_CONTENT_TYPES.get(fmt, "application/octet-stream"),
-        image.width,
-        image.height,
+        height if swapped else width,
+        width if swapped else height,
     )
+
+
+def _draft(probe: Image.Image, scale: Callable[[int, int], float]) -> None:
+    """Ask the decoder for a reduced size (only JPEG can); the header's size is unchanged."""
+    if probe.format != "JPEG":
+        return
+    width, height = probe.size
+    turned = _orientation(probe) in SWAPS_AXES
+    fraction = scale(height, width) if turned else scale(width, height)
+    if fraction < 0.5:
+        # draft picks the largest reduction whose result is still at least this size.
+        probe.draft(None, (math.ceil(width * fraction), math.ceil(height * fraction)))
+
+
+def _orientation(image: Image.Image) -> int | None:
+    return image.getexif().get(EXIF_ORIENTATION)

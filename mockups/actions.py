@@ -296,14 +296,24 @@ def _warm_source(ref: sources.AssetRef, spec: renderer.TemplateSpec, query: Mock
 def load_source(
     data: bytes, *, spec: renderer.TemplateSpec, query: MockupQuery, sha256: str = ""
 ) -> Any:
-    """Decode through the one loader, then downscale early to the size the print area shows."""
+    """Decode through the one loader, then downscale early to the size the print area shows.
+
+    The loader is told the fraction it will be shown at, so that a JPEG decodes reduced.
+    """
+    prepared = renderer.prepare(spec, query.width)
+
+    def shown(width: int, height: int) -> float:
+        return min(
+            renderer.source_scale(query.placement, (width, height), prepared.flat) * 1.25, 1.0
+        )
+
     try:
-        loaded = load_image(data)
+        loaded = load_image(data, scale=shown)
     except ImageRejected as exc:
         raise MockupError(f"The asset is not a usable image: {exc}", 422, "invalid_image") from exc
-    prepared = renderer.prepare(spec, query.width)
-    scale = renderer.source_scale(query.placement, (loaded.width, loaded.height), prepared.flat)
-    source = renderer.prepare_source(loaded.image, min(scale * 1.25, 1.0))
+    full_size = (loaded.width, loaded.height)
+    scale = renderer.source_scale(query.placement, full_size, prepared.flat)
+    source = renderer.prepare_source(loaded.image, min(scale * 1.25, 1.0), full_size)
     if sha256:
         renderer.SOURCES.put(_source_key(sha256, scale), source)
     return source

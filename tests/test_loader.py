@@ -81,3 +81,94 @@ def test_it_applies_exif_orientation(settings):
     img.save(buf, "JPEG", exif=exif.tobytes())
     loaded = load_image(buf.getvalue())
     assert (loaded.width, loaded.height) == (20, 40)
+
+
+# --- reduced decoding (`scale`): JPEG decodes at 1/2, 1/4 or 1/8 when the caller needs less ----
+
+
+def jpeg_bytes(width: int, height: int, orientation: int | None = None) -> bytes:
+    img = Image.new("RGB", (width, height), (30, 140, 220))
+    buf = io.BytesIO()
+    if orientation is None:
+        img.save(buf, "JPEG")
+    else:
+        exif = img.getexif()
+        exif[0x0112] = orientation
+        img.save(buf, "JPEG", exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def with_sof_size(jpeg: bytes, width: int, height: int) -> bytes:
+    """The same JPEG with the frame header (SOF0) claiming another size."""
+    at = jpeg.index(b"\xff\xc0")
+    return jpeg[: at + 5] + struct.pack(">HH", height, width) + jpeg[at + 9 :]
+
+
+@pytest.mark.parametrize(
+    ("fraction", "decoded"),
+    [(0.3, (400, 300)), (0.2, (200, 150)), (0.1, (100, 75)), (0.05, (100, 75)), (0.6, (800, 600))],
+)
+def test_it_decodes_a_jpeg_reduced_to_what_the_caller_needs(settings, fraction, decoded):
+    seen = []
+
+    def scale(width, height):
+        seen.append((width, height))
+        return fraction
+
+    loaded = load_image(jpeg_bytes(800, 600), scale=scale)
+    assert seen == [(800, 600)]
+    assert loaded.image.size == decoded
+    assert loaded.image.width >= 800 * fraction and loaded.image.height >= 600 * fraction
+    assert (loaded.width, loaded.height) == (800, 600)  # the full size, for placement
+    assert loaded.image.getpixel((10, 10)) == pytest.approx((30, 140, 220), abs=4)
+
+
+def test_it_reduces_an_exif_turned_jpeg_in_its_displayed_orientation(settings):
+    seen = []
+
+    def scale(width, height):
+        seen.append((width, height))
+        return 0.25
+
+    loaded = load_image(jpeg_bytes(800, 400, orientation=6), scale=scale)
+    assert seen == [(400, 800)]
+    assert loaded.image.size == (100, 200)
+    assert (loaded.width, loaded.height) == (400, 800)
+
+
+def test_it_decodes_other_formats_at_full_size_whatever_the_scale(settings):
+    loaded = load_image(png_bytes(400, 300), scale=lambda w, h: 0.1)
+    assert loaded.image.size == (400, 300) == (loaded.width, loaded.height)
+
+
+def test_the_reduced_path_rejects_over_the_pixel_limit_before_asking_for_a_scale(settings):
+    asked = []
+    with pytest.raises(ImageRejected, match="limit is 1,000 pixels"):
+        load_image(jpeg_bytes(64, 64), max_pixels=1000, scale=lambda w, h: asked.append(1) or 0.1)
+    assert asked == []
+
+
+def test_the_reduced_path_rejects_a_jpeg_bomb_from_its_header(settings):
+    bomb = with_sof_size(jpeg_bytes(16, 16), 65_000, 65_000)
+    with pytest.raises(ImageRejected, match="too large"):
+        load_image(bomb, scale=lambda w, h: 0.001)
+    with pytest.raises(ImageRejected, match="pixels"):
+        load_image(with_sof_size(jpeg_bytes(16, 16), 8_000, 8_000), scale=lambda w, h: 0.01)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_the_reduced_path_rejects_a_truncated_jpeg(settings, cut):
+    data = jpeg_bytes(640, 480)
+    with pytest.raises(ImageRejected, match="corrupt"):
+        load_image(data[: int(len(data) * cut)], scale=lambda w, h: 0.2)
+
+
+@pytest.mark.parametrize("data", [b"", b"hello, not an image", b"%PDF-1.4 ...", b"\xff\xd8\xff"])
+def test_the_reduced_path_rejects_non_images(settings, data):
+    with pytest.raises(ImageRejected):
+        load_image(data, scale=lambda w, h: 0.2)
+
+
+def test_the_reduced_path_keeps_the_format_allow_list(settings):
+    with pytest.raises(ImageRejected, match="not an image in an accepted format"):
+        load_image(jpeg_bytes(64, 64), formats=frozenset({"PNG"}), scale=lambda w, h: 0.2)

@@ -123,3 +123,22 @@ def test_it_downscales_a_huge_source_early():
     big = Image.new("RGB", (4000, 3000), (10, 20, 30))
     arr = prepare_source(big, 0.1)
     assert arr.shape == (300, 400, 4)
+
+
+@pytest.mark.parametrize(
+    ("size", "scale"), [((1024, 1024), 1 / 3), ((1023, 1021), 0.26), ((999, 700), 0.6)]
+)
+def test_it_downscales_to_the_size_it_shows_at_and_keeps_colours(size, scale):
+    from PIL import Image
+
+    # Fine 1-px stripes would alias to pure colours (100 off) if pixels were skipped, not
+    # averaged; a box of 1.67 px (scale 0.6) leaves ±20.
+    w, h = size
+    stripes = np.zeros((h, w, 4), np.uint8)
+    stripes[:, ::2] = (200, 40, 0, 255)
+    stripes[:, 1::2] = (0, 40, 200, 255)
+    arr = prepare_source(Image.fromarray(stripes), scale)
+    assert arr.shape == (max(round(h * scale), 1), max(round(w * scale), 1), 4)
+    assert arr.flags.c_contiguous
+    inner = arr[2:-2, 2:-2].reshape(-1, 4).astype(int)
+    assert np.abs(inner - [100, 40, 100, 255]).max() <= 25

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 
+from generations.loader import load_image
 from mockups import products
 from tests.mockups.conftest import asset_url, checkerboard, encode
 
@@ -118,3 +121,35 @@ def test_a_changed_external_file_is_rendered_anew_after_its_hash_expires(
     third = get(client, "mug", **params)
     assert len(recorder.requests) == 2
     assert third["ETag"] != first["ETag"] and third.content != first.content
+
+
+@pytest.mark.django_db
+def test_a_large_jpeg_decoded_reduced_renders_like_its_png(client, shop, user, monkeypatch):
+    """GIVEN the same 1600×1200 design stored as a JPEG (decoded reduced by the loader) and a PNG
+    WHEN both are rendered on the T-shirt at 512 px
+    THEN the mockups match: the reduced decode changes neither placement nor colours."""
+    from PIL import Image
+
+    from generations.library import upload_asset
+    from mockups import actions
+    from mockups import render as renderer
+
+    decoded = []
+
+    def spy(data, **kwargs):
+        loaded = load_image(data, **kwargs)
+        decoded.append(loaded.image.size)
+        return loaded
+
+    monkeypatch.setattr(actions, "load_image", spy)
+    board = checkerboard(1600, 8).resize((1600, 1200))
+    outputs = []
+    for fmt in ("JPEG", "PNG"):
+        renderer.SOURCES.clear()
+        asset = upload_asset(shop, encode(board, fmt), user=user)
+        r = get(client, "tshirt", asset=asset_url(asset), shop=shop.slug, w=512, fmt="png")
+        assert r.status_code == 200
+        outputs.append(np.asarray(Image.open(io.BytesIO(r.content)).convert("RGB"), np.int16))
+    assert decoded == [(200, 150), (1600, 1200)]
+    diff = np.abs(outputs[0] - outputs[1])
+    assert diff.mean() < 0.5 and np.percentile(diff, 99) < 8
