@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -94,13 +95,38 @@ class Prepared:
     variant_bases: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-class LRU:
-    """A small thread-safe LRU; values are computed outside the lock."""
+def nbytes(value: Any) -> int:
+    """The numpy (and bytes) memory a cached value holds, counted through dataclasses, dicts
+    and sequences; other objects count as 0."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(nbytes(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(nbytes(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(nbytes(getattr(value, name)) for name in value.__dataclass_fields__)
+    if isinstance(value, Image.Image):
+        return value.width * value.height * len(value.getbands())
+    return 0
 
-    def __init__(self, capacity: int) -> None:
+
+class LRU:
+    """A small thread-safe LRU bounded by entries and, optionally, by the bytes its values hold;
+    values are computed outside the lock. Sizes are measured again on every put, because some
+    values grow after they are cached (a prepared width builds its colour variants lazily)."""
+
+    def __init__(self, capacity: int, max_bytes: int | None = None) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self.data: OrderedDict[Any, Any] = OrderedDict()
         self.lock = threading.Lock()
+
+    def total_bytes(self) -> int:
+        with self.lock:
+            return sum(nbytes(v) for v in self.data.values())
 
     def get(self, key: Any) -> Any:
         with self.lock:
@@ -115,6 +141,13 @@ class LRU:
             self.data.move_to_end(key)
             while len(self.data) > self.capacity:
                 self.data.popitem(last=False)
+            if self.max_bytes is not None:
+                sizes = [nbytes(v) for v in self.data.values()]
+                total = sum(sizes)
+                # Oldest first; the entry just put always stays (a render needs it now).
+                while total > self.max_bytes and len(self.data) > 1:
+                    self.data.popitem(last=False)
+                    total -= sizes.pop(0)
 
     def clear(self) -> None:
         with self.lock:
@@ -125,9 +158,12 @@ class LRU:
 # at 1200 px with every colour variant built (catalog: 19–41 MB; the 3-channel shade and
 # highlight crops add 3–9 MB of that, for a 2× faster composite); decoded designs are already
 # downscaled (≤ a few MB).
+# MOCKUP_CACHE_MB (default 256) caps what one process keeps of prepared widths and decoded
+# designs together; the entry counts cap them too.
+_CACHE_BYTES = int(float(os.environ.get("MOCKUP_CACHE_MB", "256")) * 1024 * 1024)
 LAYERS = LRU(4)  # canonical layers per (template, version); only needed to prepare a width
-PREPARED = LRU(24)  # per (template, version, width)
-SOURCES = LRU(32)  # early-downscaled designs per (sha256, scale)
+PREPARED = LRU(24, max_bytes=_CACHE_BYTES * 3 // 4)  # per (template, version, width)
+SOURCES = LRU(32, max_bytes=_CACHE_BYTES // 4)  # early-downscaled designs per (sha256, scale)
 
 
 def template_layers(spec: TemplateSpec) -> TemplateLayers:

@@ -153,3 +153,35 @@ def test_a_large_jpeg_decoded_reduced_renders_like_its_png(client, shop, user, m
     assert decoded == [(200, 150), (1600, 1200)]
     diff = np.abs(outputs[0] - outputs[1])
     assert diff.mean() < 0.5 and np.percentile(diff, 99) < 8
+
+
+def test_the_in_process_caches_are_bounded_by_bytes_as_well_as_entries():
+    import numpy as np
+
+    from mockups.render import LRU, nbytes
+
+    cache = LRU(10, max_bytes=3_000)
+    for i in range(5):
+        cache.put(i, np.zeros(1_000, np.uint8))
+    assert list(cache.data) == [2, 3, 4] and cache.total_bytes() == 3_000
+    # A value that grew after it was cached counts at the next put.
+    grown = {"a": np.zeros(1_000, np.uint8)}
+    cache.put("grown", grown)
+    grown["b"] = np.zeros(1_500, np.uint8)
+    cache.put("new", np.zeros(10, np.uint8))
+    assert cache.total_bytes() <= 3_000 and "new" in cache.data
+    # One entry larger than the budget is still kept: the render that made it needs it.
+    cache.put("huge", np.zeros(10_000, np.uint8))
+    assert list(cache.data) == ["huge"]
+    assert nbytes({"x": [np.zeros(4, np.float32), b"12"]}) == 18
+
+
+@pytest.mark.django_db
+def test_a_prepared_width_reports_its_memory(client, shop, store):
+    from mockups.render import PREPARED, nbytes
+
+    PREPARED.clear()
+    response = get(client, "mug", asset=asset_url(store()), shop=shop.slug, w=256)
+    assert response.status_code == 200
+    [prepared] = PREPARED.data.values()
+    assert nbytes(prepared) >= prepared.width * prepared.height * 3  # at least the base photo
