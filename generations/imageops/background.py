@@ -23,6 +23,8 @@ from generations.imageops.common import bbox_of, guided_filter, resize_long
 WORK_LONG_SIDE = 400
 MATTING_LONG_SIDE = 400
 GRABCUT_ITERATIONS = 2
+SHARPNESS_SIGMA = 3.0
+SHARP_EDGE_RATIO = 1.6
 
 
 @dataclass
@@ -119,9 +121,10 @@ def _surface(image: np.ndarray, known: np.ndarray) -> np.ndarray:
     return cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def _edges(lab: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray]:
-    """Strong edges (they stop the flood fill) and weak edges (they bound where the backdrop
-    surface is fitted and stop the shadow peel), dilated by a pixel."""
+def _edges(lab: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Strong edges (they stop the flood fill), weak edges (they bound where the backdrop
+    surface is fitted) and sharp weak edges (outlines: they stop the shadow peel), dilated by a
+    pixel."""
     grey = cv2.GaussianBlur(lab[..., 0].astype(np.uint8), (3, 3), 0)
     grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
     border_grad = np.concatenate(
@@ -131,9 +134,16 @@ def _edges(lab: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray]:
     edges = cv2.Canny(grey, g_hi * 0.5, g_hi, L2gradient=True) > 0
     kernel = np.ones((3, 3), np.uint8)
     weak = cv2.Canny(grey, g_hi * 0.2, g_hi * 0.4, L2gradient=True) > 0
+    # A cast shadow's outline is a penumbra, a product's outline a step: blurring a step by a
+    # few pixels divides its gradient by about three, a ramp several pixels wide keeps most of
+    # it. Soft edges are not outlines (they would enclose the shadow as "product").
+    coarse = cv2.GaussianBlur(lab[..., 0], (0, 0), SHARPNESS_SIGMA)
+    coarse_grad = np.hypot(cv2.Sobel(coarse, cv2.CV_32F, 1, 0), cv2.Sobel(coarse, cv2.CV_32F, 0, 1))
+    sharp = grad > SHARP_EDGE_RATIO * coarse_grad
     return (
         cv2.dilate(edges.astype(np.uint8), kernel) > 0,
         cv2.dilate(weak.astype(np.uint8), kernel) > 0,
+        cv2.dilate((weak & sharp).astype(np.uint8), kernel) > 0,
     )
 
 
@@ -165,7 +175,7 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     model_lab, model_rgb = eval_backdrop(coef, h, w), eval_backdrop(coef_rgb, h, w)
     t_lo = max(6.0, 2.5 * sigma)
     t_hi = max(14.0, 5.0 * sigma)
-    edges, weak_edges = _edges(lab, border)
+    edges, weak_edges, outlines = _edges(lab, border)
     # The surface of pass 2 is fitted through what lies outside every outline, weak ones too:
     # a pale product with a faint outline must not be mistaken for backdrop.
     outside_weak = _components_touching_border(~weak_edges)
@@ -244,7 +254,7 @@ def segment(small: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
     else:
         fg = enclosed
-    fg = _peel_shadows(fg & ~holes, dist < t_lo, weak_edges)
+    fg = _peel_shadows(fg & ~holes, dist < t_lo, outlines)
     fg = _clean(fg, holes)
     return fg, {"sigma": sigma, "t_lo": t_lo, "t_hi": t_hi}
 
