@@ -21,8 +21,9 @@ import numpy as np
 from generations.imageops.common import bbox_of, guided_filter, resize_long
 
 WORK_LONG_SIDE = 400
-MATTING_LONG_SIDE = 400
-GRABCUT_ITERATIONS = 2
+MATTING_LONG_SIDE = 320
+MATTING_RTOL = 1e-4
+GRABCUT_ITERATIONS = 1
 SHARPNESS_SIGMA = 3.0
 SHARP_EDGE_RATIO = 1.6
 
@@ -317,7 +318,7 @@ def _clean(fg: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 def _alpha_closed_form(rgb: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     """pymatting's closed-form matting on a trimap band, at a matting resolution."""
-    from pymatting import estimate_alpha_cf
+    from pymatting import estimate_alpha_cf, jacobi
 
     h, w = coarse.shape
     box = bbox_of(coarse > 0.5)
@@ -338,7 +339,16 @@ def _alpha_closed_form(rgb: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     trimap[fg], trimap[bg] = 1.0, 0.0
     if not fg.any() or not bg.any():
         return coarse
-    alpha = estimate_alpha_cf(small.astype(np.float64) / 255.0, trimap)
+    # The unknown band is a few pixels wide between fixed pixels, so the system is well
+    # conditioned: a Jacobi preconditioner converges in few iterations and costs nothing to
+    # build (an incomplete Cholesky factor cost more than it saved), and a relative residual of
+    # 1e-4 is far below what an 8-bit alpha can show.
+    alpha = estimate_alpha_cf(
+        small.astype(np.float64) / 255.0,
+        trimap,
+        preconditioner=jacobi,
+        cg_kwargs={"rtol": MATTING_RTOL},
+    )
     alpha = np.clip(alpha, 0, 1).astype(np.float32)
     full = cv2.resize(alpha, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
     out = np.zeros_like(coarse)
@@ -396,9 +406,10 @@ def remove_background(rgb: np.ndarray, *, matting: bool = True) -> BackgroundRes
     radius = max(1, round(1.0 / scale))
     alpha = _sharpen_alpha(rgb, alpha, radius)
     # Outside a band around the coarse edge, alpha is exactly 0 or 1.
-    alpha[coarse > 0.999] = np.maximum(alpha[coarse > 0.999], 0.98)
+    np.maximum(alpha, 0.98, out=alpha, where=coarse > 0.999)
     alpha[coarse < 0.001] = 0.0
-    alpha = np.where(alpha > 0.98, 1.0, np.where(alpha < 0.02, 0.0, alpha))
+    alpha[alpha > 0.98] = 1.0
+    alpha[alpha < 0.02] = 0.0
     colour = decontaminate(rgb, alpha, seg.backdrop_rgb, small.shape[:2])
     a8 = np.round(alpha * 255).astype(np.uint8)
     rgba = np.dstack([colour, a8])
