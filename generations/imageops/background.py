@@ -404,13 +404,22 @@ def remove_background(rgb: np.ndarray, *, matting: bool = True) -> BackgroundRes
     else:
         alpha = coarse
     radius = max(1, round(1.0 / scale))
-    alpha = _sharpen_alpha(rgb, alpha, radius)
-    # Outside a band around the coarse edge, alpha is exactly 0 or 1.
+    # Outside a band around the coarse edge, alpha is exactly 0 or 1: snap to the edges only in
+    # the box around that band (with room for the filter's windows).
+    band_box = bbox_of((coarse > 0.001) & (coarse < 0.999))
+    if band_box is not None:
+        pad = 4 * radius + 8
+        x1, y1 = max(0, band_box[0] - pad), max(0, band_box[1] - pad)
+        x2, y2 = min(w, band_box[2] + pad), min(h, band_box[3] + pad)
+        snapped = (coarse > 0.5).astype(np.float32)
+        snapped[y1:y2, x1:x2] = _sharpen_alpha(rgb[y1:y2, x1:x2], alpha[y1:y2, x1:x2], radius)
+        alpha = snapped
     np.maximum(alpha, 0.98, out=alpha, where=coarse > 0.999)
     alpha[coarse < 0.001] = 0.0
     alpha[alpha > 0.98] = 1.0
     alpha[alpha < 0.02] = 0.0
-    colour = decontaminate(rgb, alpha, seg.backdrop_rgb, small.shape[:2])
-    a8 = np.round(alpha * 255).astype(np.uint8)
-    rgba = np.dstack([colour, a8])
+    rgba = np.empty((h, w, 4), np.uint8)
+    rgba[..., :3] = decontaminate(rgb, alpha, seg.backdrop_rgb, small.shape[:2])
+    rgba[..., 3] = np.round(alpha * 255)
+    a8 = rgba[..., 3].copy()
     return BackgroundResult(rgba=rgba, alpha=a8, box=bbox_of(a8 >= 128))
