@@ -21,7 +21,7 @@ import numpy as np
 from generations.imageops.common import bbox_of, guided_filter, resize_long
 
 WORK_LONG_SIDE = 400
-MATTING_LONG_SIDE = 320
+MATTING_LONG_SIDE = 256
 MATTING_RTOL = 1e-4
 GRABCUT_ITERATIONS = 1
 SHARPNESS_SIGMA = 3.0
@@ -351,6 +351,10 @@ def _alpha_closed_form(rgb: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     )
     alpha = np.clip(alpha, 0, 1).astype(np.float32)
     full = cv2.resize(alpha, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
+    if scale < 1.0:
+        # Enlarging spreads each edge over 1/scale pixels; steepen it back around α = ½ so the
+        # soft band keeps the width matting found (measured in matting pixels).
+        full = np.clip((full - 0.5) / scale + 0.5, 0.0, 1.0)
     out = np.zeros_like(coarse)
     out[y1:y2, x1:x2] = full
     return out
