@@ -15,7 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-import django
+# One core means one BLAS thread too: numpy is imported by django.setup(), after which
+# OpenBLAS's thread count can no longer be set from the environment.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import django  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

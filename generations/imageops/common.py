@@ -110,10 +110,11 @@ def guided_filter(
 
 def bbox_of(mask: np.ndarray) -> list[int] | None:
     """[x1, y1, x2, y2] (x2, y2 exclusive) of the True pixels, or None."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
+    rows, cols = np.any(mask, axis=1), np.any(mask, axis=0)
+    if not rows.any():
         return None
-    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+    return [int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1]
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:

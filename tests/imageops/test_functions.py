@@ -146,6 +146,38 @@ def test_background_removal_clears_the_hole_of_a_ring():
     assert shot.alpha[cy, cx] == 0 and result.alpha[cy, cx] < 30
 
 
+def test_background_removal_leaves_the_cast_shadow_out():
+    """GIVEN a dark product whose soft shadow the edge detector outlines (1024², the shadow's
+    penumbra spans several pixels at the working size) WHEN the background is removed THEN
+    the shadow is not part of the foreground."""
+    shot = bgset.make_shot(23, 1024)  # blob on a tint, shadow down-right
+    result = background.remove_background(shot.image)
+    false_fg = (result.alpha >= 128) & (shot.alpha < 0.5)
+    assert false_fg.sum() < 0.01 * (shot.alpha >= 0.5).sum()
+
+
+def test_soft_edges_are_not_outlines():
+    img = np.full((200, 200, 3), 240, np.uint8)
+    img[60:140, 40:90] = 200  # a step: a product's outline
+    ramp = np.full((200, 200), 240, np.float32)
+    ramp[60:140, 120:180] = 180
+    img[:, 100:] = cv2.GaussianBlur(ramp, (0, 0), 8)[:, 100:, None].astype(np.uint8)  # penumbra
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    _strong, weak, outlines = background._edges(lab, 4)
+    assert outlines[:, :100].sum() > 300  # the step's rim
+    assert weak[:, 100:].any() and not outlines[:, 100:].any()
+
+
+def test_background_removal_keeps_a_soft_alpha_edge():
+    shot = bgset.make_shot(0, 640)
+    result = background.remove_background(shot.image)
+    rim = (shot.alpha > 0.05) & (shot.alpha < 0.95)
+    fractional = (result.alpha > 0) & (result.alpha < 255)
+    # Most of the antialiased rim is fractional, and little else is.
+    assert fractional[rim].mean() > 0.5
+    assert fractional.sum() < 6 * rim.sum()  # a band a few pixels wide, not a halo
+
+
 # --- detection --------------------------------------------------------------------------------------------
 
 
