@@ -4,10 +4,11 @@ of authentication + rate limiting.
 Targets: GET /v0/images/generations/:jobId and GET /v0/images/library with auth and rate limiting
 on: >= 500 requests/s and p95 <= 30 ms on this 2-core machine; auth + rate limit <= 1 ms/request.
 
-It uses its own database (studio_bench, recreated each run) and Redis db 14, starts gunicorn on
+It uses its own database (studio_bench or BENCH_DB, recreated each run) and Redis db 14, starts gunicorn on
 127.0.0.1 and drives it with a bounded keep-alive load generator (asyncio, a separate process,
 127.0.0.1 only). Skips with a message when PostgreSQL or Redis is not reachable.
-Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS (default
+Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_DB (database name,
+default studio_bench; recreated, so give concurrent runs different names), BENCH_REDIS (default
 redis://127.0.0.1:6379/14), BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8).
 """
 
@@ -29,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
-DB_NAME = "studio_bench"
+DB_NAME = os.environ.get("BENCH_DB", "studio_bench")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 TARGET_RPS, TARGET_P95_MS, TARGET_OVERHEAD_MS = 500, 30.0, 1.0
