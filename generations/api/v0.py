@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Subquery
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 
 from generations.actions import ASPECT_RATIOS, MAX_COUNT, RESOLUTION_LONG_SIDE, GenerationSpec
@@ -336,7 +337,21 @@ LIBRARY_FIELDS = (
 
 
 def _library_item(row: tuple[Any, ...], urls: AssetUrls) -> dict[str, Any]:
-    ident, name, thumbnail, width, height, preset_id, model, parameters, prompt, is_public, at = row
+    # A page row carries the total after these columns.
+    (
+        ident,
+        name,
+        thumbnail,
+        width,
+        height,
+        preset_id,
+        model,
+        parameters,
+        prompt,
+        is_public,
+        at,
+        *_,
+    ) = row
     url = urls(name)
     return {
         "id": str(ident),
@@ -370,16 +385,30 @@ def _library_assets(with_preset: bool, with_search: bool) -> Any:
     return qs
 
 
-# (count, page) per filter shape (presetId given?, search given?), each compiled once.
+def _library_page(with_preset: bool, with_search: bool) -> Any:
+    # The total rides along as an uncorrelated scalar subquery (evaluated once, as COUNT(*) on
+    # its own would be): one round trip for the page and its total.
+    total = (
+        _library_assets(with_preset, with_search)
+        .order_by()
+        .values("shop")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return (
+        _library_assets(with_preset, with_search)
+        .order_by("-created_at", "-id")
+        .annotate(total=Subquery(total))
+        .values_list(*LIBRARY_FIELDS, "total")
+    )
+
+
+# (count, page with its total) per filter shape (presetId given?, search given?), compiled once.
+# The count alone only runs for a page past the end, which has no row to carry the total.
 LIBRARY_QUERIES = {
     shape: (
         CompiledQuery(lambda shape=shape: _library_assets(*shape).values_list("id"), count=True),
-        CompiledQuery(
-            lambda shape=shape: (
-                _library_assets(*shape).order_by("-created_at", "-id").values_list(*LIBRARY_FIELDS)
-            ),
-            paged=True,
-        ),
+        CompiledQuery(lambda shape=shape: _library_page(*shape), paged=True),
     )
     for shape in itertools.product((False, True), repeat=2)
 }
@@ -406,9 +435,14 @@ def library(request: HttpRequest) -> HttpResponse:
     if search:
         values["search"] = search[:200]
     count_query, page_query = LIBRARY_QUERIES[("preset" in values, bool(search))]
-    total = count_query.value(**values) if valid else 0
     offset = (page - 1) * limit
-    rows = page_query.rows(**values, limit=limit, offset=offset) if offset < total else []
+    rows = page_query.rows(**values, limit=limit, offset=offset) if valid else []
+    if rows:
+        total = rows[0][-1]
+    elif offset and valid:
+        total = count_query.value(**values)
+    else:
+        total = 0
     urls = AssetUrls(shop, request)
     return JsonResponse(
         {
