@@ -9,7 +9,8 @@ It uses its own database (studio_bench or BENCH_DB, recreated each run) and Redi
 127.0.0.1 only). Skips with a message when PostgreSQL or Redis is not reachable.
 Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_DB (database name,
 default studio_bench; recreated, so give concurrent runs different names), BENCH_REDIS (default
-redis://127.0.0.1:6379/14), BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8).
+redis://127.0.0.1:6379/14), BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8),
+BENCH_WORKERS / BENCH_THREADS (gunicorn gthread workers and threads, default 2 and 4).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 DB_NAME = os.environ.get("BENCH_DB", "studio_bench")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+THREADS = os.environ.get("BENCH_THREADS", "4")
 TARGET_RPS, TARGET_P95_MS, TARGET_OVERHEAD_MS = 500, 30.0, 1.0
 
 SEED_SCRIPT = r"""
@@ -216,11 +219,11 @@ def run() -> dict[str, Any]:
             "-b",
             f"127.0.0.1:{port}",
             "-w",
-            "2",
+            WORKERS,
             "-k",
             "gthread",
             "--threads",
-            "4",
+            THREADS,
             "--keep-alive",
             "30",
             "--log-level",
@@ -231,6 +234,7 @@ def run() -> dict[str, Any]:
     )
     load_before = os.getloadavg()[0]
     results: dict[str, Any] = {
+        "gunicorn": f"-w {WORKERS} -k gthread --threads {THREADS}",
         "overhead_ms": round(seed["overhead_ms"], 3),
         "ratelimit_backend": "redis" if seed["redis"] else "db",
     }
