@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -460,22 +461,33 @@ class AssetUrls:
         self.origin = storage_origin(shop, request)
         self.storage = Asset._meta.get_field("file").storage
         self.base_url: str | None = None
+        self.prefix = ""
         # Exactly the filesystem storage: a subclass may build its URLs differently.
         if self.storage.__class__ is FileSystemStorage and self.storage.base_url is not None:
             self.base_url = self.storage.base_url
+            absolute = self.base_url.startswith(("http://", "https://"))
+            self.prefix = self.base_url if absolute else self.origin + self.base_url
 
     def __call__(self, name: str | None) -> str:
         if not name:
             return ""
-        if self.base_url is None:
-            url = self.storage.url(name)
-        else:
-            path = filepath_to_uri(name).lstrip("/")
+        if self.base_url is not None:
+            # Stored names are usually made of characters filepath_to_uri leaves alone.
+            path = name if _URI_SAFE_NAME.match(name) else filepath_to_uri(name)
+            path = path.lstrip("/")
             # urljoin would also resolve dot segments; stored names have none, but stay exact.
-            url = self.base_url + path if "/." not in "/" + path else urljoin(self.base_url, path)
+            if "/." not in "/" + path:
+                return self.prefix + path
+            url = urljoin(self.base_url, path)
+        else:
+            url = self.storage.url(name)
         if url.startswith(("http://", "https://")):
             return url
         return self.origin + url
+
+
+# What filepath_to_uri (quote with safe="/~!*()'") returns unchanged.
+_URI_SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-~/!*()']*\Z")
 
 
 def asset_from_url(shop: Shop, url: str, request: HttpRequest) -> Asset | None:

@@ -224,3 +224,40 @@ def test_the_job_poll_of_another_shop_or_a_bad_id_is_404(api_for: Any, completed
     other = api_for(create_shop("Other"))
     assert other.get(f"/v0/images/generations/{completed_job.id}").status_code == 404
     assert other.get("/v0/images/generations/not-a-uuid").status_code == 404
+
+
+NAMES = [
+    "shops/shop-abc/assets/0123abcd/original.png",
+    "shops/shop-abc/assets/0123abcd/thumb-thumb.webp",
+    "odd name with spaces & ünïcode %41.png",
+    "back\\slash/file.png",
+    "/leading/slash.png",
+    "dots/../../up.png",
+    "./here.png",
+    "colon:name?query#frag.png",
+    "tilde~(star)*!'quote.png",
+    "",
+]
+
+
+@pytest.mark.parametrize("base_url", ["/media/", "https://cdn.example/m/"])
+@pytest.mark.parametrize("origin", ["", "https://{shop}.files.example"])
+def test_asset_urls_equal_file_url(shop: Shop, settings: Any, base_url: str, origin: str) -> None:
+    from django.db.models.fields.files import FieldFile
+    from django.test import RequestFactory
+
+    from generations.api.common import AssetUrls
+
+    settings.STORAGE_PUBLIC_ORIGIN = origin
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": settings.MEDIA_ROOT, "base_url": base_url},
+        },
+    }
+    request = RequestFactory().get("/", HTTP_HOST="testserver:8443", secure=True)
+    urls = AssetUrls(shop, request)
+    field = Asset._meta.get_field("file")
+    for name in NAMES:
+        assert urls(name) == file_url(shop, FieldFile(Asset(), field, name), request), name
