@@ -63,8 +63,8 @@ with transaction.atomic():
         store_asset(shop, png, kind=Asset.Kind.GENERATED, prompt=f"library image {i}",
                     model="builtin:procedural")
 
-# Micro-benchmark: authentication (one indexed query) + rate limiting (one Redis round trip)
-# + the last-used check, per request.
+# Micro-benchmark: authentication (one indexed query, then the per-process key cache) + rate
+# limiting (one Redis round trip) + the last-used check, per request.
 record = apikeys.authenticate(key)
 for _ in range(200):
     apikeys.authenticate(key); ratelimit.hit("bench-warm", 10**9)
