@@ -4,11 +4,13 @@ of authentication + rate limiting.
 Targets: GET /v0/images/generations/:jobId and GET /v0/images/library with auth and rate limiting
 on: >= 500 requests/s and p95 <= 30 ms on this 2-core machine; auth + rate limit <= 1 ms/request.
 
-It uses its own database (studio_bench, recreated each run) and Redis db 14, starts gunicorn on
+It uses its own database (studio_bench or BENCH_DB, recreated each run) and Redis db 14, starts gunicorn on
 127.0.0.1 and drives it with a bounded keep-alive load generator (asyncio, a separate process,
 127.0.0.1 only). Skips with a message when PostgreSQL or Redis is not reachable.
-Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS (default
-redis://127.0.0.1:6379/14), BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8).
+Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_DB (database name,
+default studio_bench; recreated, so give concurrent runs different names), BENCH_REDIS (default
+redis://127.0.0.1:6379/14), BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8),
+BENCH_WORKERS / BENCH_THREADS (gunicorn gthread workers and threads, default 2 and 4).
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
-DB_NAME = "studio_bench"
+DB_NAME = os.environ.get("BENCH_DB", "studio_bench")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+THREADS = os.environ.get("BENCH_THREADS", "4")
 TARGET_RPS, TARGET_P95_MS, TARGET_OVERHEAD_MS = 500, 30.0, 1.0
 
 SEED_SCRIPT = r"""
@@ -59,8 +63,8 @@ with transaction.atomic():
         store_asset(shop, png, kind=Asset.Kind.GENERATED, prompt=f"library image {i}",
                     model="builtin:procedural")
 
-# Micro-benchmark: authentication (one indexed query) + rate limiting (one Redis round trip)
-# + the last-used check, per request.
+# Micro-benchmark: authentication (one indexed query, then the per-process key cache) + rate
+# limiting (one Redis round trip) + the last-used check, per request.
 record = apikeys.authenticate(key)
 for _ in range(200):
     apikeys.authenticate(key); ratelimit.hit("bench-warm", 10**9)
@@ -215,11 +219,11 @@ def run() -> dict[str, Any]:
             "-b",
             f"127.0.0.1:{port}",
             "-w",
-            "2",
+            WORKERS,
             "-k",
             "gthread",
             "--threads",
-            "4",
+            THREADS,
             "--keep-alive",
             "30",
             "--log-level",
@@ -230,6 +234,7 @@ def run() -> dict[str, Any]:
     )
     load_before = os.getloadavg()[0]
     results: dict[str, Any] = {
+        "gunicorn": f"-w {WORKERS} -k gthread --threads {THREADS}",
         "overhead_ms": round(seed["overhead_ms"], 3),
         "ratelimit_backend": "redis" if seed["redis"] else "db",
     }

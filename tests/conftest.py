@@ -12,6 +12,7 @@ from django.test import Client
 from PIL import Image
 
 from studio import actions as studio_actions
+from studio import apikeys
 from studio.models import Membership, Role, Shop
 
 # CI sets STUDIO_REQUIRE_SERVICES=1: a test that would skip for a missing service fails instead.
@@ -34,6 +35,12 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
             "OPTIONS": {"location": tmp_path / "media", "base_url": "/media/"},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_key_cache() -> None:
+    # The per-process key cache outlives a test's database rollback; start each test without it.
+    apikeys.clear_key_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -18,20 +19,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
+from django.utils.encoding import filepath_to_uri
 from django.views.decorators.csrf import csrf_exempt
 
 from generations.engines import registry
 from generations.engines.base import Capability
 from generations.models import Asset, Job, PriceRule
 from studio import apikeys, ratelimit
+from studio.compiled import CompiledQuery, Param
 from studio.models import ApiKey, IdempotencyRecord, Shop
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -445,6 +449,47 @@ def asset_url(asset: Asset, request: HttpRequest | None = None) -> str:
     return file_url(asset.shop, asset.file, request)
 
 
+class AssetUrls:
+    """Absolute URLs of a shop's asset files for one request (the hot API reads).
+
+    The same URLs as `file_url`, from stored names: the storage origin is worked out once, and on
+    the filesystem storage a URL is its base URL plus the quoted name, without a FieldFile or a
+    storage call per file. Other storages (S3) are asked for each URL.
+    """
+
+    def __init__(self, shop: Shop, request: HttpRequest | None = None) -> None:
+        self.origin = storage_origin(shop, request)
+        self.storage = Asset._meta.get_field("file").storage
+        self.base_url: str | None = None
+        self.prefix = ""
+        # Exactly the filesystem storage: a subclass may build its URLs differently.
+        if self.storage.__class__ is FileSystemStorage and self.storage.base_url is not None:
+            self.base_url = self.storage.base_url
+            absolute = self.base_url.startswith(("http://", "https://"))
+            self.prefix = self.base_url if absolute else self.origin + self.base_url
+
+    def __call__(self, name: str | None) -> str:
+        if not name:
+            return ""
+        if self.base_url is not None:
+            # Stored names are usually made of characters filepath_to_uri leaves alone.
+            path = name if _URI_SAFE_NAME.match(name) else filepath_to_uri(name)
+            path = path.lstrip("/")
+            # urljoin would also resolve dot segments; stored names have none, but stay exact.
+            if "/." not in "/" + path:
+                return self.prefix + path
+            url = urljoin(self.base_url, path)
+        else:
+            url = self.storage.url(name)
+        if url.startswith(("http://", "https://")):
+            return url
+        return self.origin + url
+
+
+# What filepath_to_uri (quote with safe="/~!*()'") returns unchanged.
+_URI_SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-~/!*()']*\Z")
+
+
 def asset_from_url(shop: Shop, url: str, request: HttpRequest) -> Asset | None:
     """The shop's own asset when `url` points at it on the shop's storage origin, else None."""
     try:
@@ -566,6 +611,20 @@ def charged_cents(job: Job) -> int:
 
 def job_outputs(job: Job) -> list[Asset]:
     return list(Asset.objects.filter(job=job).select_related("shop").order_by("created_at", "id"))
+
+
+# A job's outputs as (id, file name, width, height, content type), for the job poll routes.
+JOB_OUTPUT_ROWS = CompiledQuery(
+    lambda: (
+        Asset.objects.filter(job=Param("job", Asset._meta.get_field("job")))
+        .order_by("created_at", "id")
+        .values_list("id", "file", "width", "height", "content_type")
+    )
+)
+
+
+def job_output_rows(job_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    return JOB_OUTPUT_ROWS.rows(job=job_id)
 
 
 PriceFn = Callable[[str, str, str, int], int]  # (engine, model, resolution, table cents) -> cents

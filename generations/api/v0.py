@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Subquery
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 
 from generations.actions import ASPECT_RATIOS, MAX_COUNT, RESOLUTION_LONG_SIDE, GenerationSpec
@@ -17,17 +19,16 @@ from generations.api import common
 from generations.api.common import (
     SEED_002,
     ApiError,
+    AssetUrls,
     References,
-    asset_url,
     bool_field,
     charged_cents,
     endpoint,
     family_price,
-    file_url,
     flag,
     int_field,
     iso,
-    job_outputs,
+    job_output_rows,
     json_body,
     string_field,
     string_list,
@@ -38,6 +39,7 @@ from generations.api.common import (
 from generations.models import Asset, Job, Preset
 from generations.presets import PresetError, parse_variables
 from studio.actions import InsufficientCredits, current_period
+from studio.compiled import CompiledQuery, Param
 
 # Seed 002's default credit cost per image by resolution (PriceRule rows naming a model, engine
 # or resolution take precedence).
@@ -61,21 +63,24 @@ def _dt_unix(job: Job) -> int:
     return int(job.created_at.timestamp())
 
 
-def _image_item(asset: Asset, request: HttpRequest, response_format: str) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": str(asset.id)}
+def _image_item(row: tuple[Any, ...], urls: AssetUrls, response_format: str) -> dict[str, Any]:
+    """One output from its job_output_rows() row (id, file, width, height, content type)."""
+    ident, name, width, height, content_type = row
+    item: dict[str, Any] = {"id": str(ident)}
     if response_format in ("url", "both"):
-        item["url"] = asset_url(asset, request)
-    item["storageKey"] = asset.file.name
-    item["width"] = asset.width
-    item["height"] = asset.height
+        item["url"] = urls(name)
+    item["storageKey"] = name
+    item["width"] = width
+    item["height"] = height
     if response_format in ("b64_json", "both"):
-        with asset.file.open("rb") as fh:
+        with urls.storage.open(name, "rb") as fh:
             item["b64_json"] = base64.b64encode(fh.read()).decode()
-        item["mimeType"] = asset.content_type
+        item["mimeType"] = content_type
     return item
 
 
 def job_payload(job: Job, request: HttpRequest, response_format: str = "url") -> dict[str, Any]:
+    """The job as seed 002 shows it; its outputs are files of the request's shop."""
     status = job.status
     if status == Job.Status.CANCELED:
         return {"id": str(job.id), "status": "failed", "error": job.stage or "canceled"}
@@ -88,7 +93,8 @@ def job_payload(job: Job, request: HttpRequest, response_format: str = "url") ->
         "model": job.model,
     }
     if status == Job.Status.COMPLETED:
-        body["data"] = [_image_item(a, request, response_format) for a in job_outputs(job)]
+        urls = AssetUrls(request.shop, request)  # type: ignore[attr-defined]
+        body["data"] = [_image_item(row, urls, response_format) for row in job_output_rows(job.id)]
         body["usage"] = {"credits": charged_cents(job)}
     return body
 
@@ -267,16 +273,35 @@ def generation_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     return JsonResponse({"data": job_payload(job, request, _response_format(request))})
 
 
+# The job poll reads only what job_payload shows, with the refunds summed (compiled once).
+# In the model's field order, as Job.from_db expects a partial row.
+JOB_POLL_FIELDS = tuple(
+    f.attname
+    for f in Job._meta.concrete_fields
+    if f.attname in {"id", "status", "stage", "error", "model", "created_at", "cost_cents"}
+)
+JOB_POLL = CompiledQuery(
+    lambda: with_refunds(
+        Job.objects.filter(
+            shop=Param("shop", Job._meta.get_field("shop")), id=Param("job", Job._meta.pk)
+        ).order_by()
+    ).values_list(*JOB_POLL_FIELDS, "refunded_cents")
+)
+
+
 def _shop_job(request: HttpRequest, job_id: str) -> Job:
     try:
         ident = uuid.UUID(str(job_id))
     except ValueError:
         raise ApiError(404, "Job not found.") from None
-    jobs = Job.objects.filter(shop=request.shop, id=ident).order_by()  # type: ignore[attr-defined]
-    job = with_refunds(jobs).first()
-    if job is None:
+    shop = request.shop  # type: ignore[attr-defined]
+    rows = JOB_POLL.rows(shop=shop.pk, job=ident)
+    if not rows:
         raise ApiError(404, "Job not found.")
-    job.shop = request.shop  # type: ignore[attr-defined]
+    *values, refunded = rows[0]
+    job = Job.from_db(JOB_POLL.using, JOB_POLL_FIELDS, values)
+    job.refunded_cents = refunded  # type: ignore[attr-defined]
+    job.shop = shop
     return job
 
 
@@ -295,19 +320,98 @@ def _shop_asset(request: HttpRequest, image_id: str) -> Asset:
     return asset
 
 
-def _library_item(asset: Asset, request: HttpRequest) -> dict[str, Any]:
+# The columns a library item shows, in the order _library_item unpacks them.
+LIBRARY_FIELDS = (
+    "id",
+    "file",
+    "thumbnail",
+    "width",
+    "height",
+    "preset_id",
+    "model",
+    "parameters",
+    "prompt",
+    "is_public",
+    "created_at",
+)
+
+
+def _library_item(row: tuple[Any, ...], urls: AssetUrls) -> dict[str, Any]:
+    # A page row carries the total after these columns.
+    (
+        ident,
+        name,
+        thumbnail,
+        width,
+        height,
+        preset_id,
+        model,
+        parameters,
+        prompt,
+        is_public,
+        at,
+        *_,
+    ) = row
+    url = urls(name)
     return {
-        "id": str(asset.id),
-        "url": asset_url(asset, request),
-        "thumbnailUrl": file_url(asset.shop, asset.thumbnail, request) or asset_url(asset, request),
-        "width": asset.width,
-        "height": asset.height,
-        "presetId": str(asset.preset_id) if asset.preset_id else None,
-        "modelVersion": asset.model or None,
-        "userPrompt": asset.parameters.get("user_prompt", asset.prompt),
-        "isPublic": asset.is_public,
-        "createdAt": iso(asset.created_at),
+        "id": str(ident),
+        "url": url,
+        "thumbnailUrl": urls(thumbnail) or url,
+        "width": width,
+        "height": height,
+        "presetId": str(preset_id) if preset_id else None,
+        "modelVersion": model or None,
+        "userPrompt": parameters.get("user_prompt", prompt),
+        "isPublic": is_public,
+        "createdAt": iso(at),
     }
+
+
+def _library_row(asset: Asset) -> tuple[Any, ...]:
+    return tuple(
+        getattr(asset, name).name if name in ("file", "thumbnail") else getattr(asset, name)
+        for name in LIBRARY_FIELDS
+    )
+
+
+def _library_assets(with_preset: bool, with_search: bool) -> Any:
+    qs = Asset.objects.filter(
+        shop=Param("shop", Asset._meta.get_field("shop")), kind=Asset.Kind.GENERATED
+    )
+    if with_preset:
+        qs = qs.filter(preset_id=Param("preset", Asset._meta.get_field("preset")))
+    if with_search:
+        qs = qs.filter(search_text__contains=Param("search", Asset._meta.get_field("search_text")))
+    return qs
+
+
+def _library_page(with_preset: bool, with_search: bool) -> Any:
+    # The total rides along as an uncorrelated scalar subquery (evaluated once, as COUNT(*) on
+    # its own would be): one round trip for the page and its total.
+    total = (
+        _library_assets(with_preset, with_search)
+        .order_by()
+        .values("shop")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return (
+        _library_assets(with_preset, with_search)
+        .order_by("-created_at", "-id")
+        .annotate(total=Subquery(total))
+        .values_list(*LIBRARY_FIELDS, "total")
+    )
+
+
+# (count, page with its total) per filter shape (presetId given?, search given?), compiled once.
+# The count alone only runs for a page past the end, which has no row to carry the total.
+LIBRARY_QUERIES = {
+    shape: (
+        CompiledQuery(lambda shape=shape: _library_assets(*shape).values_list("id"), count=True),
+        CompiledQuery(lambda shape=shape: _library_page(*shape), paged=True),
+    )
+    for shape in itertools.product((False, True), repeat=2)
+}
 
 
 @endpoint(SEED_002, scope=READ_SCOPES)
@@ -318,27 +422,32 @@ def library(request: HttpRequest) -> HttpResponse:
         raise ApiError(400, "page must be 1 or more.")
     if not 1 <= limit <= 100:
         raise ApiError(400, "limit must be between 1 and 100.")
-    qs = Asset.objects.filter(shop=request.shop, kind=Asset.Kind.GENERATED)  # type: ignore[attr-defined]
+    shop = request.shop  # type: ignore[attr-defined]
+    values: dict[str, Any] = {"shop": shop.pk}
     preset_id = request.GET.get("presetId", "")
+    valid = True
     if preset_id:
         try:
-            qs = qs.filter(preset_id=uuid.UUID(preset_id))
+            values["preset"] = uuid.UUID(preset_id)
         except ValueError:
-            qs = qs.none()
+            valid = False  # no image has an invalid preset id
     search = request.GET.get("search", "").strip().lower()
     if search:
-        qs = qs.filter(search_text__contains=search[:200])
-    total = qs.count()
+        values["search"] = search[:200]
+    count_query, page_query = LIBRARY_QUERIES[("preset" in values, bool(search))]
     offset = (page - 1) * limit
-    items = (
-        list(qs.order_by("-created_at", "-id")[offset : offset + limit]) if offset < total else []
-    )
-    for asset in items:
-        asset.shop = request.shop  # type: ignore[attr-defined]
+    rows = page_query.rows(**values, limit=limit, offset=offset) if valid else []
+    if rows:
+        total = rows[0][-1]
+    elif offset and valid:
+        total = count_query.value(**values)
+    else:
+        total = 0
+    urls = AssetUrls(shop, request)
     return JsonResponse(
         {
             "data": {
-                "images": [_library_item(a, request) for a in items],
+                "images": [_library_item(row, urls) for row in rows],
                 "total": total,
                 "page": page,
                 "limit": limit,
@@ -350,7 +459,7 @@ def library(request: HttpRequest) -> HttpResponse:
 @endpoint(SEED_002, scope=READ_SCOPES)
 def library_detail(request: HttpRequest, image_id: str) -> HttpResponse:
     asset = _shop_asset(request, image_id)
-    item = _library_item(asset, request)
+    item = _library_item(_library_row(asset), AssetUrls(request.shop, request))  # type: ignore[attr-defined]
     return JsonResponse(
         {
             "data": {
