@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	@# pymatting compiles its numba kernels on first import (~45 s on one core) and caches them in
+	@# site-packages: pay that once here, not in the first background-removal job.
+	@echo "Compiling pymatting's numba kernels once (about a minute)..."
+	$(PY) -c "import pymatting"
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
