@@ -60,3 +60,22 @@ def make_preset(shop: Shop, **kw: Any) -> Preset:
 def media_files() -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def make_listing(owner_client: Any, shop: Shop, asset: Asset, **extra: Any) -> Any:
+    """Create a listing through the listings page (a t-shirt by default)."""
+    data = {
+        "template": "tshirt",
+        "asset": str(asset.id),
+        "variant": "black",
+        "x": "0.5",
+        "y": "0.4",
+        "scale": "0.9",
+        "rotate": "0",
+        "fit": "contain",
+        "title": "Mountain tee",
+        "price": "24.50",
+        "sizes": "S, M, L",
+    }
+    data.update(extra)
+    return owner_client.post("/mockups/listings/", data)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from generations.models import Asset
 from studio.models import Role
-from tests.pagekit import make_asset, media_files
+from tests.pagekit import make_asset, make_listing, media_files
 
 pytestmark = pytest.mark.django_db
 
@@ -84,22 +84,7 @@ def test_bad_requests_say_why_and_change_nothing(owner_client, shop, user, data,
 def test_an_image_a_listing_sells_is_not_deleted_singly_or_in_bulk(owner_client, shop, user):
     sold = make_asset(shop, user, prompt="on a tee")
     other = make_asset(shop, user, prompt="free")
-    created = owner_client.post(
-        "/mockups/listings/",
-        {
-            "template": "tshirt",
-            "asset": str(sold.id),
-            "variant": "black",
-            "x": "0.5",
-            "y": "0.4",
-            "scale": "0.9",
-            "rotate": "0",
-            "fit": "contain",
-            "title": "Mountain tee",
-            "price": "24.50",
-            "sizes": "S, M, L",
-        },
-    )
+    created = make_listing(owner_client, shop, sold)
     assert created.status_code == 302
     files_before = len(media_files())
     html = bulk(owner_client, "delete", [sold, other]).content.decode()

@@ -12,6 +12,7 @@ from mockups import products
 from mockups.models import Listing, Order, ProductTemplate
 from studio.models import Membership, Role
 from tests.mockups.conftest import checkerboard, encode
+from tests.pagekit import make_listing
 
 
 @pytest.fixture
@@ -192,24 +193,6 @@ def test_the_owner_edits_trusted_origins_and_signing(owner_client, shop):
 def test_a_designer_cannot_change_url_settings(client_for, shop, add_member):
     designer = add_member(shop, Role.DESIGNER)
     assert client_for(designer, shop).get("/mockups/settings/").status_code == 403
-
-
-def make_listing(owner_client, shop, asset, **extra):
-    data = {
-        "template": "tshirt",
-        "asset": str(asset.id),
-        "variant": "black",
-        "x": "0.5",
-        "y": "0.4",
-        "scale": "0.9",
-        "rotate": "0",
-        "fit": "contain",
-        "title": "Mountain tee",
-        "price": "24.50",
-        "sizes": "S, M, L",
-    }
-    data.update(extra)
-    return owner_client.post("/mockups/listings/", data)
 
 
 def test_a_listing_gets_a_buy_link_that_records_orders(owner_client, shop, store, client):
