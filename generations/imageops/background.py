@@ -243,6 +243,7 @@ def segment(small: np.ndarray) -> Segmentation:
                 and outlined > 0.5
             ):
                 holes |= region
+    holes |= _line_holes(small, enclosed, reached, edges, smooth, lab_d, holes, t_hi, border)
 
     core = (enclosed & (lab_d > t_hi)) | (dist > t_hi)
     core = cv2.erode(core.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -276,6 +277,97 @@ def segment(small: np.ndarray) -> Segmentation:
     fg = _peel_shadows(fg & ~holes, dist < t_lo, outlines)
     fg = _clean(fg, holes)
     return Segmentation(fg, coef_rgb, sigma, t_lo, t_hi)
+
+
+def _backdrop_line(
+    small: np.ndarray, reached: np.ndarray, border: int
+) -> tuple[np.ndarray, np.ndarray, float, float, float] | None:
+    """The line in RGB along which the border's backdrop colours lie (a linear or radial
+    gradient blends two colours; uneven light scales one): (mean, unit direction, lowest and
+    highest position seen, tolerance off the line). None when the backdrop is flat (no line)."""
+    strip = np.zeros(reached.shape, bool)
+    strip[:border], strip[-border:], strip[:, :border], strip[:, -border:] = True, True, True, True
+    samples = small[strip & reached].astype(np.float32)
+    if len(samples) < 100:
+        return None
+    samples = samples[:: max(1, len(samples) // 2000)]
+    mean = samples.mean(0)
+    centred = samples - mean
+    _u, _s, vt = np.linalg.svd(centred, full_matrices=False)
+    direction = vt[0]
+    pos = centred @ direction
+    perp = np.linalg.norm(centred - pos[:, None] * direction, axis=1)
+    tol = max(6.0, 3.0 * float(np.percentile(perp, 90)))
+    lo, hi = (float(v) for v in np.percentile(pos, [1, 99]))
+    if hi - lo < 3.0 * tol:
+        return None
+    return mean, direction, lo, hi, tol
+
+
+def _line_holes(
+    small: np.ndarray,
+    enclosed: np.ndarray,
+    reached: np.ndarray,
+    edges: np.ndarray,
+    smooth: np.ndarray,
+    lab_d: np.ndarray,
+    holes: np.ndarray,
+    t_hi: float,
+    border: int,
+) -> np.ndarray:
+    """Holes on a graded backdrop: a smooth enclosed region whose colours lie on the border's
+    line of backdrop colours (extended beyond the range seen at the border: the middle of a
+    radial backdrop is brighter than any border pixel), outlined by strong edges and ringed by
+    clear product. A backdrop-coloured part of a product (a white mug on a white-to-grey
+    gradient) is ringed by backdrop instead, and stays."""
+    out = np.zeros_like(holes)
+    line = _backdrop_line(small, reached, border)
+    if line is None:
+        return out
+    mean, direction, lo, hi, tol = line
+    h, w = enclosed.shape
+    # The family k·(mean + s·direction): the line (k = 1) and its cast shadows (k < 1), with s
+    # allowed past the border's range by three times that range (a radial backdrop seen at
+    # t ≈ 0.7…1 along its radius at the border reaches t = 0 at its centre, 2.3 ranges away).
+    basis = np.stack([mean, direction], 1).astype(np.float32)  # 3×2
+    pix = small.reshape(-1, 3).astype(np.float32)
+    coords = pix @ np.linalg.pinv(basis).T.astype(np.float32)  # k, k·s
+    resid = np.linalg.norm(pix - coords @ basis.T, axis=1)
+    k = coords[:, 0]
+    pos = coords[:, 1] / np.maximum(k, 1e-3)
+    span = hi - lo
+    fits = (resid < tol) & (k > 0.45) & (k < 1.02) & (pos > lo - 3.0 * span) & (pos < hi + 3.0 * span)
+    fits = fits.reshape(h, w)
+    bare = (k > 0.94).reshape(h, w)
+    cand = (enclosed & smooth & ~edges & ~holes & fits).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, 4)
+    min_hole = max(12, int(0.0015 * h * w))
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < min_hole:
+            continue
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        pad = max(6, round(0.03 * max(h, w)))
+        x1, y1, x2, y2 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
+        region = labels[y1:y2, x1:x2] == i
+        # Most of it is the bare backdrop (the rest may be the product's shadow).
+        if float(bare[y1:y2, x1:x2][region].mean()) < 0.5:
+            continue
+        # The region's rim is an edge, and beyond it lies product, not backdrop.
+        r8 = region.astype(np.uint8)
+        rim = (cv2.dilate(r8, np.ones((5, 5), np.uint8)) > 0) & ~region
+        ring = (cv2.dilate(r8, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0) & ~rim & ~region
+        if not rim.any() or not ring.any():
+            continue
+        # (within a few pixels: the texture window keeps the region off the edge itself)
+        near_edge = cv2.dilate(edges[y1:y2, x1:x2].astype(np.uint8), np.ones((15, 15), np.uint8))
+        if float(near_edge[rim].mean()) < 0.5:
+            continue
+        if float(reached[y1:y2, x1:x2][ring].mean()) > 0.1:
+            continue
+        if float((lab_d[y1:y2, x1:x2][ring] > t_hi).mean()) < 0.6:
+            continue
+        out[y1:y2, x1:x2] |= region
+    return out
 
 
 def _peel_shadows(fg: np.ndarray, shadow_like: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -146,6 +146,55 @@ def test_background_removal_clears_the_hole_of_a_ring():
     assert shot.alpha[cy, cx] == 0 and result.alpha[cy, cx] < 30
 
 
+def _radial_backdrop(size: int, centre: tuple[float, float]) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    t = np.clip(np.hypot(xx - centre[0], yy - centre[1]) * 1.4, 0, 1)[..., None]
+    inner, outer = np.array([246.0, 238.0, 250.0]), np.array([170.0, 150.0, 160.0])
+    noise = np.random.default_rng(7).normal(0, 1.2, (size, size, 3))
+    return inner * (1 - t) + outer * t + noise
+
+
+def test_background_removal_clears_a_ring_hole_brighter_than_the_backdrop_outside():
+    """GIVEN a textured ring on a radial backdrop whose bright centre shows through the hole
+    (brighter than any border pixel, so brighter than the surface extrapolated from outside)
+    WHEN the background is removed THEN the hole is cleared and the ring kept."""
+    size = 480
+    img = _radial_backdrop(size, (0.5, 0.5))
+    yy, xx = np.mgrid[0:size, 0:size]
+    r = np.hypot(xx - size / 2, yy - size / 2)
+    ring = (r < 0.36 * size) & (r > 0.16 * size)
+    texture = np.random.default_rng(3).normal(0, 18, (size, size))
+    texture = cv2.GaussianBlur(texture, (0, 0), 2)[..., None]
+    img[ring] = (np.array([200.0, 90.0, 50.0]) + texture * np.array([1.0, 0.6, 0.4]))[ring]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    result = background.remove_background(img)
+    hole = r < 0.13 * size
+    body = (r < 0.33 * size) & (r > 0.19 * size)
+    assert (result.alpha[hole] < 128).mean() > 0.95
+    assert (result.alpha[body] >= 128).mean() > 0.98
+
+
+def test_background_removal_keeps_a_white_product_on_a_white_to_grey_gradient():
+    """GIVEN a smooth white mug, outlined, with a red band across it, on a radial backdrop
+    whose bright end is its own colour (the body lies on the backdrop's colour line and is
+    enclosed by edges, like a hole) WHEN the background is removed THEN the body stays: it
+    is ringed by backdrop, not by product."""
+    size = 480
+    img = _radial_backdrop(size, (0.5, 0.1))
+    x1, y1, x2, y2 = 150, 180, 330, 420
+    yy, xx = np.mgrid[0:size, 0:size]
+    shade = 246 - 0.04 * np.abs(xx - 240)[..., None]  # a cylinder's gentle shading
+    mug = (xx >= x1) & (xx < x2) & (yy >= y1) & (yy < y2)
+    img[mug] = (shade * np.array([1.0, 0.97, 1.0]))[mug]
+    band = mug & (yy >= 280) & (yy < 310)
+    img[band] = (200, 40, 40)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    result = background.remove_background(img)
+    inner = np.zeros_like(mug)
+    inner[y1 + 8 : y2 - 8, x1 + 8 : x2 - 8] = True
+    assert (result.alpha[inner] >= 128).mean() > 0.97
+
+
 def test_background_removal_leaves_the_cast_shadow_out():
     """GIVEN a dark product whose soft shadow the edge detector outlines (1024², the shadow's
     penumbra spans several pixels at the working size) WHEN the background is removed THEN
