@@ -191,7 +191,7 @@ def segment(small: np.ndarray) -> Segmentation:
     border = max(2, round(min(h, w) * 0.02))
     coef, _inliers, sigma = fit_backdrop(lab, border)
     coef_rgb, _, _ = fit_backdrop(small.astype(np.float32), border)
-    model_lab, model_rgb = eval_backdrop(coef, h, w), eval_backdrop(coef_rgb, h, w)
+    model_lab = eval_backdrop(coef, h, w)
     t_lo = max(6.0, 2.5 * sigma)
     t_hi = max(14.0, 5.0 * sigma)
     edges, weak_edges, outlines = _edges(lab, border)
@@ -200,19 +200,20 @@ def segment(small: np.ndarray) -> Segmentation:
     outside_weak = _components_touching_border(~weak_edges)
     smooth = _texture(lab) < 3.0 * sigma + 6.0
 
-    # Pass 1 with the border model, pass 2 with a surface fitted through pass 1's backdrop.
-    for pass_no in (1, 2):
-        lab_d, dist, shadow_raw = _distances(small, lab, model_lab, model_rgb, smooth)
-        bg_like = (dist < t_lo) & ~edges
-        reached = _components_touching_border(bg_like)
-        enclosed = ~reached
-        if pass_no == 1:
-            known = outside_weak & (lab_d < t_hi)
-            known = cv2.erode(known.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-            if known.mean() < 0.05:
-                break
-            model_lab = _surface(lab, known)
-            model_rgb = _surface(small, known)
+    # Pass 1 with the border model, pass 2 with a surface fitted through pass 1's backdrop
+    # (pass 1 only needs its Lab distance, unless there is too little backdrop for pass 2).
+    lab_d = cv2.GaussianBlur(backdrop_distance(lab, model_lab), (3, 3), 0)
+    known = outside_weak & (lab_d < t_hi)
+    known = cv2.erode(known.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if known.mean() < 0.05:
+        model_rgb = eval_backdrop(coef_rgb, h, w)
+    else:
+        model_lab = _surface(lab, known)
+        model_rgb = _surface(small, known)
+    lab_d, dist, shadow_raw = _distances(small, lab, model_lab, model_rgb, smooth)
+    bg_like = (dist < t_lo) & ~edges
+    reached = _components_touching_border(bg_like)
+    enclosed = ~reached
 
     # Holes: backdrop regions enclosed by the product (a ring's centre, a mug's handle).
     holes = np.zeros_like(reached)
