@@ -24,6 +24,7 @@ WORK_LONG_SIDE = 400
 MATTING_LONG_SIDE = 256
 MATTING_RTOL = 1e-4
 GRABCUT_ITERATIONS = 1
+GRABCUT_SEED_STEP = 2
 SHARPNESS_SIGMA = 3.0
 SHARP_EDGE_RATIO = 1.6
 
@@ -270,7 +271,7 @@ def segment(small: np.ndarray) -> Segmentation:
             bgd = np.zeros((1, 65), np.float64)
             fgd = np.zeros((1, 65), np.float64)
             crop = np.ascontiguousarray(small[y1:y2, x1:x2, ::-1])
-            cv2.grabCut(crop, sub, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+            _grabcut(crop, sub, bgd, fgd)
             gc[y1:y2, x1:x2] = sub
         fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
     else:
@@ -278,6 +279,24 @@ def segment(small: np.ndarray) -> Segmentation:
     fg = _peel_shadows(fg & ~holes, dist < t_lo, outlines)
     fg = _clean(fg, holes)
     return Segmentation(fg, coef_rgb, sigma, t_lo, t_hi)
+
+
+def _grabcut(crop: np.ndarray, mask: np.ndarray, bgd: np.ndarray, fgd: np.ndarray) -> None:
+    """GrabCut from a mask, its colour models seeded on every other pixel: the k-means that
+    seeds them was half of GrabCut's time, and a quarter of the pixels (thousands per model)
+    pins five clusters down as well; the iteration then refits them on every pixel."""
+    step = GRABCUT_SEED_STEP
+    seed_mask = np.ascontiguousarray(mask[::step, ::step])
+    counts = np.bincount(seed_mask.ravel(), minlength=4)
+    if (
+        min(counts[cv2.GC_BGD] + counts[cv2.GC_PR_BGD], counts[cv2.GC_FGD] + counts[cv2.GC_PR_FGD])
+        < 100
+    ):
+        cv2.grabCut(crop, mask, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+        return
+    seed = np.ascontiguousarray(crop[::step, ::step])
+    cv2.grabCut(seed, seed_mask, None, bgd, fgd, 0, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(crop, mask, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_EVAL)
 
 
 def _backdrop_line(
@@ -337,7 +356,9 @@ def _line_holes(
     k = coords[:, 0]
     pos = coords[:, 1] / np.maximum(k, 1e-3)
     span = hi - lo
-    fits = (resid < tol) & (k > 0.45) & (k < 1.02) & (pos > lo - 3.0 * span) & (pos < hi + 3.0 * span)
+    fits = (
+        (resid < tol) & (k > 0.45) & (k < 1.02) & (pos > lo - 3.0 * span) & (pos < hi + 3.0 * span)
+    )
     fits = fits.reshape(h, w)
     bare = (k > 0.94).reshape(h, w)
     cand = (enclosed & smooth & ~edges & ~holes & fits).astype(np.uint8)
@@ -348,7 +369,12 @@ def _line_holes(
             continue
         x, y, bw, bh = (int(v) for v in stats[i, :4])
         pad = max(6, round(0.03 * max(h, w)))
-        x1, y1, x2, y2 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
+        x1, y1, x2, y2 = (
+            max(0, x - pad),
+            max(0, y - pad),
+            min(w, x + bw + pad),
+            min(h, y + bh + pad),
+        )
         region = labels[y1:y2, x1:x2] == i
         # Most of it is the bare backdrop (the rest may be the product's shadow).
         if float(bare[y1:y2, x1:x2][region].mean()) < 0.5:
