@@ -89,15 +89,21 @@ def backdrop_distance(lab: np.ndarray, model: np.ndarray) -> np.ndarray:
     return np.sqrt(dl * dl + (1.6 * chroma) ** 2)
 
 
+_CHANNEL_SUM = np.ones((1, 3), np.float32)
+
+
 def shadow_distance(rgb: np.ndarray, model_rgb: np.ndarray) -> np.ndarray:
     """How far a pixel is from being the backdrop in shadow: I ≈ k·B with 0.45 < k ≤ 1.
     A cast shadow dims all channels by the same factor, so the residual off the line through B
     is small, whatever the depth of the shadow."""
-    i0, i1, i2 = (rgb[..., c].astype(np.float32) for c in range(3))
-    b0, b1, b2 = model_rgb[..., 0], model_rgb[..., 1], model_rgb[..., 2]
-    k = (i0 * b0 + i1 * b1 + i2 * b2) / np.maximum(b0 * b0 + b1 * b1 + b2 * b2, 1.0)
-    r0, r1, r2 = i0 - k * b0, i1 - k * b1, i2 - k * b2
-    resid = np.sqrt(r0 * r0 + r1 * r1 + r2 * r2)
+    img = rgb.astype(np.float32)
+    model = model_rgb.astype(np.float32, copy=False)
+    ib = cv2.transform(img * model, _CHANNEL_SUM)
+    bb = cv2.transform(model * model, _CHANNEL_SUM)
+    ii = cv2.transform(img * img, _CHANNEL_SUM)
+    k = ib / np.maximum(bb, 1.0)
+    # |I - k·B|² = |I|² - 2k·(I·B) + k²·|B|²
+    resid = np.sqrt(np.maximum(ii - k * (2 * ib - k * bb), 0.0))
     penalty = np.maximum(0.0, 0.45 - k) * 300 + np.maximum(0.0, k - 1.02) * 300
     return 1.5 * resid + penalty
 
@@ -350,8 +356,11 @@ def _line_holes(
     # The family k·(mean + s·direction): the line (k = 1) and its cast shadows (k < 1), with s
     # allowed past the border's range by three times that range (a radial backdrop seen at
     # t ≈ 0.7…1 along its radius at the border reaches t = 0 at its centre, 2.3 ranges away).
+    # (only where a hole could be: enclosed, smooth, off the edges, not a hole already)
+    cand = enclosed & smooth & ~edges & ~holes
+    where = np.nonzero(cand)
     basis = np.stack([mean, direction], 1).astype(np.float32)  # 3×2
-    pix = small.reshape(-1, 3).astype(np.float32)
+    pix = small[where].astype(np.float32)
     coords = pix @ np.linalg.pinv(basis).T.astype(np.float32)  # k, k·s
     resid = np.linalg.norm(pix - coords @ basis.T, axis=1)
     k = coords[:, 0]
@@ -360,9 +369,10 @@ def _line_holes(
     fits = (
         (resid < tol) & (k > 0.45) & (k < 1.02) & (pos > lo - 3.0 * span) & (pos < hi + 3.0 * span)
     )
-    fits = fits.reshape(h, w)
-    bare = (k > 0.94).reshape(h, w)
-    cand = (enclosed & smooth & ~edges & ~holes & fits).astype(np.uint8)
+    cand[where] = fits
+    bare = np.zeros((h, w), bool)
+    bare[where] = k > 0.94
+    cand = cand.astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, 4)
     min_hole = max(12, int(0.0015 * h * w))
     for i in range(1, n):
