@@ -525,12 +525,20 @@ def _sharpen_alpha(rgb: np.ndarray, alpha: np.ndarray, radius: int) -> np.ndarra
 
 
 def decontaminate(
-    rgb: np.ndarray, alpha: np.ndarray, backdrop_coef: np.ndarray, fit_shape: tuple[int, int]
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    backdrop_coef: np.ndarray,
+    fit_shape: tuple[int, int],
+    box: list[int] | None = None,
 ) -> np.ndarray:
     """Solve I = αF + (1-α)B for F on the fractional band, B being the fitted backdrop (a
-    quadratic fitted on an image of `fit_shape`, evaluated only where it is needed)."""
+    quadratic fitted on an image of `fit_shape`, evaluated only where it is needed). `box`
+    [x1, y1, x2, y2], when given, holds every fractional pixel."""
     out = rgb.copy()
-    ys, xs = np.nonzero((alpha > 0.02) & (alpha < 0.98))
+    bx1, by1, bx2, by2 = box if box is not None else (0, 0, rgb.shape[1], rgb.shape[0])
+    band = alpha[by1:by2, bx1:bx2]
+    ys, xs = np.nonzero((band > 0.02) & (band < 0.98))
+    ys, xs = ys + by1, xs + bx1
     if len(ys):
         h, w = rgb.shape[:2]
         fh, fw = fit_shape
@@ -574,12 +582,18 @@ def remove_background(rgb: np.ndarray, *, matting: bool = True) -> BackgroundRes
         snapped = (coarse > 0.5).astype(np.float32)
         snapped[y1:y2, x1:x2] = _sharpen_alpha(rgb[y1:y2, x1:x2], alpha[y1:y2, x1:x2], radius)
         alpha = snapped
-    np.maximum(alpha, 0.98, out=alpha, where=coarse > 0.999)
-    alpha[coarse < 0.001] = 0.0
-    alpha[alpha > 0.98] = 1.0
-    alpha[alpha < 0.02] = 0.0
+        # (outside the box alpha is already exactly 0 or 1)
+        frac_box = [x1, y1, x2, y2]
+    else:
+        frac_box = [0, 0, w, h]
+    x1, y1, x2, y2 = frac_box
+    a, c = alpha[y1:y2, x1:x2], coarse[y1:y2, x1:x2]
+    np.maximum(a, 0.98, out=a, where=c > 0.999)
+    a[c < 0.001] = 0.0
+    a[a > 0.98] = 1.0
+    a[a < 0.02] = 0.0
     rgba = np.empty((h, w, 4), np.uint8)
-    rgba[..., :3] = decontaminate(rgb, alpha, seg.backdrop_rgb, small.shape[:2])
+    rgba[..., :3] = decontaminate(rgb, alpha, seg.backdrop_rgb, small.shape[:2], frac_box)
     rgba[..., 3] = np.round(alpha * 255)
     a8 = rgba[..., 3].copy()
     return BackgroundResult(rgba=rgba, alpha=a8, box=bbox_of(a8 >= 128))
