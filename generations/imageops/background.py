@@ -25,6 +25,7 @@ WORK_LONG_SIDE = 400
 MATTING_LONG_SIDE = 256
 MATTING_RTOL = 1e-4
 GRABCUT_ITERATIONS = 1
+GRABCUT_RNG_SEED = 20261122
 GRABCUT_SEED_STEP = 2
 SHARPNESS_SIGMA = 3.0
 SHARP_EDGE_RATIO = 1.6
@@ -291,7 +292,12 @@ def segment(small: np.ndarray) -> Segmentation:
 def _grabcut(crop: np.ndarray, mask: np.ndarray, bgd: np.ndarray, fgd: np.ndarray) -> None:
     """GrabCut from a mask, its colour models seeded on every other pixel: the k-means that
     seeds them was half of GrabCut's time, and a quarter of the pixels (thousands per model)
-    pins five clusters down as well; the iteration then refits them on every pixel."""
+    pins five clusters down as well; the iteration then refits them on every pixel.
+
+    The k-means draws from OpenCV's random state; it is seeded here so that the same image gives
+    the same cut whatever ran before it in the process (a borderline shot otherwise moves by
+    ±0.01 IoU between runs)."""
+    cv2.setRNGSeed(GRABCUT_RNG_SEED)
     step = GRABCUT_SEED_STEP
     seed_mask = np.ascontiguousarray(mask[::step, ::step])
     counts = np.bincount(seed_mask.ravel(), minlength=4)
