@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 
 from studio.models import Role
@@ -80,11 +81,10 @@ class ShopSettingsForm(forms.Form):
             # shown for what it is: generating with it fails until its engine is configured.
             choices.append((current_model, f"{current_model} · not configured on this server"))
         field.choices = choices  # type: ignore[attr-defined]
-        from django.conf import settings
-
-        self.fields["api_rate_limit_per_minute"].help_text = (
-            f"0 uses the server default ({settings.API_RATE_LIMIT_PER_MINUTE} a minute)."
-        )
+        default_limit = settings.API_RATE_LIMIT_PER_MINUTE
+        self.fields[
+            "api_rate_limit_per_minute"
+        ].help_text = f"0 uses the server default ({default_limit} a minute)."
         field.error_messages["invalid_choice"] = (
             "Unknown or unconfigured model %(value)s: choose one of the listed models."
         )

@@ -127,7 +127,9 @@ def _members_page(
         request,
         "studio/members.html",
         {
-            "settings_form": settings_form or _settings_form(shop),
+            # Only owners see the settings form (its model list prices every model).
+            "settings_form": settings_form
+            or (_settings_form(shop) if request.membership.can("admin") else None),
             "members": Membership.objects.filter(shop=shop)
             .select_related("user")
             .order_by("created_at", "id"),
