@@ -167,9 +167,12 @@ def attempt_delivery(delivery_id: str) -> WebhookDelivery | None:
                 "Studio-Event": delivery.event,
                 "Studio-Delivery": str(delivery.id),
             },
+            # A deadline on the whole attempt (connect to last byte), so a receiver that
+            # trickles its answer holds the worker slot for WEBHOOK_TIMEOUT_SECONDS at most.
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
             max_bytes=64 * 1024,
             max_redirects=0,
+            shop=delivery.endpoint.shop_id,
         )
         status_code = result.status
         excerpt = result.content[:500].decode("utf-8", "replace")

@@ -41,6 +41,7 @@ class AssetRef:
     immutable: bool  # True when the bytes behind the URL can never change
     pinned_sha: str = ""  # the `h` parameter, for external assets
     trusted: frozenset[str] = frozenset()  # the shop's trusted origins, for redirects
+    shop_id: int | None = None  # whose concurrent-fetch cap an external fetch counts against
 
 
 def normalise_origin(url: str) -> str:
@@ -105,6 +106,7 @@ def resolve(request: HttpRequest, shop: Shop, url: str, pinned_sha: str = "") ->
         immutable=bool(pinned_sha),
         pinned_sha=pinned_sha,
         trusted=frozenset(trusted),
+        shop_id=shop.pk,
     )
 
 
@@ -141,8 +143,9 @@ def read(ref: AssetRef) -> bytes:
                 "The asset file is missing from storage.", 404, "asset_not_found"
             ) from exc
     try:
+        # The deadline is FETCH_DEADLINE_SECONDS; the shop's fetches share its concurrency cap.
         result = fetcher.fetch(
-            ref.url, max_bytes=settings.IMAGE_MAX_BYTES, timeout=10.0, **FETCH_OPTIONS
+            ref.url, max_bytes=settings.IMAGE_MAX_BYTES, shop=ref.shop_id, **FETCH_OPTIONS
         )
     except fetcher.FetchError as exc:
         if exc.blocked:

@@ -295,6 +295,14 @@ LOGGING = {
 # --- Outbound fetches of user-supplied URLs (studio/fetch.py) ---------------------------------
 # CIDRs the SSRF-safe fetcher may reach although they are not public (e.g. an internal CDN).
 FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS")
+# One wall-clock deadline per fetch (DNS + connect + TLS + headers + body, all redirects), for
+# uploads by URL, reference images and mockup sources; webhooks use WEBHOOK_TIMEOUT_SECONDS and
+# engine output downloads ENGINE_DOWNLOAD_SECONDS, enforced the same way.
+FETCH_DEADLINE_SECONDS = float(os.environ.get("FETCH_DEADLINE_SECONDS", "15"))
+# Fetches of user-supplied URLs running at once for one shop, and how long one waits for a slot.
+FETCH_CONCURRENCY_PER_SHOP = int(os.environ.get("FETCH_CONCURRENCY_PER_SHOP", "4"))
+FETCH_SLOT_WAIT_SECONDS = float(os.environ.get("FETCH_SLOT_WAIT_SECONDS", "2"))
+ENGINE_DOWNLOAD_SECONDS = float(os.environ.get("ENGINE_DOWNLOAD_SECONDS", "120"))
 
 # --- The HTTP API (generations/api/, studio/apikeys.py, studio/ratelimit.py) -------------------
 # Requests per minute per API key when the shop sets none (Shop.api_rate_limit_per_minute = 0).

@@ -14,6 +14,7 @@ from PIL import Image
 from studio import actions as studio_actions
 from studio import apikeys
 from studio.models import Membership, Role, Shop
+from tests.support.dns import StubDNS
 
 # CI sets STUDIO_REQUIRE_SERVICES=1: a test that would skip for a missing service fails instead.
 REQUIRE_SERVICES = os.environ.get("STUDIO_REQUIRE_SERVICES") == "1"
@@ -34,6 +35,33 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": tmp_path / "media", "base_url": "/media/"},
         },
+    }
+
+
+@pytest.fixture(autouse=True)
+def stub_dns(monkeypatch: pytest.MonkeyPatch) -> StubDNS:
+    """Every test resolves names through a stub (tests/support/dns.py), never the real DNS."""
+    import socket
+
+    from studio import fetch
+
+    stub = StubDNS()
+    monkeypatch.setattr(fetch, "default_resolver", stub)
+    monkeypatch.setattr(socket, "getaddrinfo", stub.guard(socket.getaddrinfo))
+    return stub
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings: Any) -> None:
+    # Django's cache holds throttle counters and fetch slots: each test starts with its own,
+    # in memory (the live server of browser tests runs in this process and shares it).
+    import uuid
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
     }
 
 

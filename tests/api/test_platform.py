@@ -328,6 +328,23 @@ def test_upload_by_url_goes_through_the_fetcher(api: Any, settings: Any, image_s
     assert (response.json()["width"], response.json()["height"]) == (20, 10)
 
 
+def test_upload_by_url_gives_up_on_a_server_that_trickles_its_headers(
+    api: Any, settings: Any
+) -> None:
+    """GIVEN a URL whose server sends its headers a byte a second WHEN it is uploaded by URL
+    THEN the request answers 400 once the fetch deadline passes and nothing is stored."""
+    from tests.support.trickle import Trickler
+
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.FETCH_DEADLINE_SECONDS = 2
+    with Trickler(interval=1.0) as server:
+        response = api.post("/uploads", {"url": server.url + ".png"})
+        assert server.closed.wait(5)
+    assert response.status_code == 400
+    assert "in time" in response.json()["error"]
+    assert Asset.objects.count() == 0
+
+
 def test_other_shops_cannot_see_uploads(api: Any, api_for: Any, image_bytes: Any) -> None:
     f = SimpleUploadedFile("a.png", image_bytes(), content_type="image/png")
     body = api.post("/uploads", {"file": f}, multipart=True).json()

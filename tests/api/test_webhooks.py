@@ -171,3 +171,25 @@ def test_webhooks_page(owner_client: Any, shop: Shop, receiver: tuple[str, Recei
     assert "job.completed" in page and url in page
     owner_client.post(f"/webhooks/{endpoint.id}/delete/")
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_it_rejects_a_receiver_that_trickles_its_answer_within_the_attempt_deadline(
+    api: Any, shop: Shop, settings: Any, scheduled: list
+) -> None:
+    """GIVEN an endpoint that sends its response headers a byte a second WHEN a delivery is
+    attempted with a 2 s timeout THEN the attempt ends as a time-out (pending, retry scheduled)
+    instead of holding the worker for as long as the receiver likes."""
+    from tests.support.trickle import Trickler
+
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.WEBHOOK_TIMEOUT_SECONDS = 2
+    with Trickler(interval=1.0) as server:
+        endpoint = webhooks.add_endpoint(shop, server.url)
+        api.post("/ai-generations/generate", {"prompt": "a fox", "numberResults": 1})
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        webhooks.attempt_delivery(str(delivery.id))
+        assert server.closed.wait(5)
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.PENDING
+    assert "in time" in delivery.last_error
+    assert len(scheduled) == 1
