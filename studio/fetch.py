@@ -49,10 +49,13 @@ log = logging.getLogger(__name__)
 class FetchError(Exception):
     """The URL may not be fetched or the fetch failed; the message is for the user."""
 
-    def __init__(self, message: str, *, blocked: bool = False, busy: bool = False) -> None:
+    def __init__(
+        self, message: str, *, blocked: bool = False, busy: bool = False, too_large: bool = False
+    ) -> None:
         super().__init__(message)
         self.blocked = blocked  # True when refused by policy (no connection was made)
         self.busy = busy  # True when the shop already runs its maximum of concurrent fetches
+        self.too_large = too_large  # True when the body is over the byte cap
 
 
 @dataclass(frozen=True)
@@ -488,12 +491,16 @@ def _fetch(
                     continue
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
-                    raise FetchError(f"The remote file is larger than {max_bytes:,} bytes.")
+                    raise FetchError(
+                        f"The remote file is larger than {max_bytes:,} bytes.", too_large=True
+                    )
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body.extend(chunk)
                     if len(body) > max_bytes:
-                        raise FetchError(f"The remote file is larger than {max_bytes:,} bytes.")
+                        raise FetchError(
+                            f"The remote file is larger than {max_bytes:,} bytes.", too_large=True
+                        )
                     if time.monotonic() > until:
                         raise FetchError(_TIMEOUT_MESSAGE)
                 return FetchResult(

@@ -115,6 +115,7 @@ class Automatic1111Engine(RemoteEngine):
                     progress,
                     10,
                     "upscaling on AUTOMATIC1111",
+                    client=client,
                 )
             if not isinstance(answer, dict) or not answer.get("image"):
                 raise EngineError("AUTOMATIC1111 returned no upscaled image.")

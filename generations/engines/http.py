@@ -2,13 +2,19 @@
 backoff that honour Retry-After, provider error messages, and downloads of provider outputs.
 
 Engines never store a provider's URL: outputs are fetched here at once and handed back as bytes.
+An output on the provider's own API host is read with the engine's client (that host is
+configured by the operator and may be private); any other URL a provider hands back, and any
+redirect away from its host, goes through the SSRF-safe fetcher (`studio.fetch`): public
+addresses only, every redirect re-checked, one wall-clock deadline (ENGINE_DOWNLOAD_SECONDS).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email.utils
+import math
 import os
 import random
 import time
@@ -16,13 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
 
 from generations.engines.base import Engine, EngineError, EngineImage, EngineNotConfigured
 from generations.loader import ImageRejected, load_image
+from studio.fetch import DeadlineTransport, FetchError, fetch
 
 # Statuses worth retrying: rate limits, transient server trouble, gateway time-outs.
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
@@ -68,13 +75,24 @@ def make_client(
     auth: httpx.Auth | tuple[str, str] | None = None,
     read_timeout: float | None = None,
 ) -> httpx.Client:
+    """A client for one provider's API. Its transport can end requests in flight from another
+    thread (`abort_client`), which is how a canceled job closes its provider call."""
     return httpx.Client(
         base_url=base_url,
         headers={"User-Agent": "studio-engines/1", **(headers or {})},
         auth=auth,
         timeout=timeouts(read_timeout),
         follow_redirects=True,
+        transport=DeadlineTransport(until=math.inf),
     )
+
+
+def abort_client(client: httpx.Client) -> None:
+    """End the requests `client` has in flight (their reads fail at once), from any thread."""
+    transport = getattr(client, "_transport", None)
+    if isinstance(transport, DeadlineTransport):
+        transport.abort()
+    client.close()
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -158,7 +176,8 @@ class Transport:
         **kwargs: Any,
     ) -> httpx.Response:
         """Send with retries on 429/5xx/timeouts. Statuses in `ok` (besides 2xx) are returned.
-        With `max_bytes` the body is streamed and refused once it grows past the limit."""
+        With `max_bytes` the body is streamed and refused once it grows past the limit (and
+        `follow_redirects=False` may be passed to see a redirect instead of following it)."""
         last: EngineError | None = None
         attempts = attempts or self.retry.attempts
         for attempt in range(attempts):
@@ -197,10 +216,17 @@ class Transport:
     def _send(
         self, client: httpx.Client, method: str, url: str, max_bytes: int | None, **kwargs: Any
     ) -> httpx.Response:
+        follow = kwargs.pop("follow_redirects", None)
         if max_bytes is None:
+            if follow is not None:
+                kwargs["follow_redirects"] = follow
             return client.request(method, url, **kwargs)
         request = client.build_request(method, url, **kwargs)
-        response = client.send(request, stream=True)
+        response = client.send(
+            request,
+            stream=True,
+            follow_redirects=client.follow_redirects if follow is None else follow,
+        )
         try:
             declared = response.headers.get("Content-Length", "")
             too_big = EngineError(
@@ -264,6 +290,9 @@ def data_uri(data: bytes, content_type: str = "image/png") -> str:
     return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
 def download(
     transport: Transport,
     url: str,
@@ -271,8 +300,11 @@ def download(
     auth_client: httpx.Client | None = None,
     max_bytes: int | None = None,
 ) -> tuple[bytes, str]:
-    """Fetch an output URL now (provider URLs expire). Sends credentials only to the provider's
-    own API host (`auth_client`'s base URL); CDN links get a plain client."""
+    """Fetch an output URL now (provider URLs expire).
+
+    On the provider's own API host (`auth_client`'s base URL) the engine's client reads it,
+    with its credentials, without following redirects. Every other URL, and wherever the
+    provider's host redirects to, goes through the SSRF-safe fetcher without credentials."""
     if url.startswith("data:"):
         return decode_data_uri(url)
     scheme = urlsplit(url).scheme
@@ -282,14 +314,56 @@ def download(
     same_host = auth_client is not None and (
         urlsplit(str(auth_client.base_url)).netloc == urlsplit(url).netloc
     )
-    client = auth_client if same_host and auth_client is not None else make_client()
-    try:
-        response = transport.request(client, "GET", url, max_bytes=limit)
-    finally:
-        if client is not auth_client:
-            client.close()
-    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-    return response.content, content_type
+    if same_host and auth_client is not None:
+        response = transport.request(
+            auth_client,
+            "GET",
+            url,
+            max_bytes=limit,
+            follow_redirects=False,
+            ok=tuple(REDIRECTS),
+        )
+        location = response.headers.get("Location", "")
+        if response.status_code not in REDIRECTS:
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            return response.content, content_type
+        if not location:
+            raise EngineError(f"{transport.provider} sent a redirect without a location.")
+        url = urljoin(url, location)
+    return _safe_download(transport, url, limit)
+
+
+def _safe_download(transport: Transport, url: str, limit: int) -> tuple[bytes, str]:
+    """A URL the provider pointed at: the SSRF-safe fetcher, retried like API calls."""
+    seconds = float(getattr(settings, "ENGINE_DOWNLOAD_SECONDS", 120.0))
+    policy = transport.retry
+    last: EngineError | None = None
+    for attempt in range(policy.attempts):
+        try:
+            result = fetch(url, max_bytes=limit, timeout=seconds)
+        except FetchError as exc:
+            if exc.blocked:  # refused by policy: retrying cannot help
+                raise EngineError(
+                    f"{transport.provider} returned an output URL we will not fetch: {exc}"
+                ) from exc
+            if exc.too_large:
+                raise EngineError(
+                    f"{transport.provider} returned an output larger than {limit:,} bytes."
+                ) from exc
+            last = EngineError(
+                f"Could not download the {transport.provider} output: {exc}", retryable=True
+            )
+        else:
+            if result.status == 200:
+                return result.content, result.content_type
+            message = f"Downloading the {transport.provider} output failed: HTTP {result.status}."
+            if result.status not in RETRY_STATUSES:
+                raise EngineError(message)
+            last = EngineError(message, retryable=True)
+        if attempt + 1 < policy.attempts:
+            policy.sleep(policy.delay(attempt, None))
+    assert last is not None  # noqa: S101 - the loop ran at least once
+    raise last
 
 
 def image_output(data: bytes, provider: str, **metadata: Any) -> EngineImage:
@@ -391,20 +465,29 @@ class RemoteEngine(Engine):
         return value
 
 
+# How long a canceled call may take to end once its client was aborted.
+ABORT_GRACE_SECONDS = 10.0
+
+
 def with_heartbeat(
     call: Callable[[], Any],
     progress: Callable[[int, str], None],
     percent: int,
     stage: str,
     every: float | None = None,
+    *,
+    client: httpx.Client | None = None,
 ) -> Any:
     """Run a blocking provider call on a helper thread while this thread reports progress every
     few seconds (ENGINE_HEARTBEAT_SECONDS). The reports renew the job's lease, so a long request
-    is not mistaken for a lost worker, and a cancel (JobCanceled from progress) stops the wait."""
+    is not mistaken for a lost worker, and a cancel (JobCanceled from progress) stops the wait.
+
+    On a cancel the call's `client` is aborted (its socket reads fail at once) and the helper
+    thread is waited for, so no provider call outlives the job that made it."""
     from concurrent.futures import ThreadPoolExecutor
 
     every = every if every is not None else env_float("ENGINE_HEARTBEAT_SECONDS", 10.0)
-    pool = ThreadPoolExecutor(max_workers=1)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="provider-call")
     future = pool.submit(call)
     try:
         while True:
@@ -412,6 +495,13 @@ def with_heartbeat(
                 return future.result(timeout=every)
             except TimeoutError:
                 progress(percent, stage)
+    except BaseException:
+        if client is not None:
+            abort_client(client)
+        with contextlib.suppress(BaseException):
+            future.result(timeout=ABORT_GRACE_SECONDS)  # its own error no longer matters
+        raise
     finally:
-        # Never block on an abandoned call; closing its client ends it.
-        pool.shutdown(wait=False)
+        # A finished call's thread exits at once; one still running (past the grace period)
+        # is left to its client's time-outs rather than blocking the worker.
+        pool.shutdown(wait=future.done())

@@ -125,6 +125,7 @@ class OpenAIImagesEngine(RemoteEngine):
                     progress,
                     5 + 80 * len(out) // request.count,
                     f"waiting for OpenAI ({model})",
+                    client=client,
                 )
                 out.extend(self._images(client, answer, progress))
         progress(100, "received from OpenAI")
@@ -191,6 +192,7 @@ class OpenAIImagesEngine(RemoteEngine):
                 progress,
                 5,
                 f"waiting for OpenAI ({model} edit)",
+                client=client,
             )
             out = self._images(client, answer, progress)
         progress(100, "received from OpenAI")

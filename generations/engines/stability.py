@@ -142,6 +142,7 @@ class StabilityEngine(RemoteEngine):
             progress,
             percent,
             "waiting for Stability AI",
+            client=client,
         )
         content_type = response.headers.get("Content-Type", "").split(";")[0]
         if content_type == "application/json":

@@ -93,3 +93,15 @@ def multipart(content_type: str, body: bytes) -> dict[str, list[tuple[str | None
         filename = part.get_param("filename", header="content-disposition")
         parts.setdefault(str(name), []).append((filename, part.get_payload(decode=True) or b""))
     return parts
+
+
+# Hosts the engine tests' providers hand back output URLs on (respx answers for them). The
+# SSRF-safe fetcher downloads those outputs, so the stub resolver must know them: a public
+# documentation address, never contacted (respx intercepts before any connection).
+CDN_HOSTS = ("cdn.example.test", "files.example.test", "replicate.delivery", "v3.fal.media")
+
+
+@pytest.fixture(autouse=True)
+def _cdn_names(stub_dns: Any) -> None:
+    for host in CDN_HOSTS:
+        stub_dns.add(host, "93.184.216.34")

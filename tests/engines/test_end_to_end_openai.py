@@ -31,9 +31,12 @@ def fake_openai(request, base):
 
 
 def test_a_prompt_form_generation_with_gpt_image_1_lands_in_our_storage(
-    owner_client, shop, monkeypatch
+    owner_client, shop, monkeypatch, settings
 ):
     PriceRule.objects.create(model="gpt-image-1", cents_per_output=4)
+    # The output URL is a plain URL (no credentials), downloaded through the SSRF-safe fetcher,
+    # which may reach this fake server only because the test opens loopback to it.
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     monkeypatch.setenv("OPENAI_API_KEY", "sk-e2e")
     with serve(fake_openai) as (base, seen):
         monkeypatch.setenv("OPENAI_BASE_URL", f"{base}/v1")

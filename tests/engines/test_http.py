@@ -11,6 +11,7 @@ import respx
 
 from generations.engines.base import EngineError
 from generations.engines.http import (
+    RetryPolicy,
     Transport,
     decode_data_uri,
     download,
@@ -163,3 +164,84 @@ def test_downloads_are_capped_while_streaming(retry):
             Transport("P", retry), "https://cdn.example.test/declared.png", max_bytes=5000
         )
     assert data == big
+
+
+def test_a_canceled_call_closes_its_connection_to_the_provider(monkeypatch):
+    """GIVEN a provider that accepted a request and never answers WHEN the job is canceled at
+    a heartbeat THEN the client's connection is shut (the provider sees it close) and the call's
+    thread has ended by the time with_heartbeat raises."""
+    import socket
+    import threading
+
+    from generations.engines.base import JobCanceled
+    from generations.engines.http import with_heartbeat
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    closed = threading.Event()
+
+    def hold() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.settimeout(30)
+        try:
+            if conn.recv(1) == b"":  # the client hung up
+                closed.set()
+        except OSError:
+            closed.set()
+        finally:
+            conn.close()
+
+    threading.Thread(target=hold, daemon=True).start()
+    beats = []
+
+    def progress(pct, stage):
+        beats.append(stage)
+        if len(beats) == 2:
+            raise JobCanceled("job")
+
+    transport = Transport("P", RetryPolicy(attempts=1, sleep=lambda s: None))
+    try:
+        with make_client(f"http://127.0.0.1:{port}") as client, pytest.raises(JobCanceled):
+            with_heartbeat(
+                lambda: transport.request(client, "GET", "/never"),
+                progress,
+                5,
+                "waiting",
+                every=0.05,
+                client=client,
+            )
+        assert closed.wait(5)
+        assert not [t for t in threading.enumerate() if t.name.startswith("provider-call")]
+    finally:
+        listener.close()
+
+
+def test_downloads_off_the_provider_host_go_through_the_safe_fetcher(retry, stub_dns):
+    """Output URLs a provider hands back are user-controlled as far as we know: a private
+    address, a redirect from the provider's host to one, and a name that does not resolve are
+    all refused without a connection."""
+    stub_dns.add("evil.example.test", "10.0.0.8")
+    with respx.mock(assert_all_called=False) as router, make_client(BASE) as api:
+        private = router.get("https://evil.example.test/out.png")
+        hop = router.get(f"{BASE}/files/2").mock(
+            return_value=httpx.Response(302, headers={"Location": "http://169.254.169.254/x"})
+        )
+        with pytest.raises(EngineError, match="will not fetch"):
+            download(Transport("P", retry), "https://evil.example.test/out.png", auth_client=api)
+        with pytest.raises(EngineError, match="will not fetch"):
+            download(Transport("P", retry), f"{BASE}/files/2", auth_client=api)
+    assert not private.called and hop.call_count == 1
+
+
+def test_downloads_give_up_on_a_server_that_trickles_its_headers(settings):
+    from tests.support.trickle import Trickler
+
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.ENGINE_DOWNLOAD_SECONDS = 2
+    with Trickler(interval=1.0) as server:
+        with pytest.raises(EngineError, match="in time"):
+            download(Transport("P", RetryPolicy(attempts=1)), server.url + ".png")
+        assert server.closed.wait(5)

@@ -229,14 +229,17 @@ def test_a_slow_call_keeps_reporting_progress_so_the_lease_stays_fresh(monkeypat
     assert beats.count("waiting for OpenAI (gpt-image-1)") >= 4
 
 
-def test_a_cancel_during_a_slow_call_stops_waiting(monkeypatch, engine):
-    import time
+def test_a_cancel_during_a_slow_call_stops_waiting_and_ends_the_call(monkeypatch, engine):
+    """GIVEN a provider call in flight WHEN the job is canceled at a heartbeat THEN generate
+    raises JobCanceled only once the call itself has ended: nothing keeps running (or logging)
+    after the job gave up on it."""
+    import threading
 
     from generations.engines.base import JobCanceled
 
     monkeypatch.setenv("ENGINE_HEARTBEAT_SECONDS", "0.02")
-
     calls = []
+    call_ended = threading.Event()
 
     def progress(pct, stage):
         calls.append(stage)
@@ -244,12 +247,16 @@ def test_a_cancel_during_a_slow_call_stops_waiting(monkeypatch, engine):
             raise JobCanceled("job")
 
     def slow(request):
-        time.sleep(0.3)
-        return httpx.Response(200, json={"data": [{"b64_json": b64png()}]})
+        try:
+            threading.Event().wait(0.3)
+            return httpx.Response(200, json={"data": [{"b64_json": b64png()}]})
+        finally:
+            call_ended.set()
 
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         router.post("/images/generations").mock(side_effect=slow)
-        started = time.monotonic()
         with pytest.raises(JobCanceled):
             engine.generate(GenerationRequest(prompt="x", provider_model="gpt-image-1"), progress)
-    assert time.monotonic() - started < 0.25 and len(calls) == 3
+        assert call_ended.is_set()
+    assert len(calls) == 3
+    assert not [t for t in threading.enumerate() if t.name.startswith("provider-call")]
