@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -204,7 +203,6 @@ def test_it_stops_a_running_job_when_it_is_canceled_and_refunds(
         worker=worker,
     )
 
-    canceled_at = time.monotonic()
     response = owner_client.post(f"/jobs/{job.id}/cancel/")
     assert response.status_code == 302
     wait_for(
@@ -213,9 +211,9 @@ def test_it_stops_a_running_job_when_it_is_canceled_and_refunds(
         what="the worker to stop the canceled job",
         worker=worker,
     )
-    assert time.monotonic() - canceled_at < 10  # long before the 20 s job would have ended
-
     final = Job.objects.get(id=job.id)
+    # Stopped mid-way: the engine never got to its last step (no wall-clock bound needed).
+    assert final.progress < 100 and "200/200" not in final.stage
     assert final.status == Job.Status.CANCELED and final.finished_at is not None
     assert Asset.objects.filter(job=job).count() == 0
     assert _runs(run_log) == 1
