@@ -35,6 +35,7 @@ from mockups.forms import (
 )
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.sample import sample_design
+from studio.hygiene import bad_text_reason, checks_own_text
 from studio.permissions import shop_required
 
 # --- the public mockup URL ------------------------------------------------------------------------------
@@ -54,12 +55,16 @@ def error_response(exc: MockupError) -> JsonResponse:
     return response
 
 
+@checks_own_text
 @require_safe
 def mockup_image(request: HttpRequest, template_slug: str) -> HttpResponse:
     """GET /m/<template>?asset=…&shop=…: the rendered mockup, or a JSON error (never cached)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
+        reason = bad_text_reason(request)
+        if reason is not None:
+            raise MockupError(reason, 400, "invalid_parameter")
         result = actions.mockup(
             request,
             template_slug,
