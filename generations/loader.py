@@ -1,4 +1,9 @@
-"""The one image loader: every decoded image passes here, under byte, pixel and format limits."""
+"""The one image loader: every decoded image passes here, under byte, pixel and format limits.
+
+Every mode it accepts is normalised before anything else sees the pixels: callers get L, RGB
+or RGBA only (palette, 1-bit, 16/32-bit greyscale, float, CMYK, YCbCr and LA become one of
+those), so no operation downstream meets a mode Pillow cannot resize, reduce or save.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -21,6 +27,8 @@ DEFAULT_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
 ACCEPTED_MODES = frozenset(
     {"1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F", "YCbCr", "PA"}
 )
+# What every loaded image is converted to (see normalise_mode).
+NORMAL_MODES = frozenset({"L", "RGB", "RGBA"})
 EXIF_ORIENTATION = 0x0112
 SWAPS_AXES = frozenset({5, 6, 7, 8})  # orientations that turn the image by 90°
 
@@ -98,6 +106,10 @@ def load_image(
     image = probe
     swapped = _orientation(image) in SWAPS_AXES
     ImageOps.exif_transpose(image, in_place=True)
+    try:
+        image = normalise_mode(image)
+    except (OSError, ValueError) as exc:
+        raise ImageRejected(f"The image's colour data cannot be read ({exc}).") from exc
     return LoadedImage(
         image,
         fmt,
@@ -105,6 +117,37 @@ def load_image(
         height if swapped else width,
         width if swapped else height,
     )
+
+
+def normalise_mode(image: Image.Image) -> Image.Image:
+    """The image in L, RGB or RGBA, keeping transparency where the source has any."""
+    mode = image.mode
+    if mode in NORMAL_MODES:
+        return image
+    if mode == "1":
+        return image.convert("L")
+    if mode in ("P", "PA"):
+        transparent = mode == "PA" or "transparency" in image.info
+        return image.convert("RGBA" if transparent else "RGB")
+    if mode == "LA":
+        return image.convert("RGBA")
+    if mode in ("CMYK", "YCbCr"):
+        return image.convert("RGB")
+    if mode.startswith(("I", "F")):
+        return _deep_grey_to_l(image)
+    return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+
+
+def _deep_grey_to_l(image: Image.Image) -> Image.Image:
+    """16-bit, 32-bit integer and float greyscale to 8 bits, by the range the mode can hold
+    (a 16-bit PNG's 0-65535 becomes 0-255; Pillow's own convert would clip it instead)."""
+    arr = np.asarray(image)
+    if image.mode == "F":
+        grey = np.clip(arr, 0.0, 255.0)
+    else:
+        # I;16 variants hold 0-65535; "I" (32-bit) is how Pillow opens 16-bit PNGs too.
+        grey = np.clip(arr.astype(np.float32), 0.0, 65535.0) / 257.0
+    return Image.fromarray(np.rint(grey).astype(np.uint8), "L")
 
 
 def _draft(probe: Image.Image, scale: Callable[[int, int], float]) -> None:

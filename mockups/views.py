@@ -244,6 +244,8 @@ def template_list(request: HttpRequest) -> HttpResponse:
         request,
         "mockups/template_list.html",
         {"templates": products.visible_templates(shop, q), "form": form, "q": q},
+        # A refused upload (a bad image, a missing name) is a client error, not a page view.
+        status=422 if request.method == "POST" else 200,
     )
 
 
@@ -285,6 +287,7 @@ def template_edit(request: HttpRequest, template_id: Any) -> HttpResponse:
         request,
         "mockups/template_edit.html",
         {"template": template, "form": form, "points_json": json.dumps(points)},
+        status=422 if request.method == "POST" else 200,
     )
 
 

@@ -172,3 +172,70 @@ def test_the_reduced_path_rejects_non_images(settings, data):
 def test_the_reduced_path_keeps_the_format_allow_list(settings):
     with pytest.raises(ImageRejected, match="not an image in an accepted format"):
         load_image(jpeg_bytes(64, 64), formats=frozenset({"PNG"}), scale=lambda w, h: 0.2)
+
+
+def _encode(image: Image.Image, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt)
+    return buf.getvalue()
+
+
+def grey16_png(width: int, height: int) -> bytes:
+    """A 16-bit greyscale PNG: a horizontal ramp over the whole 0-65535 range."""
+    import numpy as np
+
+    ramp = np.linspace(0, 65535, width, dtype=np.float64).astype("<u2")
+    data = np.ascontiguousarray(np.tile(ramp, (height, 1)))
+    return _encode(Image.frombytes("I;16", (width, height), data.tobytes()))
+
+
+def palette_with_transparency() -> bytes:
+    image = Image.new("P", (40, 30))
+    image.putpalette([0, 0, 0, 250, 20, 20] + [0] * 762)
+    image.paste(1, (10, 10, 30, 20))
+    image.info["transparency"] = 0
+    return _encode(image)
+
+
+@pytest.mark.parametrize(
+    ("make", "mode"),
+    [
+        (lambda: _encode(Image.new("1", (30, 20), 1)), "L"),
+        (lambda: _encode(Image.new("RGB", (30, 20), (9, 99, 199)).convert("P")), "RGB"),
+        (palette_with_transparency, "RGBA"),
+        (lambda: _encode(Image.new("LA", (30, 20), (100, 128))), "RGBA"),
+        (lambda: _encode(Image.new("CMYK", (30, 20), (10, 20, 30, 40)), "JPEG"), "RGB"),
+        (lambda: grey16_png(64, 8), "L"),
+        (lambda: _encode(Image.new("L", (30, 20), 77)), "L"),
+        (lambda: _encode(Image.new("RGBA", (30, 20), (1, 2, 3, 4))), "RGBA"),
+    ],
+)
+def test_it_normalises_every_accepted_mode(settings, make, mode):
+    loaded = load_image(make())
+    assert loaded.image.mode == mode
+
+
+def test_it_scales_16_bit_grey_to_8_bits_instead_of_clipping(settings):
+    loaded = load_image(grey16_png(256, 4))
+    row = list(loaded.image.crop((0, 0, 256, 1)).getdata())
+    assert row[0] == 0 and row[-1] == 255 and 120 <= row[128] <= 135
+
+
+def test_it_keeps_palette_transparency(settings):
+    image = load_image(palette_with_transparency()).image
+    assert image.getpixel((0, 0))[3] == 0 and image.getpixel((15, 15)) == (250, 20, 20, 255)
+
+
+@pytest.mark.django_db
+def test_it_handles_a_16_bit_greyscale_upload_around_2500_px(owner_client, shop):
+    """GIVEN a 16-bit greyscale PNG of 2500×2000 WHEN uploaded from the library page THEN it is
+    stored with a thumbnail (this used to be a 500 from the thumbnailer)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from generations.models import Asset
+
+    upload = SimpleUploadedFile("deep.png", grey16_png(2500, 2000), content_type="image/png")
+    response = owner_client.post("/library/upload/", {"file": upload})
+    assert response.status_code in (200, 201, 302), response.content[:300]
+    asset = Asset.objects.get(shop=shop)
+    assert (asset.width, asset.height) == (2500, 2000) and asset.thumbnail

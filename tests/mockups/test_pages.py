@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from PIL import Image
 
 from mockups import products
 from mockups.models import Listing, Order, ProductTemplate
@@ -133,7 +134,7 @@ def test_it_rejects_a_bad_print_area(owner_client, shop, points):
             "points": points if isinstance(points, str) else json.dumps(points),
         },
     )
-    assert r.status_code == 200
+    assert r.status_code == 422
     template.refresh_from_db()
     assert template.version == 1
 
@@ -143,7 +144,7 @@ def test_a_corrupt_template_photo_is_a_form_error(owner_client, shop):
 
     bad = SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\ngarbage", content_type="image/png")
     r = owner_client.post("/mockups/templates/", {"name": "X", "photo": bad, "blend": "multiply"})
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert not ProductTemplate.objects.filter(shop=shop).exists()
 
 
@@ -378,3 +379,17 @@ def test_mockup_urls_answer_head(client, shop, store):
         + urlencode({"asset": "http://testserver" + asset.file.url, "shop": shop.slug, "w": 256})
     )
     assert r.status_code == 200 and r["Content-Type"] == "image/jpeg"
+
+
+@pytest.mark.parametrize("mode", ["P", "1", "I;16"])
+def test_a_template_photo_in_any_accepted_mode_is_taken(owner_client, shop, mode):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    if mode == "I;16":
+        image = Image.frombytes("I;16", (300, 200), bytes(300 * 200 * 2))
+    else:
+        image = checkerboard(300, 6).convert(mode)
+    photo = SimpleUploadedFile("p.png", encode(image), content_type="image/png")
+    r = owner_client.post("/mockups/templates/", {"name": "M", "photo": photo, "blend": "shade"})
+    assert r.status_code == 302, r.content[:300]
+    assert ProductTemplate.objects.filter(shop=shop, name="M").exists()
