@@ -35,6 +35,7 @@ from mockups.forms import (
 )
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.sample import sample_design
+from studio import throttle
 from studio.hygiene import bad_text_reason, checks_own_text
 from studio.permissions import shop_required
 
@@ -517,9 +518,16 @@ def listing_page(request: HttpRequest, token: str) -> HttpResponse:
         )
     form = OrderForm(listing=listing, initial={"variant": listing.variant, "quantity": 1})
     placed = None
+    status = 200
+    refused: throttle.Verdict | None = None
     if request.method == "POST":
         form = OrderForm(request.POST, listing=listing)
-        if form.is_valid():
+        refused = _order_throttled(request, listing)
+        if refused is not None:
+            form.is_valid()
+            form.add_error(None, f"Too many orders just now. Try again in {refused.wait_words}.")
+            status = 429
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 placed = actions.place_order(
@@ -533,9 +541,24 @@ def listing_page(request: HttpRequest, token: str) -> HttpResponse:
                 )
             except MockupError as exc:
                 form.add_error(None, exc.message)
-    return render(
+    response = render(
         request,
         "mockups/listing_page.html",
         {"listing": listing, "images": images, "form": form, "placed": placed},
-        status=201 if placed else 200,
+        status=201 if placed else status,
     )
+    if refused is not None:
+        response["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def _order_throttled(request: HttpRequest, listing: Listing) -> throttle.Verdict | None:
+    """Public orders are counted per client address and per shop; the refusal, or None."""
+    for rule, key in (
+        (throttle.rule("order-address"), throttle.client_address(request)),
+        (throttle.rule("order-shop"), str(listing.shop_id)),
+    ):
+        verdict = throttle.hit(rule, key)
+        if not verdict.allowed:
+            return verdict
+    return None

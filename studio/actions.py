@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from generations.models import Job
 
 INVITE_TTL = timedelta(days=7)
+SIGNUP_TTL = timedelta(days=2)
+SIGNUP_SALT = "studio.signup.confirm"
 
 
 class InsufficientCredits(Exception):
@@ -39,6 +42,18 @@ class InsufficientCredits(Exception):
 
 class InvitationError(Exception):
     pass
+
+
+class SignUpError(Exception):
+    """A sign-up link or form that cannot create an account; the message is for the user."""
+
+
+def site_url(request_origin: str = "") -> str:
+    """The site's public origin for links that leave a request (emails): SITE_URL when it is
+    configured, otherwise the origin the request came in on (scheme + host)."""
+    if settings.SITE_URL_IS_SET or not request_origin:
+        return settings.SITE_URL
+    return request_origin.rstrip("/")
 
 
 def current_period() -> str:
@@ -72,13 +87,107 @@ def create_shop(
 
 
 @transaction.atomic
-def sign_up(email: str, password: str, shop_name: str = "") -> AbstractBaseUser:
-    """Create a user (the email is the username) and a shop they own."""
+def sign_up(
+    email: str, password: str, shop_name: str = "", *, with_shop: bool = True
+) -> AbstractBaseUser:
+    """Create a user (the email is the username) and, unless `with_shop` is False, a shop they
+    own with the new-shop credits. Callers vouch for the address: the sign-up page comes here
+    only from the emailed confirmation link (`confirm_sign_up`) or an invitation."""
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
     user = User.objects.create_user(username=email, email=email, password=password)
-    create_shop(shop_name or f"{email.split('@')[0]}'s shop", owner=user)
+    if with_shop:
+        create_shop(shop_name or f"{email.split('@')[0]}'s shop", owner=user)
     return user
+
+
+def email_taken(email: str) -> bool:
+    return get_user_model().objects.filter(username__iexact=email.strip()).exists()
+
+
+def request_sign_up(email: str, shop_name: str = "", *, origin: str = "") -> None:
+    """Send the sign-up mail. The same thing happens whether or not the address has an account
+    (the page says the same either way): a new address gets a link that creates the account
+    (and grants the shop's credits) once opened, a known one a note with log-in and reset links.
+    No row is written before the link is opened, so nobody can hold an address they do not
+    read."""
+    email = get_user_model().objects.normalize_email(email).lower()
+    base = site_url(origin)
+    if email_taken(email):
+        send_mail(
+            "Your studio account",
+            "Someone (perhaps you) asked to create a studio account with this address, which "
+            f"already has one.\n\nLog in: {base}{reverse('login')}\n"
+            f"Forgot the password? {base}{reverse('password_reset')}\n\n"
+            "If it was not you, nothing changed and you can ignore this message.\n",
+            None,
+            [email],
+        )
+        return
+    token = signing.dumps({"e": email, "s": shop_name[:120]}, salt=SIGNUP_SALT, compress=True)
+    url = base + reverse("signup_confirm", args=[token])
+    days = SIGNUP_TTL.days
+    send_mail(
+        "Confirm your email to create your studio",
+        f"Open this link within {days} days to choose a password and create your studio:\n"
+        f"{url}\n\nIf you did not ask for this, ignore this message: no account exists yet.\n",
+        None,
+        [email],
+    )
+
+
+@dataclass(frozen=True)
+class PendingSignUp:
+    email: str
+    shop_name: str
+
+
+def read_sign_up_token(token: str) -> PendingSignUp:
+    """What a confirmation link carries. Raises SignUpError for a bad, expired or used link."""
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT, max_age=SIGNUP_TTL)
+    except signing.SignatureExpired:
+        raise SignUpError("This confirmation link has expired; sign up again.") from None
+    except signing.BadSignature:
+        raise SignUpError("This confirmation link is not valid.") from None
+    pending = PendingSignUp(str(data.get("e", "")), str(data.get("s", "")))
+    if not pending.email or email_taken(pending.email):
+        raise SignUpError(
+            "This confirmation link was already used: log in, or reset your password."
+        )
+    return pending
+
+
+def confirm_sign_up(token: str, password: str) -> AbstractBaseUser:
+    """Create the account a confirmation link asked for: the address is now verified, so the
+    shop gets its credits. Raises SignUpError (link bad, expired or already used)."""
+    pending = read_sign_up_token(token)
+    try:
+        return sign_up(pending.email, password, pending.shop_name)
+    except IntegrityError:  # the same link opened twice at once
+        raise SignUpError(
+            "This confirmation link was already used: log in, or reset your password."
+        ) from None
+
+
+def sign_up_invited(token: str, password: str) -> Membership:
+    """Create an account for an invitation's address and join its shop, with no shop of its
+    own. The invitation link was mailed to that address, which verifies it. Raises
+    InvitationError when the invitation cannot be used or the address already has an account."""
+    with transaction.atomic():
+        invitation = open_invitation(token)
+        if email_taken(invitation.email):
+            raise InvitationError(
+                "This address already has an account: log in to accept the invitation."
+            )
+        try:
+            with transaction.atomic():
+                user = sign_up(invitation.email, password, with_shop=False)
+        except IntegrityError:
+            raise InvitationError(
+                "This address already has an account: log in to accept the invitation."
+            ) from None
+        return accept_invitation(token, user)
 
 
 def _token_hash(token: str) -> str:
@@ -92,8 +201,10 @@ class SentInvitation:
 
 
 def invite_member(
-    shop: Shop, *, email: str, role: str, invited_by: AbstractBaseUser
+    shop: Shop, *, email: str, role: str, invited_by: AbstractBaseUser, origin: str = ""
 ) -> SentInvitation:
+    """Invite `email`; the link is built on SITE_URL, or on `origin` (the request's own scheme
+    and host) when SITE_URL is not configured."""
     if role not in Role.values:
         raise InvitationError(f"Unknown role {role!r}.")
     token = secrets.token_urlsafe(32)
@@ -106,7 +217,7 @@ def invite_member(
             invited_by=invited_by,
             expires_at=timezone.now() + INVITE_TTL,
         )
-    url = settings.SITE_URL + reverse("accept_invite", args=[token])
+    url = site_url(origin) + reverse("accept_invite", args=[token])
     transaction.on_commit(
         lambda: send_mail(
             f"You are invited to {shop.name}",
@@ -122,6 +233,16 @@ def invite_member(
 def lookup_invitation(token: str) -> Invitation | None:
     """The invitation a link's token belongs to (used or not), for showing it before accepting."""
     return Invitation.objects.select_related("shop").filter(token_hash=_token_hash(token)).first()
+
+
+def open_invitation(token: str) -> Invitation:
+    """The invitation behind `token` if it can still be accepted, else InvitationError."""
+    invitation = lookup_invitation(token)
+    if invitation is None or invitation.accepted_at is not None:
+        raise InvitationError("This invitation link is not valid or was already used.")
+    if invitation.expires_at < timezone.now():
+        raise InvitationError("This invitation link has expired; ask the owner for a new one.")
+    return invitation
 
 
 @transaction.atomic

@@ -5,17 +5,18 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from studio import throttle
 from studio.models import Role
+from studio.throttle import Verdict
 
 
 class SignUpForm(forms.Form):
+    """Step one of signing up: where to send the confirmation link. Whether the address has an
+    account already is never said here (the mail says it)."""
+
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        min_length=8,
-        help_text="At least 8 characters, not a common password.",
-    )
     shop_name = forms.CharField(
         max_length=120,
         required=False,
@@ -24,22 +25,71 @@ class SignUpForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if get_user_model().objects.filter(username=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists; log in instead."
-            )
-        return email
+        return self.cleaned_data["email"].lower()
+
+
+class ChoosePasswordForm(forms.Form):
+    """Step two (from the emailed link, or an invitation): the password of the new account."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        min_length=8,
+        help_text="At least 8 characters, not a common password.",
+    )
+
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = get_user_model()(username=self.email, email=self.email)
+        password_validation.validate_password(password, user)
+        return password
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, throttled per account and per client address (studio/throttle.py).
+    A locked account or address is refused before the password is even checked."""
+
+    throttled: Verdict | None = None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("password"):
-            user = get_user_model()(username=data.get("email", ""), email=data.get("email", ""))
-            try:
-                password_validation.validate_password(data["password"], user)
-            except forms.ValidationError as exc:
-                self.add_error("password", exc)
+        username = (self.cleaned_data.get("username") or "").strip()
+        if self.request is not None:
+            verdict = throttle.login_blocked(self.request, username)
+            if not verdict.allowed:
+                self._refuse(verdict)
+        try:
+            data = super().clean()
+        except forms.ValidationError:
+            if self.request is not None:
+                verdict = throttle.login_failed(self.request, username)
+                if not verdict.allowed:
+                    self._refuse(verdict)
+            raise
+        if self.get_user() is not None:  # only a real log-in clears the account's count
+            throttle.login_succeeded(username)
         return data
+
+    def _refuse(self, verdict: Verdict) -> None:
+        self.throttled = verdict
+        raise forms.ValidationError(
+            f"Too many failed log-in attempts. Try again in {verdict.wait_words}, or reset "
+            "your password.",
+            code="throttled",
+        )
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form; past `password-reset-email` mails an hour an address gets no more.
+    The page answers the same either way, so it never tells whether an address exists."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        email = self.cleaned_data["email"]
+        if not throttle.hit(throttle.rule("password-reset-email"), email).allowed:
+            return
+        super().save(*args, **kwargs)
 
 
 class InviteForm(forms.Form):

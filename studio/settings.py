@@ -140,7 +140,13 @@ if not CACHE_URL and os.environ.get("CELERY_BROKER_URL", "").startswith("redis")
     CACHE_URL = os.environ["CELERY_BROKER_URL"]
 if CACHE_URL.startswith("redis"):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # A Redis that is down or unreachable fails a cache call in about a second instead
+            # of hanging the request (throttles then allow; see docs/operations.md).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     # Shared by the web server and the worker processes on one machine.
@@ -150,6 +156,39 @@ else:
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
+
+# --- Throttles on people-facing doors (studio/throttle.py, Django's cache) ---------------------
+# name: {"limit": events, "window": seconds, "lockout": seconds refused once over (0: rest of
+# the window)}. THROTTLE_RATES (JSON) overrides single entries, e.g. '{"login-account":
+# {"limit": 5, "window": 900, "lockout": 1800}}'.
+THROTTLE_RATES: dict[str, dict[str, int]] = {
+    # Failed log-ins: per account (whether it exists or not) and per client address.
+    "login-account": {"limit": 10, "window": 900, "lockout": 900},
+    "login-address": {"limit": 50, "window": 900, "lockout": 900},
+    # Sign-ups (confirmation mails) per client address, and mails per email address (silent).
+    "signup-address": {"limit": 5, "window": 3600},
+    "signup-email": {"limit": 3, "window": 3600},
+    # Password-reset requests per client address, and mails per email address (silent).
+    "password-reset-address": {"limit": 5, "window": 3600},
+    "password-reset-email": {"limit": 3, "window": 3600},
+    # Invitation links that do not exist, per client address.
+    "invite-address": {"limit": 20, "window": 3600},
+    # Public orders from buy links: per client address and per shop.
+    "order-address": {"limit": 10, "window": 600},
+    "order-shop": {"limit": 600, "window": 3600},
+    # Requests with an invalid API key, per client address (429 with Retry-After once over).
+    "api-bad-key": {"limit": 20, "window": 600},
+    # Fresh renders (cache misses) of UNSIGNED mockup URLs, per shop and per client address.
+    "mockup-unsigned-shop": {"limit": 300, "window": 60},
+    "mockup-unsigned-address": {"limit": 30, "window": 60},
+}
+try:
+    for _name, _rate in json.loads(os.environ.get("THROTTLE_RATES") or "{}").items():
+        THROTTLE_RATES[_name] = {**THROTTLE_RATES.get(_name, {}), **_rate}
+except (ValueError, AttributeError) as exc:
+    raise ImproperlyConfigured(f"THROTTLE_RATES is not a JSON object of objects: {exc}") from exc
+# Reverse proxies (CIDRs) whose X-Forwarded-For is believed when working out a client's address.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -213,6 +252,9 @@ STORAGES = {
 STORAGE_PUBLIC_ORIGIN = os.environ.get("STORAGE_PUBLIC_ORIGIN", "").rstrip("/")
 # Public origin of the site itself, used in links that leave a request (emails, webhooks).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, emailed links (invitations, sign-up confirmations) use the origin the request came in
+# on; SITE_URL's default above only serves links made outside any request (webhook payloads).
+SITE_URL_IS_SET = bool(os.environ.get("SITE_URL", "").strip())
 
 # --- Uploads and images -------------------------------------------------------------------------
 IMAGE_MAX_BYTES = int(os.environ.get("IMAGE_MAX_BYTES", str(25 * 1024 * 1024)))

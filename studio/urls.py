@@ -10,6 +10,10 @@ from studio import views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
+    # Throttled versions of Django's log-in and reset pages (listed first, so they win).
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("shops/new/", views.shop_create, name="shop_create"),

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.static import serve
 
-from studio import actions
-from studio.forms import InviteForm, ShopForm, ShopSettingsForm, SignUpForm
+from studio import actions, throttle
+from studio.forms import (
+    ChoosePasswordForm,
+    InviteForm,
+    LoginForm,
+    ShopForm,
+    ShopSettingsForm,
+    SignUpForm,
+    ThrottledPasswordResetForm,
+)
 from studio.middleware import SESSION_KEY
 from studio.models import Invitation, LedgerEntry, Membership, Role
 from studio.permissions import shop_required
@@ -47,26 +58,173 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
+def _origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _too_many(
+    request: HttpRequest, template: str, context: dict[str, Any], verdict: Any
+) -> HttpResponse:
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
+def _invitation_in(next_url: str) -> tuple[Invitation, str] | None:
+    """The open invitation a `next` link points at (/invite/<token>/), with its token."""
+    try:
+        match = resolve(urlsplit(next_url).path)
+    except (Resolver404, ValueError):
+        return None
+    if match.url_name != "accept_invite":
+        return None
+    token = match.kwargs.get("token", "")
+    try:
+        return actions.open_invitation(token), token
+    except actions.InvitationError:
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """Sign up: an email (and a shop name) first; the account is made from the emailed link.
+    Coming from an invitation, the invited address only chooses a password and joins that shop.
+    """
     if request.user.is_authenticated:
         return redirect(_safe_next(request) or "dashboard")
+    next_url = _safe_next(request)
+    invited = _invitation_in(next_url) if next_url else None
+    if invited is not None:
+        return _signup_invited(request, *invited)
     form = SignUpForm(request.POST or None)
+    context: dict[str, Any] = {"form": form, "next": next_url}
     if request.method == "POST" and form.is_valid():
-        user = actions.sign_up(
-            form.cleaned_data["email"],
-            form.cleaned_data["password"],
-            form.cleaned_data.get("shop_name", ""),
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your shop is ready; describe an image to start.")
-        return redirect(_safe_next(request) or "dashboard")
+        verdict = throttle.hit(throttle.rule("signup-address"), throttle.client_address(request))
+        if not verdict.allowed:
+            form.add_error(
+                None,
+                f"Too many sign-ups from your network. Try again in {verdict.wait_words}.",
+            )
+            return _too_many(request, "registration/signup.html", context, verdict)
+        email = form.cleaned_data["email"]
+        # A few mails an hour per address at most; the page says the same either way.
+        if throttle.hit(throttle.rule("signup-email"), email).allowed:
+            actions.request_sign_up(
+                email, form.cleaned_data.get("shop_name", ""), origin=_origin(request)
+            )
+        return render(request, "registration/signup.html", {"sent": email})
     return render(
         request,
         "registration/signup.html",
-        {"form": form, "next": _safe_next(request)},
+        context,
         status=422 if request.method == "POST" else 200,
     )
+
+
+def _signup_invited(request: HttpRequest, invitation: Invitation, token: str) -> HttpResponse:
+    form = ChoosePasswordForm(request.POST or None, email=invitation.email)
+    context = {
+        "form": form,
+        "next": _safe_next(request),
+        "invitation": invitation,
+        "heading": f"Join {invitation.shop.name}",
+        "intro": f"Choose a password for {invitation.email} to join as "
+        f"{invitation.get_role_display().lower()}.",
+        "button": "Create account and join",
+    }
+    if request.method == "POST" and form.is_valid():
+        verdict = throttle.hit(throttle.rule("signup-address"), throttle.client_address(request))
+        if not verdict.allowed:
+            form.add_error(
+                None,
+                f"Too many sign-ups from your network. Try again in {verdict.wait_words}.",
+            )
+            return _too_many(request, "registration/signup.html", context, verdict)
+        try:
+            membership = actions.sign_up_invited(token, form.cleaned_data["password"])
+        except actions.InvitationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_KEY] = membership.shop_id
+            messages.success(
+                request,
+                f"Welcome! You joined {membership.shop.name} as "
+                f"{membership.get_role_display().lower()}.",
+            )
+            return redirect("dashboard")
+    return render(
+        request,
+        "registration/signup.html",
+        context,
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: choose a password; the account and its shop (with credits) are made."""
+    try:
+        pending = actions.read_sign_up_token(token)
+    except actions.SignUpError as exc:
+        return render(request, "registration/signup.html", {"problem": str(exc)}, status=410)
+    form = ChoosePasswordForm(request.POST or None, email=pending.email)
+    context = {
+        "form": form,
+        "heading": "Choose your password",
+        "intro": f"Your email {pending.email} is confirmed. One last step.",
+        "button": "Create my studio",
+    }
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = actions.confirm_sign_up(token, form.cleaned_data["password"])
+        except actions.SignUpError as exc:
+            return render(request, "registration/signup.html", {"problem": str(exc)}, status=410)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Your shop is ready; describe an image to start.")
+        return redirect("dashboard")
+    return render(
+        request,
+        "registration/signup.html",
+        context,
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page, throttled (LoginForm): a lockout answers 429 with Retry-After."""
+
+    authentication_form = LoginForm
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled.retry_after)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, throttled per client address (429) and per email (silently)."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        verdict = throttle.hit(
+            throttle.rule("password-reset-address"), throttle.client_address(request)
+        )
+        if not verdict.allowed:
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(
+                None,
+                f"Too many reset requests from your network. Try again in {verdict.wait_words}.",
+            )
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 @login_required
@@ -170,6 +328,7 @@ def invite(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             invited_by=request.user,
+            origin=_origin(request),
         )
         messages.success(
             request,
@@ -216,7 +375,16 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
+    address = throttle.client_address(request)
+    verdict = throttle.check(throttle.rule("invite-address"), address)
+    if not verdict.allowed:
+        problem = (
+            f"Too many invitation links tried from your network. Try again in {verdict.wait_words}."
+        )
+        return _too_many(request, "studio/invite_accept.html", {"problem": problem}, verdict)
     invitation = actions.lookup_invitation(token)
+    if invitation is None:  # a made-up link: counted, so links cannot be guessed at speed
+        throttle.hit(throttle.rule("invite-address"), address)
     problem = ""
     if invitation is None or invitation.accepted_at is not None:
         problem = "This invitation link is not valid or was already used."

@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from studio import actions
 from studio.models import Invitation, Membership, Role
@@ -57,24 +58,59 @@ def test_it_handles_an_invitation_email_with_a_one_time_link(owner_client, invit
 
 
 def test_it_handles_accepting_as_a_logged_out_user_who_signs_up(invite_path, shop):
+    """GIVEN an invitation to new@example.com WHEN its receiver signs up from the link THEN they
+    only choose a password (the mailed link verified the address), join the shop, and get no
+    second, personal shop."""
     visitor = Client()
     page = visitor.get(invite_path)
     assert page.status_code == 200
     html = page.content.decode()
     signup_url = f"{reverse('signup')}?next={invite_path}"
     assert signup_url in html and "Join " in html
-    response = visitor.post(
-        signup_url, {"email": "new@example.com", "password": "a-long-passphrase-42"}
-    )
-    assert response.status_code == 302 and response["Location"] == invite_path
-    response = visitor.post(invite_path)
+    form = visitor.get(signup_url).content.decode()
+    assert f"Join {escape(shop.name)}" in form and "new@example.com" in form
+    response = visitor.post(signup_url, {"password": "a-long-passphrase-42"})
     assert response.status_code == 302 and response["Location"] == reverse("dashboard")
-    membership = Membership.objects.get(shop=shop, user__email="new@example.com")
-    assert membership.role == Role.DESIGNER
+    membership = Membership.objects.get(user__email="new@example.com")  # one shop only
+    assert (membership.shop, membership.role) == (shop, Role.DESIGNER)
+    assert Invitation.objects.get().accepted_by == membership.user
     # The new member now works in the invited shop.
     assert visitor.session["current_shop_id"] == shop.id
     html = visitor.get(reverse("dashboard")).content.decode()
-    assert f'<option value="{shop.id}" selected>' in html
+    assert escape(shop.name) in html
+    # The invitation is used up: its sign-up page is the ordinary one again.
+    assert "Create your studio" in Client().get(signup_url).content.decode()
+
+
+def test_it_rejects_an_invited_sign_up_for_an_address_with_an_account(invite_path, make_user):
+    make_user("new@example.com")
+    response = Client().post(
+        f"{reverse('signup')}?next={invite_path}", {"password": "a-long-passphrase-42"}
+    )
+    assert response.status_code == 422
+    assert "log in to accept" in response.content.decode()
+
+
+def test_it_builds_invitation_links_on_the_requests_own_origin(
+    owner_client, settings, django_capture_on_commit_callbacks
+):
+    settings.ALLOWED_HOSTS = ["studio.example.test"]
+    settings.SITE_URL_IS_SET = False
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            reverse("invite"),
+            {"email": "a@example.com", "role": Role.VIEWER},
+            HTTP_HOST="studio.example.test:8443",
+        )
+    assert "http://studio.example.test:8443/invite/" in mail.outbox[-1].body
+    settings.SITE_URL, settings.SITE_URL_IS_SET = "https://studio.example.com", True
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            reverse("invite"),
+            {"email": "b@example.com", "role": Role.VIEWER},
+            HTTP_HOST="studio.example.test:8443",
+        )
+    assert "https://studio.example.com/invite/" in mail.outbox[-1].body
 
 
 def test_it_handles_accepting_as_a_logged_out_user_who_logs_in(invite_path, shop, make_user):

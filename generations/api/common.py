@@ -34,7 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 from generations.engines import registry
 from generations.engines.base import Capability
 from generations.models import Asset, Job, PriceRule
-from studio import apikeys, ratelimit
+from studio import apikeys, ratelimit, throttle
 from studio.compiled import CompiledQuery, Param
 from studio.models import ApiKey, IdempotencyRecord, Shop
 
@@ -269,6 +269,16 @@ def endpoint(
             raw = raw_key(request)
             key = apikeys.authenticate(raw) if raw else None
             if key is None:
+                # Bad keys are throttled per client address (studio/throttle.py): 429 once over.
+                retry_after = throttle.bad_api_key(request) if raw else None
+                if retry_after is not None:
+                    err = ApiError(
+                        429,
+                        f"Too many invalid API keys from this address; retry after {retry_after}s.",
+                        code="rate_limited",
+                        headers={"Retry-After": str(retry_after)},
+                    )
+                    return error_response(request, family, err)
                 decision = ratelimit.hit(f"ip:{client_ip(request)}", ratelimit.key_limit(0))
                 err = ApiError(
                     401,

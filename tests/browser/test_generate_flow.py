@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core import mail
 
 from tests.conftest import skip_or_fail
 
@@ -71,8 +72,13 @@ def test_it_handles_sign_up_generate_and_find_in_library(browser, live_server, c
 
     page.goto(f"{base}/accounts/signup/")
     page.get_by_label("Email").fill("browser@example.com")
-    page.get_by_label("Password").fill("a-long-passphrase-42")
     page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    # The live server runs in this process: its mail lands in Django's test outbox.
+    link = re.search(r"https?://\S+/accounts/signup/confirm/\S+/", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    page.get_by_label("Password").fill("a-long-passphrase-42")
+    page.get_by_role("button", name="Create my studio").click()
     page.wait_for_url(f"{base}/")
     assert page.get_by_role("heading", name="Generate").is_visible()
 
