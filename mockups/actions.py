@@ -9,26 +9,24 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpRequest
 
 from generations.loader import ImageRejected, load_image
 from generations.models import Asset
 from mockups import render as renderer
-from mockups import signing, sources
+from mockups import rendercache, signing, sources
 from mockups.catalog import CATALOG
 from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.products import find_template, spec_for
+from studio import throttle
 from studio.models import Shop
 
 PARAMS = frozenset(
     {"asset", "shop", "variant", "w", "fmt", "fit", "x", "y", "scale", "rotate", "bg", "h", "sig"}
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
-CACHE_PREFIX = "mockup-cache"
 
 
 @dataclass
@@ -51,6 +49,7 @@ class MockupResult:
     cache_control: str
     hit: bool
     timings: dict[str, float] = field(default_factory=dict)  # name → milliseconds
+    cost_cents: int = 0  # what this response cost the shop (a fresh render; hits are free)
 
 
 def _number(params: dict[str, str], name: str, default: float, low: float, high: float) -> float:
@@ -178,8 +177,22 @@ def cache_key(template: ProductTemplate, asset_sha: str, query: MockupQuery) -> 
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def _cache_name(shop: Shop, key: str, fmt: str) -> str:
-    return f"{CACHE_PREFIX}/{shop.slug}/{key[:2]}/{key}.{fmt}"
+def _admit_unsigned(request: HttpRequest, shop: Shop) -> None:
+    """Fresh work (a fetch or a render) for an UNSIGNED URL is rate limited per shop and per
+    client address: anyone holding such a link can vary it."""
+    for rule, key in (
+        (throttle.rule("mockup-unsigned-shop"), shop.slug),
+        (throttle.rule("mockup-unsigned-address"), throttle.client_address(request)),
+    ):
+        verdict = throttle.hit(rule, key)
+        if not verdict.allowed:
+            raise MockupError(
+                f"Too many fresh renders of unsigned mockup URLs; retry in {verdict.wait_words} "
+                "(signed URLs are not limited this way).",
+                429,
+                "rate_limited",
+                retry_after=verdict.retry_after,
+            )
 
 
 def _etag(key: str) -> str:
@@ -228,8 +241,17 @@ def mockup(
     query = parse_query(params, template)
     ref = _resolve(request, shop, query.asset, query.pin)
     lap("lookup")
+    admitted = bool(sig)
+
+    def admit() -> None:
+        nonlocal admitted
+        if not admitted:
+            _admit_unsigned(request, shop)
+            admitted = True
+
     data = b""
     if not ref.sha256:  # unpinned external asset not seen lately: fetch to learn its hash
+        admit()
         data = sources.read(ref)
         lap("fetch")
     key_sha = ref.sha256
@@ -240,15 +262,15 @@ def mockup(
     if if_none_match and _matches(if_none_match, etag):
         lap("cache")
         return MockupResult(304, b"", content_type, etag, cache_control, True, timings)
-    name = _cache_name(shop, key, query.fmt)
-    try:
-        with default_storage.open(name, "rb") as fh:
-            cached = fh.read()
-    except Exception:  # a miss, however the storage says it (S3 raises its own errors)
-        cached = b""
+    name = rendercache.cache_name(shop, key, query.fmt)
+    cached = rendercache.read(name)
     lap("cache")
     if cached:
         return MockupResult(200, cached, content_type, etag, cache_control, True, timings)
+    # A fresh render: admitted (unsigned URLs are rate limited) and paid for (seed 000).
+    admit()
+    cents = rendercache.render_price(template)
+    rendercache.check_balance(shop, cents)
     spec = spec_for(template)
     source = _warm_source(ref, spec, query)
     if source is None:
@@ -258,7 +280,7 @@ def mockup(
             if ref.sha256 != key_sha:  # an external file changed since its hash was remembered
                 key_sha = ref.sha256
                 key = cache_key(template, key_sha, query)
-                etag, name = _etag(key), _cache_name(shop, key, query.fmt)
+                etag, name = _etag(key), rendercache.cache_name(shop, key, query.fmt)
         source = load_source(data, spec=spec, query=query, sha256=ref.sha256)
         lap("decode")
     pixels = renderer.compose(
@@ -272,10 +294,13 @@ def mockup(
     lap("render")
     out, content_type = renderer.encode(pixels, query.fmt)
     lap("encode")
-    if not default_storage.exists(name):
-        default_storage.save(name, ContentFile(out))
+    stored = rendercache.store(
+        shop, name, out, cents=cents, memo=f"Mockup render: {template.name} ({query.width} px)"
+    )
     lap("store")
-    return MockupResult(200, out, content_type, etag, cache_control, False, timings)
+    return MockupResult(
+        200, out, content_type, etag, cache_control, False, timings, cost_cents=stored.cents
+    )
 
 
 def _source_key(sha256: str, scale: float) -> tuple[str, float]:

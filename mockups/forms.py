@@ -41,7 +41,12 @@ class UrlSettingsForm(forms.Form):
         required=False,
         help_text="One origin per line, e.g. https://cdn.example.com",
     )
-    require_signed_urls = forms.BooleanField(required=False)
+    require_signed_urls = forms.BooleanField(
+        required=False,
+        label="Require signed mockup URLs",
+        help_text="Recommended. When off, anyone with a mockup or buy link can change its "
+        "parameters and make this shop pay for fresh renders (rate limited per visitor).",
+    )
 
 
 class ListingForm(forms.Form):

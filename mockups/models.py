@@ -149,3 +149,20 @@ class Order(models.Model):
     @property
     def total_cents(self) -> int:
         return self.unit_price_cents * self.quantity
+
+
+class RenderCacheEntry(models.Model):
+    """One stored render of a mockup URL (mockups/rendercache.py). The rows are the cache's
+    index: its size per shop is kept under MOCKUP_RENDER_CACHE_MB_PER_SHOP by evicting the
+    oldest renders first, and the orphan sweeper removes stored renders without a row."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=300, unique=True, help_text="Storage key of the render")
+    bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "created_at"], name="render_cache_shop_age")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -53,6 +53,8 @@ def error_response(exc: MockupError) -> JsonResponse:
         {"error": {"code": exc.code, "message": exc.message}}, status=exc.status
     )
     response["Cache-Control"] = "no-store"
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -77,6 +79,7 @@ def mockup_image(request: HttpRequest, template_slug: str) -> HttpResponse:
         response["ETag"] = result.etag
         response["Cache-Control"] = result.cache_control
         response["X-Mockup-Cache"] = "hit" if result.hit else "miss"
+        response["X-Cost-Cents"] = str(result.cost_cents)  # seed 000: each response its cost
         if result.status == 304:
             del response["Content-Type"]
     except MockupError as exc:

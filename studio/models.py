@@ -55,7 +55,9 @@ class Shop(models.Model):
     # Mockup URLs: HMAC signing secrets (scsec_…); the previous one stays valid during rotation.
     url_signing_secret = models.CharField(max_length=80, default=new_signing_secret)
     url_signing_secret_previous = models.CharField(max_length=80, blank=True)
-    require_signed_urls = models.BooleanField(default=False)
+    # New shops accept only signed mockup URLs; an owner may allow unsigned ones (anyone with a
+    # link can then vary it and make the shop pay for fresh renders, within rate limits).
+    require_signed_urls = models.BooleanField(default=True)
     # Extra origins (scheme://host[:port]) whose images this shop may use as mockup assets.
     trusted_origins = models.JSONField(default=list, blank=True)
     # API requests per minute per key; 0 means the server default.

@@ -309,6 +309,13 @@ NEW_SHOP_PLAN_BUDGET_CENTS = int(os.environ.get("NEW_SHOP_PLAN_BUDGET_CENTS", "5
 NEW_SHOP_WALLET_CENTS = int(os.environ.get("NEW_SHOP_WALLET_CENTS", "0"))
 DEFAULT_PRICE_CENTS_PER_IMAGE = int(os.environ.get("DEFAULT_PRICE_CENTS_PER_IMAGE", "1"))
 
+# --- Mockups ------------------------------------------------------------------------------------------
+# A fresh render of a mockup URL is charged to the shop (seed 000; cache hits are free): a
+# PriceRule of kind "mockup" sets the price, else this. The stored renders of one shop are kept
+# under MOCKUP_RENDER_CACHE_MB_PER_SHOP, the oldest evicted first.
+MOCKUP_RENDER_PRICE_CENTS = int(os.environ.get("MOCKUP_RENDER_PRICE_CENTS", "1"))
+MOCKUP_RENDER_CACHE_MB_PER_SHOP = float(os.environ.get("MOCKUP_RENDER_CACHE_MB_PER_SHOP", "512"))
+
 # --- Engines ----------------------------------------------------------------------------------------
 DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "builtin:procedural")
 # Extra public model names: {"name": {"engine": "...", "model": "...", "capabilities": [...]}}

@@ -38,6 +38,15 @@ def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
 
 
 @pytest.fixture
+def shop(shop: Any) -> Any:
+    """The owner's shop with unsigned mockup URLs allowed: most tests here exercise unsigned
+    URLs. New shops require signatures (tests/mockups/test_billing_and_limits.py checks that)."""
+    shop.require_signed_urls = False
+    shop.save(update_fields=["require_signed_urls"])
+    return shop
+
+
+@pytest.fixture
 def store(shop: Any, user: Any) -> Callable[..., Any]:
     def make(image: Image.Image | None = None, *, in_shop: Any = None) -> Any:
         image = image or checkerboard(96)
