@@ -290,6 +290,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "600"))
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# How long a warm shutdown (SIGTERM) may wait for running tasks before a cold one (studio/celery.py).
+CELERY_WORKER_SHUTDOWN_SECONDS = float(
+    os.environ.get("CELERY_WORKER_SHUTDOWN_SECONDS", str(CELERY_TASK_SOFT_TIME_LIMIT))
+)
+# An embedded beat (`worker --beat`) sleeps between ticks; a short tick lets it stop promptly.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {

@@ -50,9 +50,13 @@ def start_worker(
     }
     started: list[Worker] = []
 
-    def start(pool: str = "solo") -> Worker:
+    def start(
+        pool: str = "solo", *, beat: bool = False, extra_env: dict[str, str] | None = None
+    ) -> Worker:
         log_path = tmp_path / f"worker{len(started) + 1}.log"
-        worker = workers.start_worker(queue=queue, log_path=log_path, pool=pool, env=env)
+        worker = workers.start_worker(
+            queue=queue, log_path=log_path, pool=pool, env={**env, **(extra_env or {})}, beat=beat
+        )
         started.append(worker)
         return worker
 

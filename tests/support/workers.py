@@ -116,9 +116,15 @@ class Worker:
 
 
 def start_worker(
-    *, queue: str, log_path: Path, pool: str = "solo", env: dict[str, str] | None = None
+    *,
+    queue: str,
+    log_path: Path,
+    pool: str = "solo",
+    env: dict[str, str] | None = None,
+    beat: bool = False,
 ) -> Worker:
-    """Start a worker consuming `queue` and wait until it is ready."""
+    """Start a worker consuming `queue` and wait until it is ready (with `beat`, an embedded
+    beat whose schedule file sits next to the log)."""
     full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "studio.settings",
@@ -144,6 +150,8 @@ def start_worker(
         "--without-heartbeat",
         f"--hostname={log_path.stem}-{queue}@%h",
     ]
+    if beat:
+        cmd += ["--beat", f"--schedule={log_path.with_suffix('.beat')}"]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             cmd,
