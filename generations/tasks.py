@@ -16,3 +16,10 @@ def run_job(job_id: str) -> str:
 @shared_task(name="generations.tasks.sweep_jobs")
 def sweep_jobs() -> dict[str, int]:
     return actions.sweep_jobs()
+
+
+@shared_task(name="generations.tasks.sweep_orphans", ignore_result=True)
+def sweep_orphans() -> dict[str, int]:
+    from generations import orphans
+
+    return orphans.sweep_orphans()

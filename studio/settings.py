@@ -381,6 +381,13 @@ CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {
     "task": "generations.webhooks.sweep_webhooks",
     "schedule": 300.0,
 }
+# Stored files without their row (a worker killed mid-write) are removed once older than
+# ORPHAN_GRACE_SECONDS, by a sweep every ORPHAN_SWEEP_SECONDS (generations/orphans.py).
+ORPHAN_GRACE_SECONDS = float(os.environ.get("ORPHAN_GRACE_SECONDS", "3600"))
+CELERY_BEAT_SCHEDULE["sweep-orphaned-files"] = {
+    "task": "generations.tasks.sweep_orphans",
+    "schedule": float(os.environ.get("ORPHAN_SWEEP_SECONDS", "3600")),
+}
 CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
     "task": "generations.webhooks.purge_idempotency_records",
     "schedule": 3600.0,
