@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.http import HttpRequest
 
 from generations.models import Asset
@@ -68,6 +69,13 @@ def own_storage_prefixes(request: HttpRequest, shop: Shop) -> list[tuple[str, st
         public = public.replace("{shop}", shop.slug)
         parts = urlsplit(public)
         prefixes.append((normalise_origin(public), parts.path.rstrip("/") + "/"))
+    storage = Asset._meta.get_field("file").storage
+    if not isinstance(storage, FileSystemStorage):
+        # S3-compatible storage: its own file URLs are the shop's storage origin too (the
+        # bucket's endpoint or custom domain), whether or not STORAGE_PUBLIC_ORIGIN is set.
+        probe = storage.url("shops/x")
+        base = urlsplit(probe)
+        prefixes.append((normalise_origin(probe), base.path[: -len("shops/x")] or "/"))
     media = settings.MEDIA_URL
     if media.startswith(("http://", "https://")):
         prefixes.append((normalise_origin(media), urlsplit(media).path.rstrip("/") + "/"))
