@@ -2,10 +2,16 @@
 
 `hit(bucket, limit, window)` counts one request and says whether it is allowed, how many remain
 and when the window resets. Both backends are atomic across processes.
+
+When Redis cannot be reached, counting falls back to the database for REDIS_RETRY_SECONDS
+before Redis is tried again: limits keep holding (per window, counted afresh in the table),
+requests do not fail, and a Redis outage costs at most one connection time-out per process
+every REDIS_RETRY_SECONDS.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -18,6 +24,9 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from studio.models import RateLimitWindow
 
 DEFAULT_PER_MINUTE = 60
+REDIS_RETRY_SECONDS = 30.0
+log = logging.getLogger(__name__)
+_redis_down_until = 0.0
 
 
 @dataclass(frozen=True)
@@ -117,8 +126,21 @@ def hit(bucket: str, limit: int, window: int = 60, *, now: float | None = None) 
     now = time.time() if now is None else now
     start = int(now) // window * window
     url = redis_url()
-    count = _count_redis(url, f"rl:{bucket}:{start}", window) if url else _count_db(bucket, start)
+    count = _count(url, bucket, start, window)
     return Decision(count <= limit, limit, max(limit - count, 0), start + window)
+
+
+def _count(url: str, bucket: str, start: int, window: int) -> int:
+    global _redis_down_until
+    if url and time.monotonic() >= _redis_down_until:
+        import redis
+
+        try:
+            return _count_redis(url, f"rl:{bucket}:{start}", window)
+        except (redis.RedisError, OSError) as exc:
+            _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            log.warning("rate limits: Redis unreachable (%s); counting in the database", exc)
+    return _count_db(bucket, start)
 
 
 def key_limit(per_minute: int) -> int:

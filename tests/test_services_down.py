@@ -1,0 +1,42 @@
+"""What happens when a service is down (docs/operations.md, "When a service is down"): the API
+rate limiter counts in the database while Redis is unreachable, and the people-facing throttles
+and fetch slots let requests through."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from studio import apikeys, ratelimit
+from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dead_redis(settings: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A Redis URL on a port where nothing listens (connections are refused at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.RATELIMIT_REDIS_URL = url
+    ratelimit._redis_client.cache_clear()
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)
+    return url
+
+
+def test_the_rate_limiter_counts_in_the_database_when_redis_is_down(dead_redis):
+    decisions = [ratelimit.hit("down-test", 3) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert decisions[-1].retry_after > 0
+
+
+def test_api_requests_keep_working_and_limited_when_redis_is_down(dead_redis, shop):
+    shop.api_rate_limit_per_minute = 2
+    shop.save()
+    api = ApiClient(apikeys.create_api_key(shop, scopes=["library:read"], name="k").raw)
+    codes = [api.get("/v0/usage").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
