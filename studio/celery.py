@@ -20,11 +20,30 @@ import time
 from typing import Any
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from celery.signals import task_postrun, task_prerun, worker_shutting_down
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
-app = Celery("studio")
+
+class StudioTask(DjangoTask):
+    """Enqueue after commit without failing the request when the broker is unreachable: the
+    row is committed, so the error is logged and the sweepers re-send the work once the broker
+    is back (queued jobs older than a lease, due webhook deliveries)."""
+
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        self.apply_async_on_commit(args, kwargs)
+
+    def apply_async_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        def send() -> None:  # robust: an error is logged (with this name), not raised
+            self.apply_async(*args, **kwargs)
+
+        send.__qualname__ = f"enqueue {self.name}"
+        transaction.on_commit(send, robust=True)
+
+
+app = Celery("studio", task_cls=StudioTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -40,3 +40,39 @@ def test_api_requests_keep_working_and_limited_when_redis_is_down(dead_redis, sh
     api = ApiClient(apikeys.create_api_key(shop, scopes=["library:read"], name="k").raw)
     codes = [api.get("/v0/usage").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_a_submit_succeeds_when_the_broker_is_down_and_the_sweeper_resends(
+    owner_client, shop, monkeypatch, django_capture_on_commit_callbacks, caplog, settings
+):
+    """GIVEN an unreachable broker WHEN a job is submitted from the page THEN the page answers
+    as usual (the row is committed and charged; the failed enqueue is logged, not a 500), and
+    once the broker is back the sweeper re-sends the job."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from generations import actions
+    from generations.models import Job
+    from generations.tasks import run_job
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(run_job, "apply_async", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post("/generate/", {"prompt": "a calm lake", "count": "1"})
+    assert response.status_code in (200, 201, 302)
+    job = Job.objects.get(shop=shop)
+    assert job.status == Job.Status.QUEUED
+    assert "Connection refused" in caplog.text
+
+    sent = []
+    monkeypatch.setattr(run_job, "apply_async", lambda *a, **k: sent.append(a))
+    Job.objects.filter(pk=job.pk).update(
+        enqueued_at=timezone.now() - timedelta(seconds=settings.JOB_LEASE_SECONDS + 5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.sweep_jobs()["reenqueued"] == 1
+    assert sent and str(job.id) in str(sent[0])
