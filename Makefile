@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench venv lint fmt worker web clean
+.PHONY: run test bench soak venv lint fmt worker web clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ test: venv
 
 bench: venv
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The 10-minute soak on PostgreSQL + Redis + gunicorn (docs/benchmarks.md); SOAK_SECONDS=120 for a short one.
+soak: venv
+	$(PY) -m bench soak $(if $(SOAK_SECONDS),--seconds $(SOAK_SECONDS))
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,4 +1,5 @@
-"""Run benchmarks: `python -m bench [name ...]`.
+"""Run benchmarks: `python -m bench [name ...]` (`python -m bench soak [--seconds N]` for the soak,
+which runs only when named).
 
 Each bench/bench_<name>.py module defines `run() -> dict` and prints its own figures; the
 results of all modules are written to bench/results/latest.json. Targets are checked by the
@@ -32,7 +33,15 @@ def main(argv: list[str]) -> int:
         for m in pkgutil.iter_modules([str(here)])
         if m.name.startswith("bench_")
     )
-    wanted = argv or names
+    # Options: --seconds N sets the soak's duration (BENCH_SOAK_SECONDS).
+    args = list(argv)
+    if "--seconds" in args:
+        i = args.index("--seconds")
+        os.environ["BENCH_SOAK_SECONDS"] = args[i + 1]
+        del args[i : i + 2]
+    # Long-running benchmarks run only when named.
+    explicit = {"soak"}
+    wanted = args or [n for n in names if n not in explicit]
     results: dict[str, object] = {}
     for name in wanted:
         if name not in names:
