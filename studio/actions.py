@@ -218,6 +218,8 @@ def invite_member(
             expires_at=timezone.now() + INVITE_TTL,
         )
     url = site_url(origin) + reverse("accept_invite", args=[token])
+    # Robust: with the mail server down the invitation still exists and the owner is shown its
+    # link (the failure is logged), instead of a 500 after the row was committed.
     transaction.on_commit(
         lambda: send_mail(
             f"You are invited to {shop.name}",
@@ -225,7 +227,8 @@ def invite_member(
             f"(valid for 7 days):\n{url}\n",
             None,
             [invitation.email],
-        )
+        ),
+        robust=True,
     )
     return SentInvitation(invitation, url)
 

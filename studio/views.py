@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +36,10 @@ from studio.models import Invitation, LedgerEntry, Membership, Role
 from studio.permissions import shop_required
 
 LEDGER_PAGE = 50
+# What a mail server that is down or refusing raises from send_mail.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+MAIL_DOWN = "We could not send the email just now. Please try again in a few minutes."
+log = logging.getLogger(__name__)
 
 
 @require_GET
@@ -109,9 +115,14 @@ def signup(request: HttpRequest) -> HttpResponse:
         email = form.cleaned_data["email"]
         # A few mails an hour per address at most; the page says the same either way.
         if throttle.hit(throttle.rule("signup-email"), email).allowed:
-            actions.request_sign_up(
-                email, form.cleaned_data.get("shop_name", ""), origin=_origin(request)
-            )
+            try:
+                actions.request_sign_up(
+                    email, form.cleaned_data.get("shop_name", ""), origin=_origin(request)
+                )
+            except MAIL_ERRORS:
+                log.exception("sign-up mail to %s could not be sent", email)
+                form.add_error(None, MAIL_DOWN)
+                return render(request, "registration/signup.html", context, status=503)
         return render(request, "registration/signup.html", {"sent": email})
     return render(
         request,
@@ -224,6 +235,8 @@ class PasswordResetView(auth_views.PasswordResetView):
             response.status_code = 429
             response["Retry-After"] = str(verdict.retry_after)
             return response
+        # Django's reset form logs a mail that cannot be sent and answers as usual, so the page
+        # never tells whether an address has an account, with or without a mail server.
         return super().post(request, *args, **kwargs)
 
 

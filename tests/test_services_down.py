@@ -76,3 +76,41 @@ def test_a_submit_succeeds_when_the_broker_is_down_and_the_sweeper_resends(
     with django_capture_on_commit_callbacks(execute=True):
         assert actions.sweep_jobs()["reenqueued"] == 1
     assert sent and str(job.id) in str(sent[0])
+
+
+@pytest.fixture
+def smtp_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+
+
+def test_sign_up_says_the_mail_could_not_be_sent_when_smtp_is_down(smtp_down, client, user, caplog):
+    response = client.post("/accounts/signup/", {"email": "new@example.com"})
+    assert response.status_code == 503 and "could not send" in response.content.decode()
+    response = client.post("/accounts/signup/", {"email": "owner@example.com"})  # the same
+    assert response.status_code == 503 and "could not send" in response.content.decode()
+    # Password reset answers as always (Django logs the failed mail): it never tells whether an
+    # address has an account.
+    response = client.post("/accounts/password_reset/", {"email": "owner@example.com"})
+    assert response.status_code == 302
+    assert "Failed to send password reset email" in caplog.text
+
+
+def test_an_invitation_is_made_and_its_link_shown_when_smtp_is_down(
+    smtp_down, owner_client, shop, django_capture_on_commit_callbacks
+):
+    from studio.models import Invitation
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            "/members/invite/", {"email": "a@example.com", "role": "viewer"}, follow=True
+        )
+    assert response.status_code == 200
+    assert Invitation.objects.filter(shop=shop, email="a@example.com").exists()
+    assert "/invite/" in response.content.decode()
