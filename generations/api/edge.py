@@ -50,7 +50,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        code: str = "",
+        code: str | None = None,
         details: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
@@ -58,7 +58,8 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.code = code or DEFAULT_CODES.get(status, "error")
+        # None: the status's usual code; "": no code (a seed that documents a body without one).
+        self.code = DEFAULT_CODES.get(status, "error") if code is None else code
         self.details = details
         self.extra = extra or {}
         self.headers = headers or {}
