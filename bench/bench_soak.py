@@ -1,7 +1,7 @@
 """Soak: a bounded, mixed load on the production shape for a long while, watching for errors,
 latency drift and memory growth.
 
-gunicorn (gthread) + a prefork Celery worker with embedded beat, on PostgreSQL and Redis (broker,
+gunicorn (studio/gunicorn.conf.py: gthread, 2 × 4 threads) + a prefork Celery worker with embedded beat, on PostgreSQL and Redis (broker,
 cache, rate limits), local file storage. A load process paces a fixed mix at about RATE requests
 a second (not a throughput test): logged-in pages (dashboard, library, search, jobs), public
 pages (gallery, a buy link), API reads (library, usage, job status), signed mockup URLs (mostly
@@ -353,27 +353,19 @@ def run() -> dict[str, Any]:
     seed = json.loads(
         next(line[5:] for line in seeded.stdout.splitlines() if line.startswith("SEED "))
     )
+    # The shipped web configuration (studio/gunicorn.conf.py: gthread), 2 workers × 4 threads.
+    web_log = (data_dir / "web.log").open("wb")
     web = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "studio.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "--timeout",
-            "60",
-            "--log-level",
-            "warning",
-        ],
+        [python, "-m", "gunicorn", "-c", "studio/gunicorn.conf.py", "studio.wsgi:application"],
         cwd=ROOT,
-        env=env,
+        env={
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_THREADS": "4",
+        },
+        stdout=web_log,
+        stderr=subprocess.STDOUT,
     )
     worker_log = (data_dir / "worker.log").open("wb")
     worker = subprocess.Popen(
@@ -435,6 +427,7 @@ def run() -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, 9)
         worker_log.close()
+        web_log.close()
     return _report(out, samples, outcomes, data_dir)
 
 
