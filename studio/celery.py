@@ -33,11 +33,14 @@ class StudioTask(DjangoTask):
     is back (queued jobs older than a lease, due webhook deliveries)."""
 
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
-        self.apply_async_on_commit(args, kwargs)
+        self._on_commit(self.delay, args, kwargs)
 
     def apply_async_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        self._on_commit(self.apply_async, args, kwargs)
+
+    def _on_commit(self, method: Any, args: Any, kwargs: Any) -> None:
         def send() -> None:  # robust: an error is logged (with this name), not raised
-            self.apply_async(*args, **kwargs)
+            method(*args, **kwargs)
 
         send.__qualname__ = f"enqueue {self.name}"
         transaction.on_commit(send, robust=True)
