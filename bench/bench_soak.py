@@ -401,7 +401,10 @@ def run() -> dict[str, Any]:
         load = ctx.Process(target=_load, args=(origin, seed, SECONDS, queue))
         started = time.monotonic()
         load.start()
-        while load.is_alive() and time.monotonic() - started < SECONDS + 120:
+        import queue as queues
+
+        result = None
+        while result is None and time.monotonic() - started < SECONDS + 120:
             web_pids, worker_pids = _tree(web.pid), _tree(worker.pid)
             samples.append(
                 {
@@ -413,8 +416,12 @@ def run() -> dict[str, Any]:
                     "load": round(os.getloadavg()[0], 2),
                 }
             )
-            load.join(timeout=SAMPLE)
-        out, jobs = queue.get(timeout=120)
+            # The load process can only exit once its results are read: wait on the queue.
+            with contextlib.suppress(queues.Empty):
+                result = queue.get(timeout=SAMPLE)
+        if result is None:
+            raise RuntimeError("the load process did not report back")
+        out, jobs = result
         load.join()
         time.sleep(5)  # let the last jobs finish
         outcomes = _job_outcomes(env, jobs)
