@@ -9,10 +9,24 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from generations.engines.builtin import icons
 from generations.engines.builtin.design import Design
-from generations.engines.builtin.palettes import _luminance, _mix, _roles, contrast
+from generations.engines.builtin.palettes import (
+    _allowed,
+    _is_neutral,
+    _luminance,
+    _mix,
+    _roles,
+    contrast,
+)
 from generations.engines.builtin.vocabulary import GROUNDED, RGB
-from generations.engines.procedural_shapes import SKY_SUBJECTS, SUBJECTS, Pen
+from generations.engines.procedural_shapes import (
+    GROUND_SUBJECTS,
+    MAIN_ROLE,
+    SKY_SUBJECTS,
+    SUBJECTS,
+    Pen,
+)
 
 
 def _upscale(arr: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -94,10 +108,79 @@ def _draw_subjects(
     if "neon" in d.styles:
         stroke = stroke * 1.5 if stroke else 0.0
     for name, cx, cy, r, rot in subjects:
+        if name.startswith(icons.PREFIX):
+            icons.draw_icon(
+                img,
+                name[len(icons.PREFIX) :],
+                cx - offset[0],
+                cy - offset[1],
+                r,
+                rotate=rot,
+                recolour=icon_recolour(name, d),
+                line=d.line,
+                ink=roles["ink"],
+                paper=roles["paper"],
+                stroke=max(1, round(stroke or r * 0.035)),
+            )
+            continue
+        own = d.colours.get(name)
+        sub_roles = roles
+        if own is not None and not d.line:
+            # "a golden moon": the subject's main colour is the one named for it.
+            main = MAIN_ROLE.get(name, "p")
+            own = _allowed(own, list(d.palette.avoid))
+            sub_roles = {**roles, main: own, main + "s": _mix(own, d.palette.dark, 0.28)}
         pen = Pen(
-            img, cx - offset[0], cy - offset[1], r, roles, line=d.line, stroke=stroke, rotate=rot
+            img,
+            cx - offset[0],
+            cy - offset[1],
+            r,
+            sub_roles,
+            line=d.line,
+            stroke=stroke,
+            rotate=rot,
         )
         SUBJECTS[name](pen, rng)
+
+
+def icon_recolour(name: str, d: Design) -> icons.Recolour:
+    """The colours an icon subject is drawn in: its own named colour (or, for the hero when the
+    prompt's colours went to no subject, the palette's lead), the style words, and never a colour
+    the negative prompt keeps out."""
+    icon = name[len(icons.PREFIX) :]
+    pal = d.palette
+    target = d.colours.get(name)
+    if target is None and d.named and not d.colours and d.subjects and name == d.subjects[0]:
+        target = pal.primary
+    base: icons.Recolour = icons.recolour_to(icon, target) if target is not None else (lambda c: c)
+    styles = set(d.styles)
+    if all(_is_neutral(c) for c in (pal.primary, pal.secondary, pal.accent)) and d.named:
+        styles.add("monochrome")  # "black and white": the drawing in the palette's greys
+    recolour = icons.styled(base, styles, pal.light, pal.dark)
+    avoid = list(pal.avoid)
+    if not avoid:
+        return recolour
+    return lambda c: _allowed(recolour(c), avoid)
+
+
+def in_sky(name: str) -> bool:
+    """Whether a subject belongs in the sky of a scene (sun, moon, birds, balloons, planes)."""
+    if name.startswith(icons.PREFIX):
+        return icons.is_sky(name[len(icons.PREFIX) :])
+    return name in SKY_SUBJECTS
+
+
+def on_ground(name: str) -> bool:
+    if name.startswith(icons.PREFIX):
+        return not in_sky(name)
+    return name in GROUND_SUBJECTS
+
+
+def main_colour(name: str, d: Design, roles: dict[str, RGB]) -> RGB:
+    """The colour that covers most of a subject as drawn (compositions keep backdrops off it)."""
+    if name.startswith(icons.PREFIX):
+        return icon_recolour(name, d)(icons.dominant(name[len(icons.PREFIX) :]))
+    return d.colours.get(name) or roles[MAIN_ROLE.get(name, "p")]
 
 
 def _subject_layer(
@@ -214,7 +297,10 @@ def _arrange(
     if (
         len(subjects) == 1
         and subjects[0] in plural
-        and subjects[0] in GROUNDED | {"flower", "cat", "mushroom"}
+        and (
+            subjects[0] in GROUNDED | {"flower", "cat", "mushroom"}
+            or subjects[0].startswith(icons.PREFIX)
+        )
     ):
         # "pine trees": a hero with two smaller ones at its sides.
         name = subjects[0]
@@ -226,19 +312,28 @@ def _arrange(
     if len(subjects) == 1:
         return [(subjects[0], cx, cy, r, 0.0)]
     # A ground subject makes the better hero; sun, moon and stars fit in the sky beside it.
-    ordered = sorted(subjects, key=lambda s: s in SKY_SUBJECTS)
+    ordered = sorted(subjects, key=in_sky)
     hero, rest = ordered[0], ordered[1:3]
     out = []
+    hero_x, hero_r = cx, r * 0.82
+    # Icon drawings fill their box edge to edge: beside a hero they need room, not an overlap.
+    roomy = any(n.startswith(icons.PREFIX) and not in_sky(n) for n in [hero, *rest])
+    grounded = [n for n in rest if not in_sky(n)]
+    if roomy and len(grounded) == 1:
+        side = -1 if rest.index(grounded[0]) == 0 else 1
+        hero_x, hero_r = cx - side * r * 0.2, r * 0.74
     for i, name in enumerate(rest):
         side = -1 if i == 0 else 1
-        if name in SKY_SUBJECTS:
+        if in_sky(name):
             out.append((name, cx + side * r * 0.62, cy - r * 0.62, r * 0.38, 0.0))
+        elif roomy:
+            out.append((name, cx + side * r * 0.78, cy + r * 0.5, r * 0.4, 0.0))
         else:
             out.append((name, cx + side * r * 0.72, cy + r * 0.45, r * 0.42, 0.0))
     return [
-        *[o for o in out if o[0] in SKY_SUBJECTS],
-        (hero, cx, cy + r * 0.05, r * 0.82, 0.0),
-        *[o for o in out if o[0] not in SKY_SUBJECTS],
+        *[o for o in out if in_sky(o[0])],
+        (hero, hero_x, cy + r * 0.05, hero_r, 0.0),
+        *[o for o in out if not in_sky(o[0])],
     ]
 
 

@@ -21,6 +21,9 @@ from generations.engines.builtin.canvas import (
     _ridge,
     _subject_layer,
     _vertical_gradient,
+    in_sky,
+    main_colour,
+    on_ground,
 )
 from generations.engines.builtin.design import Design, _avoid_subjects
 from generations.engines.builtin.palettes import _allowed, _luminance, _mix, _roles, contrast
@@ -34,7 +37,7 @@ from generations.engines.builtin.typography import (
     set_text,
 )
 from generations.engines.builtin.vocabulary import GROUNDED, OWN_GROUND
-from generations.engines.procedural_shapes import GROUND_SUBJECTS, MAIN_ROLE, SKY_SUBJECTS, star_pts
+from generations.engines.procedural_shapes import star_pts
 
 
 def _compose_emblem(w: int, h: int, d: Design, rng: random.Random) -> Image.Image:
@@ -266,7 +269,7 @@ def _compose_poster(w: int, h: int, d: Design, rng: random.Random) -> Image.Imag
         cy = h / 2
     # The retro sun: a big disc behind the subject with bands cut through its lower half.
     roles = _roles(pal, d.named)
-    subject_cols = [bg, *(roles[MAIN_ROLE.get(name, "p")] for name in d.subjects[:3])]
+    subject_cols = [bg, *(main_colour(name, d, roles) for name in d.subjects[:3])]
     candidates = (
         pal.accent,
         pal.secondary,
@@ -582,8 +585,8 @@ def _compose_scene(w: int, h: int, d: Design, rng: random.Random) -> Image.Image
                 m * rng.uniform(0.002, 0.006),
             )
             draw.ellipse((x - s, y - s, x + s, y + s), fill=pal.light)
-    sky = [s for s in d.subjects if s in SKY_SUBJECTS]
-    ground = [s for s in d.subjects if s in GROUND_SUBJECTS]
+    sky = [s for s in d.subjects if in_sky(s)]
+    ground = [s for s in d.subjects if on_ground(s)]
     has_water = "wave" in d.subjects
     disc = "moon" if night and "sun" not in sky else "sun"
     if "sun" in d.avoid_styles or (disc not in d.subjects and disc in _avoid_subjects(d)):

@@ -8,15 +8,14 @@ import re
 from dataclasses import dataclass, field
 
 from generations.engines.builtin.palettes import Palette, _palette
+from generations.engines.builtin.subjects import avoided_subjects, read_subjects
 from generations.engines.builtin.vocabulary import (
     COLOUR_WORDS,
     COMPOSITION_WORDS,
-    COMPOUND_HEADS,
     LANDSCAPE_SUBJECTS,
+    RGB,
     STYLE_WORDS,
-    SUBJECT_WORDS,
     _lookup,
-    _stem,
     _styles,
     _words,
     quoted_text,
@@ -39,6 +38,22 @@ class Design:
     ss: int = 1  # the supersampling factor of the canvas the composers draw on
     named: bool = False  # the prompt named colours: they lead, even on sun and star shapes
     plural: frozenset[str] = frozenset()  # subjects named in the plural ("pine trees")
+    colours: dict[str, RGB] = field(default_factory=dict)  # "a teal fox": the fox's own colour
+    unrecognized: list[str] = field(default_factory=list)  # prompt words that named nothing
+
+
+FALLBACK_SUBJECTS = (
+    "abstract",
+    "abstract",
+    "star",
+    "heart",
+    "flower",
+    "mountain",
+    "sun",
+    "leaf",
+    "planet",
+    "wave",
+)
 
 
 def motifs_for(prompt: str, negative: str, rng: random.Random) -> list[str]:
@@ -46,53 +61,16 @@ def motifs_for(prompt: str, negative: str, rng: random.Random) -> list[str]:
 
     With no subject word the seed picks one (the abstract geometry is one of the choices).
     """
-    avoid = {s for w in _words(negative) if (s := _lookup(w, SUBJECT_WORDS))}
-    chosen: list[str] = []
-    previous: str | None = None
-    for word in _words(prompt):
-        subject = _lookup(word, SUBJECT_WORDS)
-        # "palm tree", "pine trees", "coffee cup": the head noun only refines the word before it.
-        compound = previous is not None and _stem(word) in COMPOUND_HEADS
-        previous = subject
-        if subject and not compound and subject not in avoid and subject not in chosen:
-            chosen.append(subject)
+    avoid = avoided_subjects(negative)
+    chosen = [s for s in read_subjects(prompt).subjects if s not in avoid]
     if not chosen:
-        pool = [
-            s
-            for s in (
-                "abstract",
-                "abstract",
-                "star",
-                "heart",
-                "flower",
-                "mountain",
-                "sun",
-                "leaf",
-                "planet",
-                "wave",
-            )
-            if s not in avoid
-        ]
+        pool = [s for s in FALLBACK_SUBJECTS if s not in avoid]
         chosen = [rng.choice(pool)] if pool else []
     return chosen
 
 
 def _avoid_subjects(d: Design) -> set[str]:
     return set(d.notes.get("avoid_subjects", "").split())
-
-
-def _plural_subjects(words: list[str]) -> frozenset[str]:
-    out: set[str] = set()
-    previous: str | None = None
-    for word in words:
-        subject = _lookup(word, SUBJECT_WORDS)
-        plural = word.endswith("s") and _stem(word) != word
-        if plural and previous and _stem(word) in COMPOUND_HEADS:
-            out.add(previous)
-        elif plural and subject:
-            out.add(subject)
-        previous = subject
-    return frozenset(out)
 
 
 def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
@@ -110,12 +88,12 @@ def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
         c for w in words if (c := _lookup(w, COMPOSITION_WORDS)) and c not in avoid_compositions
     ]
     palette = _palette(prompt, negative, styles, rng)
+    reading = read_subjects(prompt)
     subjects = motifs_for(prompt, negative, rng)
-    named_subject = any(_lookup(w, SUBJECT_WORDS) for w in _words(prompt))
-    if "geometric" in styles and not named_subject and "abstract" not in _words(negative):
+    if "geometric" in styles and not reading.subjects and "abstract" not in _words(negative):
         subjects = ["abstract"]
     text = "" if "text" in avoid_styles else quoted_text(prompt)
-    avoid_subjects = {s for w in avoid_words if (s := _lookup(w, SUBJECT_WORDS))}
+    avoid_subjects = avoided_subjects(negative)
     if not subjects:
         subjects = ["abstract"] if "abstract" not in avoid_subjects else []
     d = Design(
@@ -129,7 +107,9 @@ def design_for(prompt: str, negative: str, rng: random.Random) -> Design:
         palette=palette,
         notes={"avoid_subjects": " ".join(sorted(avoid_subjects))},
         named=any(w in COLOUR_WORDS for w in _words(prompt)),
-        plural=_plural_subjects(words),
+        plural=frozenset(reading.plural),
+        colours={k: v for k, v in reading.colours.items() if k in subjects},
+        unrecognized=reading.unrecognized,
     )
     return d
 

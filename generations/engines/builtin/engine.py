@@ -10,9 +10,11 @@ import random
 from PIL import Image
 
 from generations.engines.base import Capability, Engine, EngineImage, GenerationRequest, ProgressFn
+from generations.engines.builtin import icons
 from generations.engines.builtin.compositions import COMPOSERS, _compose_subjectless
 from generations.engines.builtin.design import _avoid_subjects, _choose_composition, design_for
 from generations.engines.builtin.finishing import _finish
+from generations.engines.builtin.subjects import avoided_subjects, read_subjects
 from generations.engines.registry import register_engine
 
 WORK_LONG_SIDE = 4096  # the supersampled canvas never exceeds this; 4k outputs are drawn 1:1
@@ -46,6 +48,18 @@ def render(prompt: str, width: int, height: int, seed: int, negative: str = "") 
     return img
 
 
+def prompt_report(prompt: str, negative: str = "") -> dict[str, list[str]]:
+    """What the engine understood: the subjects the prompt named (as drawn) and the words that
+    named nothing it can draw. Stored with each output (asset `parameters`), shown on the job card.
+    """
+    reading = read_subjects(prompt)
+    avoid = avoided_subjects(negative)
+    return {
+        "subjects": [s.removeprefix(icons.PREFIX) for s in reading.subjects if s not in avoid],
+        "unrecognized_words": list(reading.unrecognized),
+    }
+
+
 def seed_for(prompt: str, seed: int | None, index: int) -> int:
     if seed is None:
         seed = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:4], "big")
@@ -71,6 +85,15 @@ class ProceduralEngine(Engine):
             img = render(
                 request.prompt, request.width, request.height, seed, request.negative_prompt
             )
-            out.append(EngineImage(encode_png(img), "image/png", img.width, img.height, seed=seed))
+            out.append(
+                EngineImage(
+                    encode_png(img),
+                    "image/png",
+                    img.width,
+                    img.height,
+                    seed=seed,
+                    metadata=prompt_report(request.prompt, request.negative_prompt),
+                )
+            )
         progress(100, "rendered")
         return out

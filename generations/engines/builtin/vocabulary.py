@@ -85,11 +85,9 @@ SUBJECT_WORDS: dict[str, str] = {
     **dict.fromkeys(["heart", "love", "valentine"], "heart"),
     **dict.fromkeys(["star", "starry", "celestial"], "star"),
     **dict.fromkeys(["cat", "kitten", "kitty", "meow", "feline"], "cat"),
-    **dict.fromkeys(["coffee", "cup", "mug", "latte", "espresso", "cafe", "tea"], "coffee"),
+    **dict.fromkeys(["coffee", "cup", "mug", "latte", "espresso", "cafe"], "coffee"),
     **dict.fromkeys(["cabin", "house", "home", "cottage", "hut", "barn"], "cabin"),
-    **dict.fromkeys(
-        ["planet", "saturn", "space", "galaxy", "cosmic", "universe", "astronaut"], "planet"
-    ),
+    **dict.fromkeys(["planet", "saturn", "space", "galaxy", "cosmic", "universe"], "planet"),
     **dict.fromkeys(["lightning", "bolt", "thunder", "electric", "storm", "energy"], "lightning"),
     **dict.fromkeys(["leaf", "leaves", "plant", "nature", "eco", "vegan"], "leaf"),
     **dict.fromkeys(["rocket", "launch", "spaceship"], "rocket"),
@@ -103,7 +101,7 @@ SUBJECT_WORDS: dict[str, str] = {
     **dict.fromkeys(["anchor", "nautical", "sailor", "marine"], "anchor"),
     **dict.fromkeys(["eye", "vision", "mystic"], "eye"),
     **dict.fromkeys(["music", "musical", "note", "melody", "song"], "note"),
-    **dict.fromkeys(["paw", "dog", "puppy", "pet"], "paw"),
+    **dict.fromkeys(["paw", "pet", "pawprint"], "paw"),
     **dict.fromkeys(["snow", "snowflake", "winter", "frost", "ice"], "snowflake"),
     **dict.fromkeys(["fire", "flame", "hot", "burn", "campfire"], "flame"),
     **dict.fromkeys(["skull", "halloween", "spooky", "pirate"], "skull"),
