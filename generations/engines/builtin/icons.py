@@ -250,6 +250,7 @@ SYNONYMS: dict[str, str] = {
     "meat": "cut-of-meat",
     "drumstick": "poultry-leg",
     "icecream": "soft-ice-cream",
+    "ice cream": "soft-ice-cream",
     "gelato": "ice-cream",
     "cone": "soft-ice-cream",
     "cake": "shortcake",
@@ -339,7 +340,6 @@ SYNONYMS: dict[str, str] = {
     "pen": "pen",
     "paintbrush": "paintbrush",
     "painting": "artist-palette",
-    "palette": "artist-palette",
     "art": "artist-palette",
     "scissors": "scissors",
     "key": "key",
@@ -494,6 +494,16 @@ SYNONYMS: dict[str, str] = {
     "goldfish": "tropical-fish",
     "camping": "camping",
     "campfire": "fire",
+    "hummingbird": "bird",
+    "bulldog": "dog",
+    "poodle": "poodle",
+    "boxing": "boxing-glove",
+    "lantern": "red-paper-lantern",
+    "baking": "bread",
+    "baker": "bread",
+    "gardening": "seedling",
+    "garden": "seedling",
+    "surfboard": "person-surfing",
     "moon": "crescent-moon",
     "tree": "deciduous-tree",
     "ball": "soccer-ball",
@@ -642,20 +652,25 @@ FILLER = frozenset(
         "sits",
         "standing",
         "stands",
-        "running",
         "flying",
         "jumping",
-        "swimming",
         "walking",
         "eating",
         "wearing",
         "smiling",
-        "dancing",
         "sleeping",
-        "reading",
         "looking",
         "riding",
         "carrying",
+        "colors",
+        "colours",
+        "tones",
+        "shades",
+        "theme",
+        "themed",
+        "tattoo",
+        "clipart",
+        "vector",
         "version",
         "background",
         "foreground",
@@ -765,8 +780,8 @@ def lemmas(word: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _index() -> dict[str, tuple[str, ...]]:
-    """phrase → icon names, best first. Phrases are names, name heads and keywords."""
+def _index() -> dict[str, tuple[tuple[str, float], ...]]:
+    """phrase → (icon name, score), best first. Phrases are names, name heads and keywords."""
     scored: dict[str, dict[str, float]] = {}
 
     def add(phrase: str, name: str, score: float) -> None:
@@ -789,22 +804,24 @@ def _index() -> dict[str, tuple[str, ...]]:
         if name in icon_set().icons:
             add(word, name, 200)
     return {
-        phrase: tuple(sorted(names, key=lambda n: (-names[n], len(n), n)))
+        phrase: tuple((n, names[n]) for n in sorted(names, key=lambda n: (-names[n], len(n), n)))
         for phrase, names in scored.items()
     }
 
 
 def find(phrase: str) -> str | None:
-    """The icon a word or phrase names, or None. Tries singular forms of the last word."""
+    """The icon a word or phrase names, or None: the best hit over the word and its singulars
+    ("dumplings" is a keyword of the moon-viewing emoji, but "dumpling" names the dumpling)."""
     idx = _index()
     words = phrase.lower().split()
     if not words:
         return None
-    for last in lemmas(words[-1]):
-        names = idx.get(" ".join([*words[:-1], last]))
-        if names:
-            return names[0]
-    return None
+    hits = [
+        best[0] for last in lemmas(words[-1]) if (best := idx.get(" ".join([*words[:-1], last])))
+    ]
+    if not hits:
+        return None
+    return min(hits, key=lambda hit: (-hit[1], len(hit[0]), hit[0]))[0]
 
 
 def find_phrase(phrase: str) -> str | None:
@@ -861,6 +878,7 @@ def _lum(c: RGB) -> float:
 Recolour = Callable[[RGB], RGB]
 
 
+@lru_cache(maxsize=512)  # static data per icon; a memo, like icon_set()
 def shape_colours(name: str) -> list[tuple[RGB, float]]:
     """The icon's fill colours with the share of the box each covers (painted area, overlaps
     counted): the dominant colour is what a colour word in the prompt should repaint."""
@@ -980,14 +998,12 @@ def draw_icon(
     x1, y1 = min(img.width, int(cx + box_r) + 2), min(img.height, int(cy + box_r) + 2)
     if x1 <= x0 or y1 <= y0:
         return
-    bw, bh = x1 - x0, y1 - y0
     region = img.crop((x0, y0, x1, y1))
-    mask = np.zeros((bh, bw), np.uint8)
     one = 1 << SUBPIXEL
     min_area = (16 * 64) ** 2 * 4 * 0.004  # line drawings skip specks (highlights, glints)
     for row in s.shape_rows[first : first + count]:
         rgba, winding, width, sub0, nsub = (int(v) for v in row)
-        polys = []
+        pts = []
         area = 0.0
         for k in range(sub0, sub0 + nsub):
             p = s.points[s.sub_start[k] : s.sub_start[k] + s.sub_len[k]].astype(np.float64) - 1024
@@ -1005,19 +1021,29 @@ def draw_icon(
                 )
             x = (p[:, 0] * ca - p[:, 1] * sa) * scale + cx - x0
             y = (p[:, 0] * sa + p[:, 1] * ca) * scale + cy - y0
-            polys.append(np.round(np.stack([x, y], axis=1) * one).astype(np.int32))
+            pts.append(np.stack([x, y], axis=1))
+        if line and not width and area < min_area:
+            continue
+        # Work in the shape's own box: most shapes are small, and masks cost by area.
+        pad = (stroke if line else max(1, round(width * scale))) + 2
+        allp = np.concatenate(pts)
+        sx0 = max(0, int(allp[:, 0].min()) - pad)
+        sy0 = max(0, int(allp[:, 1].min()) - pad)
+        sx1 = min(region.width, int(allp[:, 0].max()) + pad + 1)
+        sy1 = min(region.height, int(allp[:, 1].max()) + pad + 1)
+        if sx1 <= sx0 or sy1 <= sy0:
+            continue
+        polys = [np.round((q - (sx0, sy0)) * one).astype(np.int32) for q in pts]
+        mask = np.zeros((sy1 - sy0, sx1 - sx0), np.uint8)
         colour = ((rgba >> 24) & 255, (rgba >> 16) & 255, (rgba >> 8) & 255)
         alpha = rgba & 255
-        mask[:] = 0
         if width:
             thickness = max(1, round(width * scale)) if not line else stroke
             cv2.polylines(mask, polys, False, 255, thickness, cv2.LINE_AA, SUBPIXEL)
             fill = ink if line else recolour(colour)
         elif line:
-            if area < min_area:
-                continue
             _fill(mask, polys, winding)
-            region.paste(paper, (0, 0), Image.fromarray(mask, "L"))
+            region.paste(paper, (sx0, sy0), Image.fromarray(mask, "L"))
             mask[:] = 0
             cv2.polylines(mask, polys, True, 255, stroke, cv2.LINE_AA, SUBPIXEL)
             fill = ink
@@ -1026,9 +1052,8 @@ def draw_icon(
             fill = recolour(colour)
         if alpha < 255:
             mask = (mask.astype(np.uint16) * alpha // 255).astype(np.uint8)
-        region.paste(
-            fill if img.mode == "RGB" else (*fill, 255), (0, 0), Image.fromarray(mask, "L")
-        )
+        paint = fill if img.mode == "RGB" else (*fill, 255)
+        region.paste(paint, (sx0, sy0), Image.fromarray(mask, "L"))
     img.paste(region, (x0, y0))
 
 

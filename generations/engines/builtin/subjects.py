@@ -31,6 +31,8 @@ from generations.engines.builtin.vocabulary import (
 NOUN_COLOURS = frozenset(
     {"orange", "peach", "lime", "rose", "coral", "salmon", "lavender", "olive", "mint", "cream"}
 )
+# Mood or style words that are also things people draw: a thing unless a noun follows.
+THINGS = frozenset({"candy", "ring"})
 ARTICLES = frozenset({"a", "an", "the", "one", "two", "three", "some", "of", "with", "and"})
 # Words after which a pending colour no longer belongs to the next subject.
 BREAKS = frozenset(
@@ -48,6 +50,8 @@ def _colour_word(word: str) -> str | None:
 
 
 def _known_word(word: str) -> bool:
+    if word in THINGS:
+        return False
     return bool(
         word in icons.FILLER
         or _lookup(word, STYLE_WORDS)
@@ -114,11 +118,12 @@ def read_subjects(text: str) -> Reading:
             continue
         i += 1
         colour = _colour_word(word)
-        is_thing = (
-            colour in NOUN_COLOURS
+        ends_phrase = not nxt or _known_word(nxt) or nxt in BREAKS
+        is_thing = bool(
+            (colour in NOUN_COLOURS or word in THINGS)
             and (i < 2 or words[i - 2] in ARTICLES or _colour_word(words[i - 2]))
-            and (not nxt or _known_word(nxt) or nxt in BREAKS)
-        )
+            and ends_phrase
+        ) or bool(colour and _lookup(word, SUBJECT_WORDS) and ends_phrase)
         if colour and not is_thing:
             pending = COLOUR_WORDS[colour]
             previous = None

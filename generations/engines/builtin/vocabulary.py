@@ -73,9 +73,7 @@ SUBJECT_WORDS: dict[str, str] = {
     **dict.fromkeys(["sun", "sunny", "sunshine", "sunrise", "sunset", "summer", "sunburst"], "sun"),
     **dict.fromkeys(["moon", "lunar", "crescent", "night"], "moon"),
     **dict.fromkeys(["wave", "ocean", "sea", "surf", "surfing", "water", "lake", "river"], "wave"),
-    **dict.fromkeys(
-        ["pine", "forest", "fir", "evergreen", "christmas", "wood", "woods", "camping"], "pine"
-    ),
+    **dict.fromkeys(["pine", "forest", "fir", "evergreen", "christmas", "wood", "woods"], "pine"),
     **dict.fromkeys(["tree", "oak", "garden"], "tree"),
     **dict.fromkeys(["palm", "tropical", "beach", "island"], "palm"),
     **dict.fromkeys(["cactus", "cacti", "desert", "succulent"], "cactus"),
