@@ -372,3 +372,22 @@ def test_the_vocabulary_ships_with_its_licence():
     licences = icons.DATA.parent.parent / "LICENSES"
     assert "MIT License" in (licences / "fluent-emoji-MIT.txt").read_text()
     assert "MIT" in icons.icon_set().source
+
+
+@pytest.mark.django_db
+def test_the_job_card_names_the_words_that_drew_nothing(owner_client, shop, user):
+    """GIVEN a prompt with a word the engine cannot draw WHEN the job completes THEN the stored
+    asset keeps the words in `parameters["unrecognized_words"]` and the job card shows them."""
+    from django.urls import reverse
+
+    from generations import actions
+    from tests.pagekit import make_job
+
+    job = make_job(shop, user, prompt="a zorblax beside a fox", width=64, height=64)
+    done = actions.execute_job(str(job.id))
+    assert done.status == "completed"
+    (asset,) = done.outputs.all()
+    assert asset.parameters["unrecognized_words"] == ["zorblax"]
+    assert asset.parameters["subjects"] == ["fox"]
+    card = owner_client.get(reverse("job_detail", args=[job.id]), HTTP_HX_REQUEST="true")
+    assert "Not drawn (no subject known for): zorblax" in card.content.decode()
