@@ -30,6 +30,14 @@ GRABCUT_SEED_STEP = 2
 SHARPNESS_SIGMA = 3.0
 SHARP_EDGE_RATIO = 1.6
 EDGE_FLOOR = 24.0
+T_LO_FLAT = 4.5  # backdrop distance below which a pixel may be backdrop, on a flat backdrop
+FLAT_RANGE = float(
+    __import__("os").environ.get("FR", 8)
+)  # Lab range of the fitted backdrop that counts as flat
+# Border texture (L std in 5×5 windows) above which a backdrop is cloth or paper, and the share
+# of it below which a smooth patch can not be that backdrop.
+TEXTURED_BACKDROP = 4.0
+TEXTURE_KEEP = 0.35
 # No backdrop (a full-bleed design or photo): the border varies more than any backdrop texture
 # we know (cloth and paper stay under ~14 Lab units), or the cut would run along three sides, or
 # along a quarter of two opposite sides.
@@ -235,7 +243,13 @@ def segment(small: np.ndarray) -> Segmentation:
     coef, _inliers, sigma = fit_backdrop(lab, border)
     coef_rgb, _, _ = fit_backdrop(small.astype(np.float32), border)
     model_lab = eval_backdrop(coef, h, w)
-    t_lo = max(6.0, 2.5 * sigma)
+    # On a flat, clean backdrop a pale product a few levels off it is already far (in noise
+    # units); graded backdrops keep the wider bar (their model is only a fit).
+    flat = (
+        float(np.ptp(model_lab[..., 0])) < FLAT_RANGE
+        and float(np.ptp(model_lab[..., 1:])) < FLAT_RANGE / 2
+    )
+    t_lo = max(T_LO_FLAT if flat else 6.0, 2.5 * sigma)
     t_hi = max(14.0, 5.0 * sigma)
     edges, weak_edges, outlines = _edges(lab, border)
     # The surface of pass 2 is fitted through what lies outside every outline, weak ones too:
@@ -255,6 +269,13 @@ def segment(small: np.ndarray) -> Segmentation:
         model_rgb = _surface(small, known)
     lab_d, dist, shadow_raw = _distances(small, lab, model_lab, model_rgb, smooth)
     bg_like = (dist < t_lo) & ~edges
+    texture = _texture(lab)
+    grain = float(np.median(np.concatenate([texture[:border].ravel(), texture[-border:].ravel()])))
+    if grain > TEXTURED_BACKDROP:
+        # Cloth and paper carry their texture everywhere, in shadow too: a patch as smooth as
+        # glass can not be that backdrop, whatever its colour (a white label on linen).
+        weave = cv2.blur(texture, (9, 9))
+        bg_like &= weave > TEXTURE_KEEP * grain
     reached = _components_touching_border(bg_like)
     enclosed = ~reached
 
