@@ -71,7 +71,9 @@ def contact_sheet(rows: list[tuple[str, str, str]], path: str) -> None:
             tile = Image.new("RGB", (cell * 2, cell * 2), (255, 255, 255))
             _draw_subjects(tile, [(subject, cell, cell, cell * 0.8, 0.0)], d, random.Random(1))
             sheet.paste(tile.reduce(2), (x, y + 14))
-        draw.text((x + 3, y + 1), f"{word} → {subject.removeprefix(icons.PREFIX)}"[:24], fill="black")
+        draw.text(
+            (x + 3, y + 1), f"{word} → {subject.removeprefix(icons.PREFIX)}"[:24], fill="black"
+        )
     sheet.save(path)
 
 

@@ -130,3 +130,147 @@ def erase(rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> np.ndarray
     region = np.clip(np.round(filled), 0, 255).astype(np.uint8)
     out[y1:y2, x1:x2] = np.where(cm[..., None], region, rgb[y1:y2, x1:x2])
     return out
+
+
+# --- exemplar fill (issue 12): continue the picture by copying it, not by smearing it ---------
+
+FILL_WORK_SIDE = 224  # the patch search runs at this size; the copy is made at full resolution
+SEARCH_SHARE = 0.45  # search window (share of the working image) around each target patch
+SHADING_EXPLAINED = 0.9  # share of the picture's colour variance a quadratic must explain
+
+
+def exemplar_fill(rgb: np.ndarray, mask: np.ndarray, *, seed: int = 0) -> np.ndarray:
+    """Fill `mask` with patches copied from the known part of the image (Criminisi-style, in
+    onion-peel order, each target matched over its known pixels with OpenCV's masked template
+    match in a window around it). The search runs on a reduced copy; the offsets it finds are
+    carried to full resolution and full-resolution pixels are copied, so grain, weave and edges
+    stay sharp. A harmonic correction then removes the seams' low-frequency steps."""
+    h, w = mask.shape
+    scale = min(1.0, FILL_WORK_SIDE / max(h, w))
+    sw, sh = max(8, round(w * scale)), max(8, round(h * scale))
+    small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_mask = cv2.resize(mask.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+    known0 = ~small_mask
+    if not known0.any():
+        return rgb.copy()
+    p = max(9, round(max(sw, sh) / 16)) | 1
+    r = p // 2
+    # Sources: patch centres whose whole patch lies in the original known area.
+    valid = cv2.erode(known0.astype(np.uint8), np.ones((p, p), np.uint8)) > 0
+    valid[:r], valid[-r:], valid[:, :r], valid[:, -r:] = False, False, False, False
+    if not valid.any():
+        return erase(rgb, mask, method="multiscale")
+    work = small.copy()
+    filled = known0.copy()
+    off_y = np.zeros((sh, sw), np.int32)
+    off_x = np.zeros((sh, sw), np.int32)
+    dist = cv2.distanceTransform(small_mask.astype(np.uint8), cv2.DIST_L2, 3)
+    order = np.argsort(dist[small_mask], kind="stable")
+    ty, tx = np.nonzero(small_mask)
+    ty, tx = ty[order], tx[order]
+    win = max(p * 3, round(SEARCH_SHARE * max(sw, sh)))
+    pad_img = cv2.copyMakeBorder(work, r, r, r, r, cv2.BORDER_REFLECT)
+    for y, x in zip(ty.tolist(), tx.tolist(), strict=True):
+        if filled[y, x]:
+            continue
+        # The target patch (on the padded canvas) and which of its pixels are known so far.
+        tpl = pad_img[y : y + p, x : x + p]
+        tmask = np.zeros((p, p), np.float32)
+        ys0, xs0 = y - r, x - r
+        sy0, sx0 = max(0, ys0), max(0, xs0)
+        sy1, sx1 = min(sh, ys0 + p), min(sw, xs0 + p)
+        tmask[sy0 - ys0 : sy1 - ys0, sx0 - xs0 : sx1 - xs0] = filled[sy0:sy1, sx0:sx1]
+        if tmask.sum() < 1:
+            continue
+        # Candidate centres within the window.
+        wy0, wy1 = max(r, y - win), min(sh - r, y + win + 1)
+        wx0, wx1 = max(r, x - win), min(sw - r, x + win + 1)
+        region = work[wy0 - r : wy1 + r, wx0 - r : wx1 + r]
+        ok = valid[wy0:wy1, wx0:wx1]
+        if region.shape[0] < p or region.shape[1] < p or not ok.any():
+            ok_all = np.argwhere(valid)
+            cy, cx = ok_all[np.argmin(np.abs(ok_all - (y, x)).sum(1))]
+        else:
+            score = cv2.matchTemplate(
+                region, np.ascontiguousarray(tpl), cv2.TM_SQDIFF, mask=np.dstack([tmask] * 3)
+            )
+            score = np.where(ok[: score.shape[0], : score.shape[1]], score, np.inf)
+            # A little pull towards nearby sources keeps the fill coherent with its surroundings.
+            gy, gx = np.mgrid[wy0 : wy0 + score.shape[0], wx0 : wx0 + score.shape[1]]
+            score = score + 0.002 * tmask.sum() * ((gy - y) ** 2 + (gx - x) ** 2)
+            k = int(np.argmin(score))
+            cy, cx = wy0 + k // score.shape[1], wx0 + k % score.shape[1]
+        # Copy the source patch into the unfilled part of the target patch.
+        src = work[cy - r : cy + r + 1, cx - r : cx + r + 1]
+        dy, dx = cy - y, cx - x
+        sub = ~filled[sy0:sy1, sx0:sx1]
+        s_src = src[sy0 - ys0 : sy1 - ys0, sx0 - xs0 : sx1 - xs0]
+        work[sy0:sy1, sx0:sx1][sub] = s_src[sub]
+        pad_img[sy0 + r : sy1 + r, sx0 + r : sx1 + r][sub] = s_src[sub]
+        off_y[sy0:sy1, sx0:sx1][sub] = dy
+        off_x[sy0:sy1, sx0:sx1][sub] = dx
+        filled[sy0:sy1, sx0:sx1] |= sub
+    # Full resolution: copy along the same offsets (nearest offset of the reduced grid).
+    big_oy = cv2.resize(off_y.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    big_ox = cv2.resize(off_x.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    hy, hx = np.nonzero(mask)
+    sy = np.clip(np.round(hy + big_oy[hy, hx]).astype(np.int64), 0, h - 1)
+    sx = np.clip(np.round(hx + big_ox[hy, hx]).astype(np.int64), 0, w - 1)
+    out = rgb.astype(np.float32).copy()
+    good = ~mask[sy, sx]
+    coarse = cv2.resize(work, (w, h), interpolation=cv2.INTER_LINEAR)
+    out[hy, hx] = np.where(good[:, None], rgb[sy, sx].astype(np.float32), coarse[hy, hx])
+    return _continue_shading(rgb, out, mask)
+
+
+def _continue_shading(rgb: np.ndarray, copied: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Gradients (a sky darkening upward, a studio sweep) go on past the edge: where a smooth
+    quadratic explains the picture's shading, the copy's low frequencies are replaced by that
+    surface extended into the hole, and the copy keeps only its detail."""
+    h, w = mask.shape
+    k = max(1, round(max(h, w) / 96))
+    small = cv2.resize(rgb, (max(2, w // k), max(2, h // k)), interpolation=cv2.INTER_AREA)
+    known = (
+        cv2.resize(
+            (~mask).astype(np.uint8),
+            (small.shape[1], small.shape[0]),
+            interpolation=cv2.INTER_NEAREST,
+        )
+        > 0
+    )
+    ys, xs = np.nonzero(known)
+    if len(ys) < 12:
+        return np.clip(np.round(copied), 0, 255).astype(np.uint8)
+    sh, sw = known.shape
+    u, v = xs / max(sw - 1, 1), ys / max(sh - 1, 1)
+    design = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], 1)
+    values = small[ys, xs].astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+    resid = values - design @ coef
+    explained = 1 - float(resid.var(0).sum()) / max(float(values.var(0).sum()), 1e-6)
+    spread = float(np.sqrt(values.var(0).sum()))
+    if explained < SHADING_EXPLAINED or spread < 6:
+        return np.clip(np.round(copied), 0, 255).astype(np.uint8)
+    # The surface at full resolution, and the copy's detail on top of it.
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    uu, vv = gx / max(w - 1, 1), gy / max(h - 1, 1)
+    surface = np.stack(
+        [
+            coef[0, c]
+            + coef[1, c] * uu
+            + coef[2, c] * vv
+            + coef[3, c] * uu * uu
+            + coef[4, c] * uu * vv
+            + coef[5, c] * vv * vv
+            for c in range(3)
+        ],
+        axis=-1,
+    )
+    # Extrapolated far past the picture a quadratic runs away: hold it to the picture's range.
+    lo, hi = values.min(0) - 0.25 * spread, values.max(0) + 0.25 * spread
+    surface = np.clip(surface, lo, hi)
+    sigma = max(2.0, max(h, w) / 64)
+    detail = copied - cv2.GaussianBlur(copied, (0, 0), sigma)
+    out = copied.copy()
+    out[mask] = (surface + detail)[mask]
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
