@@ -5,7 +5,8 @@
   type after erase-text (a design counts as cleared when ≥ 90 % of its type pixels were found).
 - erase: structure error (MAE of the blurred fill against the true backdrop), texture kept
   (detail energy of the fill over the truth's) and bleed (share of filled pixels that took the
-  erased object's colour).
+  erased object's colour) and smear (share of filled pixels visibly off the truth when blurred:
+  smears, ghosts, a neighbour's colour leaking in).
 - expand: the same structure error and texture ratio in the new area, against the picture the
   crop was cut from.
 CPU time per task on one core is printed beside each, with the load average.
@@ -67,7 +68,7 @@ def bench_erase_text() -> dict:
 def bench_erase() -> dict:
     from generations.imageops import erase
 
-    mae, tex, bleed, cpu = [], [], [], 0.0
+    mae, tex, bleed, smear, cpu = [], [], [], [], 0.0
     for i in range(COUNT):
         task = editset.erase_task(i)
         c0 = time.process_time()
@@ -76,12 +77,14 @@ def bench_erase() -> dict:
         mae.append(editset.lowpass_mae(out, task.truth, task.mask))
         tex.append(editset.texture_ratio(out, task.truth, task.mask))
         bleed.append(editset.bleed_share(out, task.truth, task.colour, task.mask))
+        smear.append(editset.smear_share(out, task.truth, task.mask))
     res = {
         "tasks": COUNT,
         "structure_mae": round(float(np.mean(mae)), 2),
         "texture_ratio": round(float(np.median(tex)), 2),
         "bleed_share": round(float(np.mean(bleed)), 4),
-        "worst_bleed": round(float(np.max(bleed)), 3),
+        "smear_share": round(float(np.mean(smear)), 4),
+        "worst_smear": round(float(np.max(smear)), 3),
         "cpu_ms_per_task": round(1000 * cpu / COUNT),
         "load": _load(),
     }

@@ -164,17 +164,29 @@ def erase_task(index: int, size: int = 512) -> EraseTask:
         cv2.rectangle(
             obj, (cx - r, cy - int(r * 0.6)), (cx + r, cy + int(r * 0.6)), 255, -1, cv2.LINE_AA
         )
-    a = obj.astype(np.float32)[..., None] / 255
-    image = (truth * (1 - a) + np.array(colour, np.float32) * a).astype(np.uint8)
-    pad = int(size * 0.015)
-    mask = (
-        cv2.dilate(
-            (obj > 0).astype(np.uint8),
-            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1,) * 2),
-        )
-        > 0
-    )
-    return EraseTask(f"e{index:02d}-{kind}", image, mask, truth, colour)
+    # Soft edges (a photo's object is antialiased and a little blurred): a tightly painted mask
+    # leaves its colour fringe just outside, the classic source of smears.
+    soft = cv2.GaussianBlur(obj.astype(np.float32), (0, 0), 1.5)
+    a = soft[..., None] / 255
+    image = truth * (1 - a) + np.array(colour, np.float32) * a
+    tight = index % 2 == 0
+    pad = 1 if tight else int(size * 0.015)
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
+    mask = cv2.dilate((obj > 127).astype(np.uint8), grow) > 0
+    if index % 3 == 0:
+        # A second object right beside the painted area (it stays; it must not leak in either).
+        other = np.zeros((size, size), np.uint8)
+        ys, xs = np.nonzero(mask)
+        x0 = int(xs.max()) + 1
+        x1 = min(size - 1, x0 + int(size * 0.12))
+        cv2.rectangle(other, (x0, int(ys.min())), (x1, int(ys.max())), 255, -1)
+        oc = np.array([20, 150, 60], np.float32)
+        ao = cv2.GaussianBlur(other.astype(np.float32), (0, 0), 1.0)[..., None] / 255
+        image = image * (1 - ao) + oc * ao
+        truth = np.clip(truth * (1 - ao) + oc * ao, 0, 255).astype(np.uint8)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    name = f"e{index:02d}-{kind}{'-tight' if tight else ''}"
+    return EraseTask(name, image, mask, truth, colour)
 
 
 def expand_task(index: int, size: int = 512) -> ExpandTask:
@@ -232,3 +244,11 @@ def bleed_share(
     to_obj = np.linalg.norm(f - np.array(colour, np.float32), axis=1)
     to_truth = np.linalg.norm(f - t, axis=1)
     return float(((to_obj < to_truth) & (to_obj < 90)).mean())
+
+
+def smear_share(fill: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the filled pixels whose blurred colour is visibly off the truth's (more than 24
+    levels in a channel): smears, ghosts of the erased object, a neighbour's colour leaking in."""
+    fa = cv2.GaussianBlur(fill.astype(np.float32), (0, 0), 2.0)
+    fb = cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 2.0)
+    return float((np.abs(fa - fb).max(axis=2) > 24)[mask].mean())

@@ -105,6 +105,8 @@ def erase(rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> np.ndarray
         return cv2.inpaint(rgb, m.astype(np.uint8), 3, cv2.INPAINT_TELEA)
     if method == "navier-stokes":
         return cv2.inpaint(rgb, m.astype(np.uint8), 3, cv2.INPAINT_NS)
+    if method == "auto":
+        return _erase_by_copying(rgb, m, thick)
     # Work on the region around the hole only: cheaper, and distant content is not wanted.
     ys, xs = np.nonzero(m)
     pad = int(max(16, 2.5 * thick))
@@ -132,6 +134,61 @@ def erase(rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> np.ndarray
     return out
 
 
+def _erase_by_copying(rgb: np.ndarray, m: np.ndarray, thick: float) -> np.ndarray:
+    """A large hole filled from its surroundings by copying (`exemplar_fill`), after growing it
+    over the erased object's colour fringe, and keeping other objects beside it out of the
+    source (their colour must not leak in)."""
+    ys, xs = np.nonzero(m)
+    h, w = m.shape
+    pad = int(max(24, 3.0 * thick))
+    y1, y2 = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
+    x1, x2 = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
+    crop, cm = rgb[y1:y2, x1:x2], m[y1:y2, x1:x2]
+    cm, avoid = _fringe_and_neighbours(crop, cm)
+    filled = exemplar_fill(crop, cm, avoid=avoid)
+    out = rgb.copy()
+    out[y1:y2, x1:x2] = np.where(cm[..., None], filled, crop)
+    return out
+
+
+def _fringe_and_neighbours(crop: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the hole grown over the object's soft fringe, pixels of other objects next to it).
+
+    The backdrop is the ring's majority: in a blurred copy, ring pixels near the ring's median
+    colour. A thin band just outside the hole that is off the backdrop and nearer the erased
+    object's colour is fringe (antialiasing, a halo): erased too. Larger off-backdrop patches in
+    the ring are other objects: they stay, and are kept out of the fill's sources."""
+    blur = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), 2.0)
+    ring_w = max(
+        6, round(0.25 * float(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3).max()))
+    )
+    ring = (cv2.dilate(hole.astype(np.uint8), np.ones((2 * ring_w + 1,) * 2, np.uint8)) > 0) & ~hole
+    if not ring.any():
+        return hole, np.zeros_like(hole)
+    backdrop = np.median(blur[ring], axis=0)
+    spread = float(np.percentile(np.linalg.norm(blur[ring] - backdrop, axis=1), 50))
+    far = np.linalg.norm(blur - backdrop, axis=2) > max(30.0, 3.0 * spread)
+    obj = np.median(crop[hole].astype(np.float32), axis=0)
+    near_obj = np.linalg.norm(crop.astype(np.float32) - obj, axis=2) < np.linalg.norm(
+        crop.astype(np.float32) - backdrop, axis=2
+    )
+    band = (cv2.dilate(hole.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0) & ~hole
+    fringe = band & (far | near_obj) & near_obj
+    grown = hole | fringe
+    others = ring & far & ~fringe
+    # Only sizeable patches are objects (noise and texture specks are not).
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(others.astype(np.uint8), 8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(20, 0.02 * hole.sum())
+    others = keep[labels]
+    # The whole object, not just its part inside the ring.
+    if others.any():
+        _n2, lab2 = cv2.connectedComponents((far & ~grown).astype(np.uint8), connectivity=8)
+        ids = np.unique(lab2[others])
+        others = np.isin(lab2, ids[ids > 0])
+    return grown, others
+
+
 # --- exemplar fill (issue 12): continue the picture by copying it, not by smearing it ---------
 
 FILL_WORK_SIDE = 224  # the patch search runs at this size; the copy is made at full resolution
@@ -139,18 +196,25 @@ SEARCH_SHARE = 0.45  # search window (share of the working image) around each ta
 SHADING_EXPLAINED = 0.9  # share of the picture's colour variance a quadratic must explain
 
 
-def exemplar_fill(rgb: np.ndarray, mask: np.ndarray, *, seed: int = 0) -> np.ndarray:
+def exemplar_fill(
+    rgb: np.ndarray, mask: np.ndarray, *, avoid: np.ndarray | None = None
+) -> np.ndarray:
     """Fill `mask` with patches copied from the known part of the image (Criminisi-style, in
     onion-peel order, each target matched over its known pixels with OpenCV's masked template
     match in a window around it). The search runs on a reduced copy; the offsets it finds are
     carried to full resolution and full-resolution pixels are copied, so grain, weave and edges
-    stay sharp. A harmonic correction then removes the seams' low-frequency steps."""
+    stay sharp; smooth shading is carried on by a fitted surface (`_continue_shading`).
+    `avoid` marks known pixels that must neither be copied nor matched against (another object
+    beside the hole: its colour must not leak in)."""
     h, w = mask.shape
     scale = min(1.0, FILL_WORK_SIDE / max(h, w))
     sw, sh = max(8, round(w * scale)), max(8, round(h * scale))
     small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
     small_mask = cv2.resize(mask.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) > 0
     known0 = ~small_mask
+    if avoid is not None:
+        small_avoid = cv2.resize(avoid.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+        known0 &= ~cv2.dilate(small_avoid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if not known0.any():
         return rgb.copy()
     p = max(9, round(max(sw, sh) / 16)) | 1
@@ -162,6 +226,7 @@ def exemplar_fill(rgb: np.ndarray, mask: np.ndarray, *, seed: int = 0) -> np.nda
         return erase(rgb, mask, method="multiscale")
     work = small.copy()
     filled = known0.copy()
+    todo = small_mask.copy()
     off_y = np.zeros((sh, sw), np.int32)
     off_x = np.zeros((sh, sw), np.int32)
     dist = cv2.distanceTransform(small_mask.astype(np.uint8), cv2.DIST_L2, 3)
@@ -203,7 +268,7 @@ def exemplar_fill(rgb: np.ndarray, mask: np.ndarray, *, seed: int = 0) -> np.nda
         # Copy the source patch into the unfilled part of the target patch.
         src = work[cy - r : cy + r + 1, cx - r : cx + r + 1]
         dy, dx = cy - y, cx - x
-        sub = ~filled[sy0:sy1, sx0:sx1]
+        sub = ~filled[sy0:sy1, sx0:sx1] & todo[sy0:sy1, sx0:sx1]
         s_src = src[sy0 - ys0 : sy1 - ys0, sx0 - xs0 : sx1 - xs0]
         work[sy0:sy1, sx0:sx1][sub] = s_src[sub]
         pad_img[sy0 + r : sy1 + r, sx0 + r : sx1 + r][sub] = s_src[sub]
@@ -217,7 +282,7 @@ def exemplar_fill(rgb: np.ndarray, mask: np.ndarray, *, seed: int = 0) -> np.nda
     sy = np.clip(np.round(hy + big_oy[hy, hx]).astype(np.int64), 0, h - 1)
     sx = np.clip(np.round(hx + big_ox[hy, hx]).astype(np.int64), 0, w - 1)
     out = rgb.astype(np.float32).copy()
-    good = ~mask[sy, sx]
+    good = ~mask[sy, sx] & (avoid is None or ~avoid[sy, sx])
     coarse = cv2.resize(work, (w, h), interpolation=cv2.INTER_LINEAR)
     out[hy, hx] = np.where(good[:, None], rgb[sy, sx].astype(np.float32), coarse[hy, hx])
     return _continue_shading(rgb, out, mask)
