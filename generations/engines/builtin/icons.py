@@ -850,7 +850,7 @@ def known(name: str) -> bool:
 # Where a drawing sits in a scene: in the sky, or on the ground.
 _SKY = re.compile(
     r"sun|moon|star|cloud|comet|rainbow|airplane|rocket|helicopter|satellite|saucer|balloon|"
-    r"kite|parachute|bird|eagle|dove|owl|bat$|butterfly|bee$|honeybee|fireworks|sparkles|"
+    r"kite|parachute|bird|eagle|dove|bat$|butterfly|bee$|honeybee|fireworks|sparkles|"
     r"milky-way|ringed-planet|snowflake|lightning|phoenix|wing|feather"
 )
 
