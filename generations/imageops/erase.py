@@ -135,19 +135,33 @@ def erase(rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> np.ndarray
 
 
 def _erase_by_copying(rgb: np.ndarray, m: np.ndarray, thick: float) -> np.ndarray:
-    """A large hole filled from its surroundings by copying (`exemplar_fill`), after growing it
-    over the erased object's colour fringe, and keeping other objects beside it out of the
-    source (their colour must not leak in)."""
-    ys, xs = np.nonzero(m)
+    """Large holes filled from their surroundings by copying (`exemplar_fill`), each group of
+    nearby holes on its own (the letters of a word over a disc and over the sky have different
+    surroundings): grown over the erased thing's colour fringe, with other objects beside it
+    kept out of the sources (their colour must not leak in)."""
     h, w = m.shape
-    pad = int(max(24, 3.0 * thick))
-    y1, y2 = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
-    x1, x2 = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
-    crop, cm = rgb[y1:y2, x1:x2], m[y1:y2, x1:x2]
-    cm, avoid = _fringe_and_neighbours(crop, cm)
-    filled = exemplar_fill(crop, cm, avoid=avoid)
     out = rgb.copy()
-    out[y1:y2, x1:x2] = np.where(cm[..., None], filled, crop)
+    groups = cv2.dilate(m.astype(np.uint8), np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(groups, 8)
+    for i in range(1, n):
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        part = m & (labels == i)
+        if not part.any():
+            continue
+        t = _thickness(part)
+        pad = int(max(24, 3.0 * t))
+        y1, y2 = max(0, y - pad), min(h, y + bh + pad)
+        x1, x2 = max(0, x - pad), min(w, x + bw + pad)
+        crop, cm = out[y1:y2, x1:x2], part[y1:y2, x1:x2]
+        # The other holes (the next letters) are still there: never a source.
+        pending = m[y1:y2, x1:x2] & ~cm
+        if t <= THIN_RADIUS:
+            filled = cv2.inpaint(crop, (cm | pending).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        else:
+            cm, avoid = _fringe_and_neighbours(crop, cm)
+            cm &= ~pending
+            filled = exemplar_fill(crop, cm, avoid=avoid | pending)
+        out[y1:y2, x1:x2] = np.where(cm[..., None], filled, crop)
     return out
 
 
@@ -176,10 +190,17 @@ def _fringe_and_neighbours(crop: np.ndarray, hole: np.ndarray) -> tuple[np.ndarr
     fringe = band & (far | near_obj) & near_obj
     grown = hole | fringe
     others = ring & far & ~fringe
-    # Only sizeable patches are objects (noise and texture specks are not).
+    # Only sizeable patches are objects (noise and texture specks are not), and only those that
+    # merely touch the hole: one that surrounds a good part of it (text over a disc) is that
+    # part's backdrop, and the fill must come from it.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(others.astype(np.uint8), 8)
+    rim = (cv2.dilate(grown.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~grown
+    rim_len = max(1, int(rim.sum()))
+    contact = np.bincount(labels[rim], minlength=n)
     keep = np.zeros(n, bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(20, 0.02 * hole.sum())
+    keep[1:] = (stats[1:, cv2.CC_STAT_AREA] >= max(20, 0.02 * hole.sum())) & (
+        contact[1:] < 0.3 * rim_len
+    )
     others = keep[labels]
     # The whole object, not just its part inside the ring.
     if others.any():
