@@ -374,7 +374,12 @@ def run_generation(job: Job, progress: ProgressReporter) -> tuple[list[Output], 
         Output(img.data, img.content_type, img.width, img.height, img.seed, img.metadata)
         for img in images
     ]
-    return outputs, {}
+    # Prompt words the engine could not draw (the offline art engine reports them): kept on the
+    # job so pages, API results and webhooks can say so instead of silently ignoring them.
+    unrecognized = list(
+        dict.fromkeys(w for img in images for w in img.metadata.get("unrecognized_words", []))
+    )
+    return outputs, ({"unrecognized_words": unrecognized} if unrecognized else {})
 
 
 def execute_job(job_id: str) -> Job | None:
