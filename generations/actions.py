@@ -630,7 +630,9 @@ def retry_jobs(jobs: list[Job], *, by: AbstractBaseUser, reason: str) -> BulkJob
         pk__in=[j.pk for j in jobs]
     ):
         if job.status not in (Job.Status.FAILED, Job.Status.CANCELED):
-            outcome.skipped.append((job, f"it is {job.status}; only failed or canceled jobs are retried"))
+            outcome.skipped.append(
+                (job, f"it is {job.status}; only failed or canceled jobs are retried")
+            )
             continue
         if job.shop.suspended_at is not None:
             outcome.skipped.append((job, "its shop is suspended"))

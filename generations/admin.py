@@ -13,8 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -99,7 +98,10 @@ class ModerationActionForm(ActionForm):
         max_length=1000,
         label="Reason",
         widget=forms.TextInput(
-            attrs={"size": 50, "placeholder": "shown to the shop's owners (required to reject or hide)"}
+            attrs={
+                "size": 50,
+                "placeholder": "shown to the shop's owners (required to reject or hide)",
+            }
         ),
     )
 
@@ -113,7 +115,9 @@ class ModerationActions(admin.ModelAdmin):
         return request.user.has_perm("generations.moderate_asset")
 
     def _decide(self, request: HttpRequest, queryset: QuerySet, verb: str) -> None:
-        fn = {"approve": moderation.approve, "reject": moderation.reject, "hide": moderation.hide}[verb]
+        fn = {"approve": moderation.approve, "reject": moderation.reject, "hide": moderation.hide}[
+            verb
+        ]
         try:
             decision = fn(list(queryset), by=request.user, reason=action_reason(request))
         except moderation.ModerationError as exc:
@@ -123,15 +127,22 @@ class ModerationActions(admin.ModelAdmin):
         level = messages.WARNING if decision.skipped else messages.SUCCESS
         self.message_user(request, decision.summary(done), level)
 
-    @admin.action(description="Approve: publish waiting images, dismiss reports", permissions=["moderate"])
+    @admin.action(
+        description="Approve: publish waiting images, dismiss reports", permissions=["moderate"]
+    )
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(request, queryset, "approve")
 
-    @admin.action(description="Reject for the gallery (reason shown to the owner)", permissions=["moderate"])
+    @admin.action(
+        description="Reject for the gallery (reason shown to the owner)", permissions=["moderate"]
+    )
     def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(request, queryset, "reject")
 
-    @admin.action(description="Hide everywhere public: gallery, mockups, buy pages (reason)", permissions=["moderate"])
+    @admin.action(
+        description="Hide everywhere public: gallery, mockups, buy pages (reason)",
+        permissions=["moderate"],
+    )
     def hide(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(request, queryset, "hide")
 
@@ -168,7 +179,9 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value == "review":
-            return queryset.filter(Q(moderation=Asset.Moderation.PENDING) | Q(has_open_reports=True))
+            return queryset.filter(
+                Q(moderation=Asset.Moderation.PENDING) | Q(has_open_reports=True)
+            )
         if value == "pending":
             return queryset.filter(moderation=Asset.Moderation.PENDING)
         if value == "reported":
@@ -194,7 +207,9 @@ class ModerationQueueAdmin(ModerationActions, ReadOnlyAdmin):
     change_list_template = "admin/generations/moderationitem/change_list.html"
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("generations.moderate_asset") or super().has_view_permission(request, obj)
+        return request.user.has_perm("generations.moderate_asset") or super().has_view_permission(
+            request, obj
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         shop = OuterRef("shop_id")
@@ -216,7 +231,9 @@ class ModerationQueueAdmin(ModerationActions, ReadOnlyAdmin):
             .prefetch_related(
                 Prefetch(
                     "reports",
-                    queryset=AssetReport.objects.filter(status=AssetReport.Status.OPEN).select_related("reporter"),
+                    queryset=AssetReport.objects.filter(
+                        status=AssetReport.Status.OPEN
+                    ).select_related("reporter"),
                     to_attr="open_report_list",
                 )
             )
@@ -244,13 +261,18 @@ class ModerationQueueAdmin(ModerationActions, ReadOnlyAdmin):
     def details(self, obj: Asset) -> str:
         job = ""
         if obj.job_id and self._can(obj, "generations.view_job"):
-            job = format_html(' · <a href="{}">job</a>', reverse("admin:generations_job_change", args=[obj.job_id]))
+            job = format_html(
+                ' · <a href="{}">job</a>',
+                reverse("admin:generations_job_change", args=[obj.job_id]),
+            )
         return format_html(
             '<div class="queue-prompt"><p>{}</p><p class="queue-prompt-text">{}</p>{}<p class="quiet">{} · {} · {}×{} · {}{}</p>'
             '<p><a href="{}">asset details</a>{}</p></div>',
             self.state(obj),
             obj.prompt or "(no prompt: " + obj.get_kind_display().lower() + ")",
-            format_html("<p><em>Negative:</em> {}</p>", obj.negative_prompt) if obj.negative_prompt else "",
+            format_html("<p><em>Negative:</em> {}</p>", obj.negative_prompt)
+            if obj.negative_prompt
+            else "",
             obj.get_kind_display(),
             obj.model or "no model",
             obj.width,
@@ -302,7 +324,11 @@ class ModerationQueueAdmin(ModerationActions, ReadOnlyAdmin):
 
     @admin.display(description="State")
     def state(self, obj: Asset) -> str:
-        reason = format_html("<br><small>{}</small>", obj.moderation_reason) if obj.moderation_reason else ""
+        reason = (
+            format_html("<br><small>{}</small>", obj.moderation_reason)
+            if obj.moderation_reason
+            else ""
+        )
         return format_html("{}{}", moderation_badge(obj), reason)
 
     @admin.display(description="Reports")
@@ -344,7 +370,16 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
     """Generated and uploaded files are read-only: their bytes, prompt, seed and time are what
     was made. Staff decide on publication with the actions."""
 
-    list_display = ["thumb", "prompt_short", "shop_link", "kind", "model", "state", "open_reports", "created_at"]
+    list_display = [
+        "thumb",
+        "prompt_short",
+        "shop_link",
+        "kind",
+        "model",
+        "state",
+        "open_reports",
+        "created_at",
+    ]
     list_filter = [ShopFilter, UserFilter, "kind", "moderation", "is_public", "model", "created_at"]
     search_fields = ["prompt", "sha256", "shop__slug", "shop__name"]
     date_hierarchy = "created_at"
@@ -353,9 +388,39 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
     actions = ["approve", "reject", "hide"]
     fieldsets = [
         (None, {"fields": ["preview_large", "state_detail", "reports_detail"]}),
-        ("Content", {"fields": ["prompt", "negative_prompt", "model", "seed", "parameters_json", "preset"]}),
-        ("Where it comes from and where it is used", {"fields": ["shop_link", "created_by_link", "job_link", "parent_link", "children_links", "listings", "audit"]}),
-        ("File", {"fields": ["kind", "content_type", "width", "height", "bytes", "sha256", "file", "created_at"]}),
+        (
+            "Content",
+            {"fields": ["prompt", "negative_prompt", "model", "seed", "parameters_json", "preset"]},
+        ),
+        (
+            "Where it comes from and where it is used",
+            {
+                "fields": [
+                    "shop_link",
+                    "created_by_link",
+                    "job_link",
+                    "parent_link",
+                    "children_links",
+                    "listings",
+                    "audit",
+                ]
+            },
+        ),
+        (
+            "File",
+            {
+                "fields": [
+                    "kind",
+                    "content_type",
+                    "width",
+                    "height",
+                    "bytes",
+                    "sha256",
+                    "file",
+                    "created_at",
+                ]
+            },
+        ),
     ]
     readonly_fields = [
         "preview_large",
@@ -390,7 +455,11 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
     @admin.display(description="Preview")
     def thumb(self, obj: Asset) -> str:
         src = _thumb_url(obj)
-        return format_html('<img src="{}" style="height:64px;border-radius:4px" alt="">', src) if src else "-"
+        return (
+            format_html('<img src="{}" style="height:64px;border-radius:4px" alt="">', src)
+            if src
+            else "-"
+        )
 
     @admin.display(description="Prompt")
     def prompt_short(self, obj: Asset) -> str:
@@ -413,7 +482,9 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
         if not obj.file:
             return "-"
         if obj.is_video:
-            return format_html('<video src="{}" controls style="max-height:480px"></video>', obj.file.url)
+            return format_html(
+                '<video src="{}" controls style="max-height:480px"></video>', obj.file.url
+            )
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" style="max-height:480px;max-width:100%" alt=""></a>',
             obj.file.url,
@@ -429,7 +500,9 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
                 obj.moderated_at.strftime("%Y-%m-%d %H:%M"),
                 obj.moderated_by.email if obj.moderated_by else "staff",
             )
-        reason = format_html("<br>Reason: {}", obj.moderation_reason) if obj.moderation_reason else ""
+        reason = (
+            format_html("<br>Reason: {}", obj.moderation_reason) if obj.moderation_reason else ""
+        )
         return format_html("{}{}{}", moderation_badge(obj), reason, who)
 
     @admin.display(description="Reports")
@@ -465,18 +538,28 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
 
     @admin.display(description="Job")
     def job_link(self, obj: Asset) -> str:
-        return link(obj.job, f"{obj.job.kind} {obj.job.get_status_display().lower()}") if obj.job else "-"
+        return (
+            link(obj.job, f"{obj.job.kind} {obj.job.get_status_display().lower()}")
+            if obj.job
+            else "-"
+        )
 
     @admin.display(description="Source image")
     def parent_link(self, obj: Asset) -> str:
-        return link(obj.parent, f"{obj.parent.get_kind_display()} {obj.parent.id.hex[:8]}") if obj.parent else "-"
+        return (
+            link(obj.parent, f"{obj.parent.get_kind_display()} {obj.parent.id.hex[:8]}")
+            if obj.parent
+            else "-"
+        )
 
     @admin.display(description="Derived images")
     def children_links(self, obj: Asset) -> str:
         children = list(obj.children.all()[:24])
         if not children:
             return "-"
-        return format_html_join(", ", "{}", ((link(c, c.parameters.get("operation", c.kind)),) for c in children))
+        return format_html_join(
+            ", ", "{}", ((link(c, c.parameters.get("operation", c.kind)),) for c in children)
+        )
 
     @admin.display(description="Listings (buy pages)")
     def listings(self, obj: Asset) -> str:
@@ -486,7 +569,9 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
         if not rows:
             return "-"
         return format_html_join(
-            ", ", "{} ({})", ((link(lst, lst.title), "open" if lst.is_active else "closed") for lst in rows)
+            ", ",
+            "{} ({})",
+            ((link(lst, lst.title), "open" if lst.is_active else "closed") for lst in rows),
         )
 
     @admin.display(description="Staff actions")
@@ -496,8 +581,22 @@ class AssetAdmin(ModerationActions, ReadOnlyAdmin):
 
 @admin.register(AssetReport)
 class AssetReportAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "asset_link", "reason", "note_short", "reporter_email", "status", "resolved_at", "resolved_by"]
-    list_filter = [type("ReportShopFilter", (ShopFilter,), {"field": "asset__shop"}), "status", "reason", "created_at"]
+    list_display = [
+        "created_at",
+        "asset_link",
+        "reason",
+        "note_short",
+        "reporter_email",
+        "status",
+        "resolved_at",
+        "resolved_by",
+    ]
+    list_filter = [
+        type("ReportShopFilter", (ShopFilter,), {"field": "asset__shop"}),
+        "status",
+        "reason",
+        "created_at",
+    ]
     search_fields = ["note", "reporter__email", "asset__prompt"]
     list_select_related = ["asset", "reporter", "resolved_by"]
     date_hierarchy = "created_at"
@@ -506,7 +605,11 @@ class AssetReportAdmin(ReadOnlyAdmin):
     def asset_link(self, obj: AssetReport) -> str:
         src = _thumb_url(obj.asset)
         url = reverse("admin:generations_asset_change", args=[obj.asset_id])
-        return format_html('<a href="{}"><img src="{}" style="height:48px;border-radius:4px" alt="reported image"></a>', url, src)
+        return format_html(
+            '<a href="{}"><img src="{}" style="height:48px;border-radius:4px" alt="reported image"></a>',
+            url,
+            src,
+        )
 
     @admin.display(description="Note")
     def note_short(self, obj: AssetReport) -> str:
@@ -548,7 +651,19 @@ class JobAdmin(ReadOnlyAdmin):
     """The investigation page of a job: parameters, attempts, timings, what the engine answered,
     the outputs, the money and the webhook deliveries. Retry, cancel and refund are actions."""
 
-    list_display = ["short_id", "kind", "status", "shop_link", "user", "engine", "model", "cost", "attempts", "created_at", "took"]
+    list_display = [
+        "short_id",
+        "kind",
+        "status",
+        "shop_link",
+        "user",
+        "engine",
+        "model",
+        "cost",
+        "attempts",
+        "created_at",
+        "took",
+    ]
     list_filter = [ShopFilter, UserFilter, "status", "kind", EngineFilter, "source", "created_at"]
     search_fields = ["id", "shop__slug", "shop__name", "error", "model"]
     list_select_related = ["shop", "created_by"]
@@ -556,7 +671,20 @@ class JobAdmin(ReadOnlyAdmin):
     action_form = ReasonActionForm
     actions = ["retry_jobs", "cancel_jobs", "refund"]
     fieldsets = [
-        ("Job", {"fields": ["summary", "shop_link", "user", "source", "preset", "input_link", "error_text"]}),
+        (
+            "Job",
+            {
+                "fields": [
+                    "summary",
+                    "shop_link",
+                    "user",
+                    "source",
+                    "preset",
+                    "input_link",
+                    "error_text",
+                ]
+            },
+        ),
         ("Attempts and timings", {"fields": ["timeline", "attempt_table"]}),
         ("Parameters", {"fields": ["params_json"]}),
         ("Engine response", {"fields": ["engine", "model", "upstream", "result_json"]}),
@@ -593,7 +721,13 @@ class JobAdmin(ReadOnlyAdmin):
     def has_money_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("studio.grant_credits")
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None) -> Any:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> Any:
         self._request = request
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -633,7 +767,14 @@ class JobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Input image")
     def input_link(self, obj: Job) -> str:
-        return link(obj.input_asset, f"{obj.input_asset.get_kind_display()} {obj.input_asset.id.hex[:8]}") if obj.input_asset else "-"
+        return (
+            link(
+                obj.input_asset,
+                f"{obj.input_asset.get_kind_display()} {obj.input_asset.id.hex[:8]}",
+            )
+            if obj.input_asset
+            else "-"
+        )
 
     @admin.display(description="Error")
     def error_text(self, obj: Job) -> str:
@@ -706,7 +847,9 @@ class JobAdmin(ReadOnlyAdmin):
         for i, a in enumerate(obj.outputs.order_by("created_at", "id")[:12]):
             # What the engine added about this output (the job's own parameters are above).
             meta = {
-                k: v for k, v in (a.parameters or {}).items() if k not in obj.params and k != "index"
+                k: v
+                for k, v in (a.parameters or {}).items()
+                if k not in obj.params and k != "index"
             }
             figures.append(
                 format_html(
@@ -724,7 +867,10 @@ class JobAdmin(ReadOnlyAdmin):
             )
         if not figures:
             return "-"
-        return format_html('<div class="studio-outputs">{}</div>', format_html_join("", "{}", ((f,) for f in figures)))
+        return format_html(
+            '<div class="studio-outputs">{}</div>',
+            format_html_join("", "{}", ((f,) for f in figures)),
+        )
 
     @admin.display(description="Ledger")
     def money(self, obj: Job) -> str:
@@ -737,7 +883,15 @@ class JobAdmin(ReadOnlyAdmin):
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((link(e, e.created_at.strftime("%Y-%m-%d %H:%M:%S")), e.get_kind_display(), cents(e.amount_cents), e.memo) for e in entries),
+            (
+                (
+                    link(e, e.created_at.strftime("%Y-%m-%d %H:%M:%S")),
+                    e.get_kind_display(),
+                    cents(e.amount_cents),
+                    e.memo,
+                )
+                for e in entries
+            ),
         )
         return format_html(
             '<table class="studio-table"><tbody>{}</tbody></table><p>Left to refund: {}</p>',
@@ -755,7 +909,16 @@ class JobAdmin(ReadOnlyAdmin):
             format_html_join(
                 "",
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} attempt(s)</td><td>{}</td></tr>",
-                ((link(d, d.event), d.endpoint.url, d.get_status_display(), d.attempts, d.last_status_code or d.last_error or "-") for d in rows),
+                (
+                    (
+                        link(d, d.event),
+                        d.endpoint.url,
+                        d.get_status_display(),
+                        d.attempts,
+                        d.last_status_code or d.last_error or "-",
+                    )
+                    for d in rows
+                ),
             ),
         )
 
@@ -763,27 +926,38 @@ class JobAdmin(ReadOnlyAdmin):
     def audit(self, obj: Job) -> str:
         return audit_link(obj, f"{entries_for(obj).count()} audit entries")
 
-    @admin.action(description="Retry failed or canceled jobs as new jobs, charged again (reason)", permissions=["retry"])
+    @admin.action(
+        description="Retry failed or canceled jobs as new jobs, charged again (reason)",
+        permissions=["retry"],
+    )
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         try:
-            outcome = actions.retry_jobs(list(queryset), by=request.user, reason=action_reason(request))
+            outcome = actions.retry_jobs(
+                list(queryset), by=request.user, reason=action_reason(request)
+            )
         except StaffActionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"Re-submitted {len(outcome.new_jobs)} job(s) as new jobs.")
         report_skipped(self, request, outcome.skipped)
 
-    @admin.action(description="Cancel queued or running jobs, refunded (reason)", permissions=["cancel"])
+    @admin.action(
+        description="Cancel queued or running jobs, refunded (reason)", permissions=["cancel"]
+    )
     def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         try:
-            outcome = actions.cancel_jobs(list(queryset), by=request.user, reason=action_reason(request))
+            outcome = actions.cancel_jobs(
+                list(queryset), by=request.user, reason=action_reason(request)
+            )
         except StaffActionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"Canceled {len(outcome.done)} job(s).")
         report_skipped(self, request, outcome.skipped)
 
-    @admin.action(description="Staff refund to the wallet: amount in ¢ (reason)", permissions=["money"])
+    @admin.action(
+        description="Staff refund to the wallet: amount in ¢ (reason)", permissions=["money"]
+    )
     def refund(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         amount = action_amount(request)
         if amount is None:
@@ -795,7 +969,10 @@ class JobAdmin(ReadOnlyAdmin):
             except StaffActionError as exc:
                 self.message_user(request, f"{job}: {exc}", messages.ERROR)
             else:
-                self.message_user(request, f"Refunded {cents(amount)} of job {str(job.id)[:8]} (a new ledger entry).")
+                self.message_user(
+                    request,
+                    f"Refunded {cents(amount)} of job {str(job.id)[:8]} (a new ledger entry).",
+                )
 
 
 # --- settings-like rows (edited here, audited) ----------------------------------------------------
@@ -901,8 +1078,22 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["event", "endpoint_link", "job_link", "status", "attempts", "last_status_code", "next_attempt_at", "created_at"]
-    list_filter = [type("DeliveryShopFilter", (ShopFilter,), {"field": "endpoint__shop"}), "status", "event", "created_at"]
+    list_display = [
+        "event",
+        "endpoint_link",
+        "job_link",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = [
+        type("DeliveryShopFilter", (ShopFilter,), {"field": "endpoint__shop"}),
+        "status",
+        "event",
+        "created_at",
+    ]
     search_fields = ["endpoint__url", "endpoint__shop__slug"]
     list_select_related = ["endpoint", "job"]
     date_hierarchy = "created_at"

@@ -83,7 +83,10 @@ def store_asset(
         raise ValueError("store_asset needs width and height for non-image content")
     # `is_public` is what the maker asked for; the shop's or the site's policy may send it to
     # staff review first (generations/moderation.py).
-    is_public, moderation = initial_publication(shop, is_public)
+    sha256 = hashlib.sha256(data).hexdigest()
+    is_public, moderation = initial_publication(
+        shop, is_public, sha256=sha256, parent_id=parent.pk if parent is not None else None
+    )
     asset = Asset(
         shop=shop,
         kind=kind,
@@ -91,7 +94,7 @@ def store_asset(
         width=width,
         height=height,
         bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         prompt=prompt,
         negative_prompt=negative_prompt,
         model=model,

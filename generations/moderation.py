@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -71,11 +71,23 @@ def review_required(shop: Shop) -> bool:
     return bool(getattr(settings, "GALLERY_REQUIRES_REVIEW", False) or shop.gallery_requires_review)
 
 
-def initial_publication(shop: Shop, requested: bool) -> tuple[bool, str]:
+def _copies_a_refused_image(sha256: str, parent_id: object = None) -> bool:
+    """Bytes staff hid or rejected anywhere, or an image derived from one: re-uploading or
+    editing a refused image must not walk around the decision, so it goes to review."""
+    refused = Asset.objects.filter(moderation__in=[M.HIDDEN, M.REJECTED])
+    match = Q(sha256=sha256) if sha256 else Q(pk__in=[])
+    if parent_id is not None:
+        match |= Q(pk=parent_id)
+    return refused.filter(match).exists()
+
+
+def initial_publication(
+    shop: Shop, requested: bool, *, sha256: str = "", parent_id: object = None
+) -> tuple[bool, str]:
     """(is_public, moderation) for a new asset whose maker asked for it to be public or not."""
     if not requested:
         return False, M.UNREVIEWED
-    if review_required(shop):
+    if review_required(shop) or _copies_a_refused_image(sha256, parent_id):
         return False, M.PENDING
     return True, M.UNREVIEWED
 
@@ -140,7 +152,11 @@ def set_publication(
                 if asset.is_public or asset.moderation == M.APPROVED:
                     asset.is_public = True
                     outcome.published.append(asset)
-                elif asset.moderation == M.PENDING or review_required(asset.shop):
+                elif (
+                    asset.moderation == M.PENDING
+                    or review_required(asset.shop)
+                    or _copies_a_refused_image(asset.sha256, asset.parent_id)
+                ):
                     asset.moderation = M.PENDING
                     outcome.pending.append(asset)
                 else:
@@ -155,7 +171,12 @@ def set_publication(
                 Asset.objects.filter(pk=asset.pk).update(
                     is_public=asset.is_public, moderation=asset.moderation
                 )
-    for done in (outcome.published, outcome.pending, outcome.private, [a for a, _ in outcome.refused]):
+    for done in (
+        outcome.published,
+        outcome.pending,
+        outcome.private,
+        [a for a, _ in outcome.refused],
+    ):
         for row in done:
             mine = given[row.pk]
             mine.is_public, mine.moderation = row.is_public, row.moderation
@@ -209,7 +230,9 @@ def report_asset(
                 asset=asset, reporter=reporter, reason=reason, note=note
             )
     except IntegrityError:  # the same user's report raced in from another tab
-        raise ReportRefused("You already reported this image; staff will look at it.", 409) from None
+        raise ReportRefused(
+            "You already reported this image; staff will look at it.", 409
+        ) from None
 
 
 # --- staff decisions ---------------------------------------------------------------------------------
@@ -235,9 +258,7 @@ class Decision:
 _STATE_FIELDS = ("moderation", "is_public", "moderation_reason")
 
 
-def _decide(
-    assets: Iterable[Asset], *, by: AbstractBaseUser, reason: str, verb: str
-) -> Decision:
+def _decide(assets: Iterable[Asset], *, by: AbstractBaseUser, reason: str, verb: str) -> Decision:
     ids = [a.pk for a in assets]
     outcome = Decision()
     now = timezone.now()
@@ -259,9 +280,15 @@ def _decide(
                 report_status = AssetReport.Status.DISMISSED
             elif verb == "reject":
                 if asset.moderation in (M.REJECTED, M.HIDDEN):
-                    outcome.skipped.append((asset, f"already {asset.get_moderation_display().lower()}"))
+                    outcome.skipped.append(
+                        (asset, f"already {asset.get_moderation_display().lower()}")
+                    )
                     continue
-                asset.moderation, asset.moderation_reason, asset.is_public = M.REJECTED, reason, False
+                asset.moderation, asset.moderation_reason, asset.is_public = (
+                    M.REJECTED,
+                    reason,
+                    False,
+                )
                 report_status = AssetReport.Status.UPHELD
             else:  # hide
                 if asset.moderation == M.HIDDEN:
@@ -270,9 +297,7 @@ def _decide(
                 asset.moderation, asset.moderation_reason, asset.is_public = M.HIDDEN, reason, False
                 report_status = AssetReport.Status.UPHELD
             asset.moderated_at, asset.moderated_by = now, by
-            asset.save(
-                update_fields=[*_STATE_FIELDS, "moderated_at", "moderated_by"]
-            )
+            asset.save(update_fields=[*_STATE_FIELDS, "moderated_at", "moderated_by"])
             resolved = open_reports.update(status=report_status, resolved_at=now, resolved_by=by)
             after = {**audit.snapshot(asset, _STATE_FIELDS), "reports_resolved": resolved}
             audit.record(by, f"asset.{verb}", asset, before=before, after=after, reason=reason)

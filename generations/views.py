@@ -462,7 +462,11 @@ def gallery_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
     return render(
         request,
         "generations/gallery_detail.html",
-        {"asset": asset, "prompt_query": prompt_query, "report_reasons": AssetReport.Reason.choices},
+        {
+            "asset": asset,
+            "prompt_query": prompt_query,
+            "report_reasons": AssetReport.Reason.choices,
+        },
     )
 
 

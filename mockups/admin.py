@@ -20,7 +20,9 @@ class ProductTemplateAdmin(AuditedAdmin):
     search_fields = ("name", "slug", "tags")
     readonly_fields = ("version",)
 
-    def save_object(self, request: HttpRequest, obj: ProductTemplate, form: Any, change: bool) -> None:
+    def save_object(
+        self, request: HttpRequest, obj: ProductTemplate, form: Any, change: bool
+    ) -> None:
         obj.save()
         if change:  # every edit bumps the version, which is part of every render cache key
             ProductTemplate.objects.filter(pk=obj.pk).update(version=F("version") + 1)
@@ -29,7 +31,15 @@ class ProductTemplateAdmin(AuditedAdmin):
 
 @admin.register(Listing)
 class ListingAdmin(AuditedAdmin):
-    list_display = ("title", "shop_link", "asset_link", "template", "price_cents", "is_active", "created_at")
+    list_display = (
+        "title",
+        "shop_link",
+        "asset_link",
+        "template",
+        "price_cents",
+        "is_active",
+        "created_at",
+    )
     list_filter = (ShopFilter, "is_active", "created_at")
     search_fields = ("title", "token", "shop__slug")
     list_select_related = ("shop", "asset", "template")

@@ -494,7 +494,10 @@ def listing_page(request: HttpRequest, token: str) -> HttpResponse:
     if refusal is not None:
         # The page names no image, shop details or mockup URLs of a hidden or suspended listing.
         return render(
-            request, "mockups/listing_unavailable.html", {"message": refusal.message}, status=refusal.status
+            request,
+            "mockups/listing_unavailable.html",
+            {"message": refusal.message},
+            status=refusal.status,
         )
     template = listing.template
     asset_url = sources.asset_public_url(request, listing.asset)

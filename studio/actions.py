@@ -284,9 +284,7 @@ def _reason(reason: str) -> str:
 
 
 @transaction.atomic
-def staff_credit(
-    shop: Shop, cents: int, *, by: AbstractBaseUser, reason: str
-) -> LedgerEntry:
+def staff_credit(shop: Shop, cents: int, *, by: AbstractBaseUser, reason: str) -> LedgerEntry:
     """Add `cents` to the shop's wallet (negative takes it back, never below zero)."""
     reason = _reason(reason)
     if cents == 0 or abs(cents) > STAFF_CENTS_LIMIT:
@@ -331,7 +329,9 @@ def staff_set_plan_budget(
     if not 0 <= cents <= STAFF_CENTS_LIMIT:
         raise StaffActionError(f"The budget must be between 0 and {STAFF_CENTS_LIMIT:,} cents.")
     before = audit.snapshot(Shop.objects.get(pk=shop.pk), ["plan_budget_cents"])
-    entry = grant_credits(shop, plan_budget_cents=cents, memo=f"staff: plan budget {cents}¢: {reason}")
+    entry = grant_credits(
+        shop, plan_budget_cents=cents, memo=f"staff: plan budget {cents}¢: {reason}"
+    )
     shop.plan_budget_cents = cents
     audit.record(
         by,
@@ -435,8 +435,10 @@ def revoke_keys(
     skipped: list[tuple[ApiKey, str]] = []
     now = timezone.now()
     with transaction.atomic():
-        for key in ApiKey.objects.select_for_update().select_related("shop").filter(
-            pk__in=[k.pk for k in keys]
+        for key in (
+            ApiKey.objects.select_for_update()
+            .select_related("shop")
+            .filter(pk__in=[k.pk for k in keys])
         ):
             if key.revoked_at is not None:
                 skipped.append((key, f"already revoked on {key.revoked_at:%Y-%m-%d %H:%M}"))

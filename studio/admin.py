@@ -24,8 +24,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from studio import actions as studio_actions
 from studio import audit, staff, suspension
@@ -211,23 +211,33 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         before = audit.snapshot(obj)
-        audit.record(request.user, "admin.delete", obj, before=before, reason="deleted in the admin")
+        audit.record(
+            request.user, "admin.delete", obj, before=before, reason="deleted in the admin"
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset:
             audit.record(
-                request.user, "admin.delete", obj, before=audit.snapshot(obj), reason="deleted in the admin"
+                request.user,
+                "admin.delete",
+                obj,
+                before=audit.snapshot(obj),
+                reason="deleted in the admin",
             )
         super().delete_queryset(request, queryset)
 
 
-def report_skipped(admin_obj: admin.ModelAdmin, request: HttpRequest, skipped: list[tuple[Any, str]]) -> None:
+def report_skipped(
+    admin_obj: admin.ModelAdmin, request: HttpRequest, skipped: list[tuple[Any, str]]
+) -> None:
     """One warning line per object an action left alone, with the reason."""
     for obj, why in skipped[:20]:
         admin_obj.message_user(request, f"Not done for {obj}: {why}", messages.WARNING)
     if len(skipped) > 20:
-        admin_obj.message_user(request, f"…and {len(skipped) - 20} more not done.", messages.WARNING)
+        admin_obj.message_user(
+            request, f"…and {len(skipped) - 20} more not done.", messages.WARNING
+        )
 
 
 # --- shops -------------------------------------------------------------------------------------------
@@ -273,8 +283,21 @@ def money_visible(request: HttpRequest) -> bool:
 
 @admin.register(Shop)
 class ShopAdmin(AuditedAdmin):
-    list_display = ["name", "slug", "state", "gallery_requires_review", "members", "is_sandbox", "created_at"]
-    money_columns = ["plan_budget_cents", "plan_used_cents", "wallet_cents", "api_rate_limit_per_minute"]
+    list_display = [
+        "name",
+        "slug",
+        "state",
+        "gallery_requires_review",
+        "members",
+        "is_sandbox",
+        "created_at",
+    ]
+    money_columns = [
+        "plan_budget_cents",
+        "plan_used_cents",
+        "wallet_cents",
+        "api_rate_limit_per_minute",
+    ]
     list_filter = [SuspendedFilter, "gallery_requires_review", "is_sandbox", "created_at"]
     search_fields = ["name", "slug", "memberships__user__email"]
     date_hierarchy = "created_at"
@@ -362,17 +385,23 @@ class ShopAdmin(AuditedAdmin):
     def _guard(self, request: HttpRequest) -> str | None:
         reason = action_reason(request)
         if not reason:
-            self.message_user(request, "Type a reason next to the action menu first.", messages.ERROR)
+            self.message_user(
+                request, "Type a reason next to the action menu first.", messages.ERROR
+            )
             return None
         return reason
 
-    @admin.action(description="Suspend: keys, pages and mockup URLs refuse (reason)", permissions=["suspend"])
+    @admin.action(
+        description="Suspend: keys, pages and mockup URLs refuse (reason)", permissions=["suspend"]
+    )
     def suspend(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         reason = self._guard(request)
         if reason is None:
             return
         done = suspension.suspend_shops(list(queryset), by=request.user, reason=reason)
-        self.message_user(request, f"Suspended {len(done)} shop(s); {queryset.count() - len(done)} already were.")
+        self.message_user(
+            request, f"Suspended {len(done)} shop(s); {queryset.count() - len(done)} already were."
+        )
 
     @admin.action(description="Reinstate suspended shops (reason)", permissions=["suspend"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
@@ -382,7 +411,10 @@ class ShopAdmin(AuditedAdmin):
         done = suspension.reinstate_shops(list(queryset), by=request.user, reason=reason)
         self.message_user(request, f"Reinstated {len(done)} shop(s).")
 
-    @admin.action(description="Grant wallet credit: amount in ¢, negative takes back (reason)", permissions=["money"])
+    @admin.action(
+        description="Grant wallet credit: amount in ¢, negative takes back (reason)",
+        permissions=["money"],
+    )
     def grant_credit(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         reason, amount = self._guard(request), action_amount(request)
         if reason is None:
@@ -396,40 +428,61 @@ class ShopAdmin(AuditedAdmin):
             except studio_actions.StaffActionError as exc:
                 self.message_user(request, f"{shop}: {exc}", messages.ERROR)
             else:
-                self.message_user(request, f"{shop}: {cents(amount)} credited (a new ledger entry).")
+                self.message_user(
+                    request, f"{shop}: {cents(amount)} credited (a new ledger entry)."
+                )
 
-    @admin.action(description="Set the monthly plan budget: amount in ¢ (reason)", permissions=["money"])
+    @admin.action(
+        description="Set the monthly plan budget: amount in ¢ (reason)", permissions=["money"]
+    )
     def set_plan_budget(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         reason, amount = self._guard(request), action_amount(request)
         if reason is None:
             return
         if amount is None or amount < 0:
-            self.message_user(request, "Type the new monthly budget in cents (0 or more).", messages.ERROR)
+            self.message_user(
+                request, "Type the new monthly budget in cents (0 or more).", messages.ERROR
+            )
             return
         for shop in queryset:
             studio_actions.staff_set_plan_budget(shop, amount, by=request.user, reason=reason)
-        self.message_user(request, f"Plan budget set to {cents(amount)} for {queryset.count()} shop(s).")
+        self.message_user(
+            request, f"Plan budget set to {cents(amount)} for {queryset.count()} shop(s)."
+        )
 
-    @admin.action(description="Override the API rate limit: amount = requests/min, 0 = default (reason)", permissions=["rate_limit"])
+    @admin.action(
+        description="Override the API rate limit: amount = requests/min, 0 = default (reason)",
+        permissions=["rate_limit"],
+    )
     def override_rate_limit(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         reason, amount = self._guard(request), action_amount(request)
         if reason is None:
             return
         if amount is None:
-            self.message_user(request, "Type the requests per minute (0 = server default).", messages.ERROR)
+            self.message_user(
+                request, "Type the requests per minute (0 = server default).", messages.ERROR
+            )
             return
         try:
-            done = studio_actions.override_rate_limit(list(queryset), amount, by=request.user, reason=reason)
+            done = studio_actions.override_rate_limit(
+                list(queryset), amount, by=request.user, reason=reason
+            )
         except studio_actions.StaffActionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
-        self.message_user(request, f"API rate limit set to {amount or 'the default'} for {len(done)} shop(s).")
+        self.message_user(
+            request, f"API rate limit set to {amount or 'the default'} for {len(done)} shop(s)."
+        )
 
-    @admin.action(description="Require gallery review for these shops (reason)", permissions=["review_policy"])
+    @admin.action(
+        description="Require gallery review for these shops (reason)", permissions=["review_policy"]
+    )
     def require_review(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         self._review(request, queryset, True)
 
-    @admin.action(description="Stop requiring gallery review (reason)", permissions=["review_policy"])
+    @admin.action(
+        description="Stop requiring gallery review (reason)", permissions=["review_policy"]
+    )
     def stop_requiring_review(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         self._review(request, queryset, False)
 
@@ -439,25 +492,45 @@ class ShopAdmin(AuditedAdmin):
         reason = self._guard(request)
         if reason is None:
             return
-        done = moderation.set_review_policy(list(queryset), required, by=request.user, reason=reason)
+        done = moderation.set_review_policy(
+            list(queryset), required, by=request.user, reason=reason
+        )
         self.message_user(request, f"Changed the review policy of {len(done)} shop(s).")
 
     # --- the investigation page and view-as ---
 
     def get_urls(self) -> list[Any]:
         urls = [
-            path("<int:shop_id>/view-as/", self.admin_site.admin_view(self.view_as), name="studio_shop_view_as"),
-            path("view-as/stop/", self.admin_site.admin_view(self.view_as_stop), name="studio_shop_view_as_stop"),
+            path(
+                "<int:shop_id>/view-as/",
+                self.admin_site.admin_view(self.view_as),
+                name="studio_shop_view_as",
+            ),
+            path(
+                "view-as/stop/",
+                self.admin_site.admin_view(self.view_as_stop),
+                name="studio_shop_view_as_stop",
+            ),
         ]
         return urls + super().get_urls()
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
         shop = Shop.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         extra = dict(extra_context or {})
         if shop is not None:
             extra["investigate"] = self._investigate(request, shop)
             extra["may_view_as"] = staff.may_view_as(request.user)
-            extra["recent_audit"] = list(AuditEntry.objects.filter(shop=shop)[:10]) if request.user.has_perm("studio.view_auditentry") else []
+            extra["recent_audit"] = (
+                list(AuditEntry.objects.filter(shop=shop)[:10])
+                if request.user.has_perm("studio.view_auditentry")
+                else []
+            )
         return super().change_view(request, object_id, form_url, extra)
 
     def _investigate(self, request: HttpRequest, shop: Shop) -> list[tuple[str, str]]:
@@ -466,11 +539,19 @@ class ShopAdmin(AuditedAdmin):
         user = request.user
         rows: list[tuple[str, str]] = []
 
-        def add(label: str, model: type[models.Model], count: int, perm: str, **params: Any) -> None:
+        def add(
+            label: str, model: type[models.Model], count: int, perm: str, **params: Any
+        ) -> None:
             if user.has_perm(perm):
                 rows.append((label, list_link(model, f"{count:,}", **params)))
 
-        add("Members", Membership, shop.memberships.count(), "studio.view_membership", shop=shop.slug)
+        add(
+            "Members",
+            Membership,
+            shop.memberships.count(),
+            "studio.view_membership",
+            shop=shop.slug,
+        )
         add("Library assets", Asset, shop.assets.count(), "generations.view_asset", shop=shop.slug)
         add(
             "Hidden or rejected",
@@ -497,7 +578,13 @@ class ShopAdmin(AuditedAdmin):
             shop=shop.slug,
             status__exact="failed",
         )
-        add("Ledger entries", LedgerEntry, shop.ledger.count(), "studio.view_ledgerentry", shop=shop.slug)
+        add(
+            "Ledger entries",
+            LedgerEntry,
+            shop.ledger.count(),
+            "studio.view_ledgerentry",
+            shop=shop.slug,
+        )
         add(
             "API keys (active)",
             ApiKey,
@@ -513,7 +600,13 @@ class ShopAdmin(AuditedAdmin):
             "generations.view_webhookendpoint",
             shop=shop.slug,
         )
-        add("Audit entries", AuditEntry, AuditEntry.objects.filter(shop=shop).count(), "studio.view_auditentry", shop=shop.slug)
+        add(
+            "Audit entries",
+            AuditEntry,
+            AuditEntry.objects.filter(shop=shop).count(),
+            "studio.view_auditentry",
+            shop=shop.slug,
+        )
         return rows
 
     def view_as(self, request: HttpRequest, shop_id: int) -> HttpResponse:
@@ -521,7 +614,9 @@ class ShopAdmin(AuditedAdmin):
             return HttpResponseRedirect(reverse("admin:studio_shop_change", args=[shop_id]))
         shop = get_object_or_404(Shop, pk=shop_id)
         try:
-            staff.start_view_as(request.session, request.user, shop, reason=request.POST.get("reason", ""))
+            staff.start_view_as(
+                request.session, request.user, shop, reason=request.POST.get("reason", "")
+            )
         except staff.ViewAsError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:studio_shop_change", args=[shop_id]))
@@ -534,7 +629,10 @@ class ShopAdmin(AuditedAdmin):
             return HttpResponseRedirect(reverse("admin:index"))
         state = request.session.get(staff.VIEW_AS_KEY) or {}
         staff.stop_view_as(request.session, request.user)
-        self.message_user(request, "Stopped viewing the studio as the shop; the pages you opened are in the audit trail.")
+        self.message_user(
+            request,
+            "Stopped viewing the studio as the shop; the pages you opened are in the audit trail.",
+        )
         if state.get("shop"):
             return HttpResponseRedirect(reverse("admin:studio_shop_change", args=[state["shop"]]))
         return HttpResponseRedirect(reverse("admin:index"))
@@ -546,7 +644,12 @@ class ShopAdmin(AuditedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["user_link", "shop_link", "role", "created_at"]
-    list_filter = [ShopFilter, type("MemberFilter", (UserFilter,), {"field": "user"}), "role", "created_at"]
+    list_filter = [
+        ShopFilter,
+        type("MemberFilter", (UserFilter,), {"field": "user"}),
+        "role",
+        "created_at",
+    ]
     list_select_related = ["user", "shop"]
     search_fields = ["user__username", "user__email", "shop__name", "shop__slug"]
 
@@ -602,7 +705,16 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     """Append-only: written by the credit actions, which also move the shop's balance. A staff
     correction is a new entry (Shops → grant credit, Jobs → staff refund), never an edit."""
 
-    list_display = ["created_at", "shop_link", "kind", "amount", "plan", "wallet", "job_link", "memo"]
+    list_display = [
+        "created_at",
+        "shop_link",
+        "kind",
+        "amount",
+        "plan",
+        "wallet",
+        "job_link",
+        "memo",
+    ]
     list_filter = [ShopFilter, "kind", "period", "created_at"]
     search_fields = ["shop__slug", "shop__name", "memo", "job__id"]
     date_hierarchy = "created_at"
@@ -647,7 +759,16 @@ class KeyStateFilter(admin.SimpleListFilter):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ["prefix", "name", "shop_link", "scope_list", "state", "is_sandbox", "created_at", "last_used_at"]
+    list_display = [
+        "prefix",
+        "name",
+        "shop_link",
+        "scope_list",
+        "state",
+        "is_sandbox",
+        "created_at",
+        "last_used_at",
+    ]
     list_filter = [ShopFilter, KeyStateFilter, "is_sandbox", "created_at"]
     search_fields = ["prefix", "name", "shop__slug", "shop__name"]
     list_select_related = ["shop"]
@@ -668,15 +789,22 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def state(self, obj: ApiKey) -> str:
         if obj.revoked_at is None:
             return mark_safe('<span class="studio-badge ok">Active</span>')
-        return format_html('<span class="studio-badge">Revoked {}</span>', obj.revoked_at.strftime("%Y-%m-%d %H:%M"))
+        return format_html(
+            '<span class="studio-badge">Revoked {}</span>',
+            obj.revoked_at.strftime("%Y-%m-%d %H:%M"),
+        )
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("studio.revoke_apikey")
 
-    @admin.action(description="Revoke: the keys stop working at once (reason)", permissions=["revoke"])
+    @admin.action(
+        description="Revoke: the keys stop working at once (reason)", permissions=["revoke"]
+    )
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         try:
-            revoked, skipped = studio_actions.revoke_keys(list(queryset), by=request.user, reason=action_reason(request))
+            revoked, skipped = studio_actions.revoke_keys(
+                list(queryset), by=request.user, reason=action_reason(request)
+            )
         except studio_actions.StaffActionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -739,7 +867,17 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     search_fields = ["target_id", "target_label", "reason", "actor_label"]
     date_hierarchy = "created_at"
     list_select_related = ["shop"]
-    fields = ["created_at", "actor_label", "action", "target", "shop_link", "reason", "changes", "before_json", "after_json"]
+    fields = [
+        "created_at",
+        "actor_label",
+        "action",
+        "target",
+        "shop_link",
+        "reason",
+        "changes",
+        "before_json",
+        "after_json",
+    ]
     readonly_fields = fields
 
     @admin.display(description="Object")
@@ -769,7 +907,10 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         rows = format_html_join(
             "",
             "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
-            ((k, json.dumps(before.get(k), default=str), json.dumps(after.get(k), default=str)) for k in keys),
+            (
+                (k, json.dumps(before.get(k), default=str), json.dumps(after.get(k), default=str))
+                for k in keys
+            ),
         )
         return format_html(
             '<table class="studio-diff"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{}</tbody></table>',
@@ -783,7 +924,6 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     @admin.display(description="After (JSON)")
     def after_json(self, obj: AuditEntry) -> str:
         return pretty_json(obj.after)
-
 
 
 admin.site.site_header = "Studio staff"

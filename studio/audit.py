@@ -53,15 +53,24 @@ def _plain(value: Any) -> Any:
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The named (or all concrete, non-secret) fields of `obj` as plain values."""
-    names = list(fields) if fields is not None else [
-        f.attname for f in obj._meta.concrete_fields if f.attname not in SECRET_FIELDS
-    ]
+    names = (
+        list(fields)
+        if fields is not None
+        else [f.attname for f in obj._meta.concrete_fields if f.attname not in SECRET_FIELDS]
+    )
     return {name: _plain(getattr(obj, name, None)) for name in names}
 
 
 # Never copied into the trail: it is readable by more staff than the objects themselves.
 SECRET_FIELDS = frozenset(
-    {"key_hash", "token_hash", "secret", "url_signing_secret", "url_signing_secret_previous", "password"}
+    {
+        "key_hash",
+        "token_hash",
+        "secret",
+        "url_signing_secret",
+        "url_signing_secret_previous",
+        "password",
+    }
 )
 
 
@@ -104,7 +113,14 @@ def record(
         after=_plain(after or {}),
         reason=reason,
     )
-    log.info("audit %s %s %s by %s: %s", action, entry.target_type, entry.target_id, entry.actor_label, reason)
+    log.info(
+        "audit %s %s %s by %s: %s",
+        action,
+        entry.target_type,
+        entry.target_id,
+        entry.actor_label,
+        reason,
+    )
     return entry
 
 

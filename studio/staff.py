@@ -138,7 +138,9 @@ def start_view_as(
     return state
 
 
-def stop_view_as(session: SessionBase, user: AbstractBaseUser | None, *, why: str = "stopped") -> None:
+def stop_view_as(
+    session: SessionBase, user: AbstractBaseUser | None, *, why: str = "stopped"
+) -> None:
     """End the view (if any) and write the pages seen into the audit trail."""
     state = session.pop(VIEW_AS_KEY, None)
     if not state:
@@ -156,7 +158,9 @@ def stop_view_as(session: SessionBase, user: AbstractBaseUser | None, *, why: st
         )
 
 
-def current_view_as(session: SessionBase, user: AbstractBaseUser | None) -> tuple[Shop, dict[str, Any]] | None:
+def current_view_as(
+    session: SessionBase, user: AbstractBaseUser | None
+) -> tuple[Shop, dict[str, Any]] | None:
     """The shop being viewed in this session, or None; ends a view that expired or whose user
     lost the permission."""
     state = session.get(VIEW_AS_KEY)

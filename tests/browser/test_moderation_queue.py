@@ -73,7 +73,9 @@ def log_in(page: Any, base: str, email: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_moderator_walks_the_queue(live_server, browser, make_user, django_user_model, monkeypatch):
+def test_a_moderator_walks_the_queue(
+    live_server, browser, make_user, django_user_model, monkeypatch
+):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     maya = make_user("maya@nightshade.example")
     nightshade = maya.memberships.get().shop
@@ -84,7 +86,9 @@ def test_a_moderator_walks_the_queue(live_server, browser, make_user, django_use
     pixel = leo.memberships.get().shop
     pixel.name = "Pixel Pals"
     pixel.save()
-    moth = generate(nightshade, maya, "a glowing moth over a crescent moon, linocut style", 11).outputs.get()
+    moth = generate(
+        nightshade, maya, "a glowing moth over a crescent moon, linocut style", 11
+    ).outputs.get()
     generate(nightshade, maya, "skull made of roses, neon pink and teal, t-shirt print", 12)
     cat = generate(pixel, leo, "cute pixel art cat eating ramen, 8-bit sticker", 21).outputs.get()
     generate(pixel, leo, "pixel knight with a heart shield, sticker", 22)
@@ -122,11 +126,15 @@ def test_a_moderator_walks_the_queue(live_server, browser, make_user, django_use
     assert "Approved 1 item." in page.locator("ul.messagelist").inner_text()
 
     # Hiding without a reason is refused; with one it goes through.
-    page.locator("#result_list tbody tr", has_text="Ramen Cat").locator("input.action-select").check()
+    page.locator("#result_list tbody tr", has_text="Ramen Cat").locator(
+        "input.action-select"
+    ).check()
     page.select_option("select[name=action]", "hide")
     page.click("button[name=index]")
     assert "Give a reason" in page.locator("ul.messagelist").inner_text()
-    page.locator("#result_list tbody tr", has_text="Ramen Cat").locator("input.action-select").check()
+    page.locator("#result_list tbody tr", has_text="Ramen Cat").locator(
+        "input.action-select"
+    ).check()
     page.fill("input[name=reason]", "Copies another artist's character (two copyright reports).")
     page.select_option("select[name=action]", "hide")
     page.click("button[name=index]")
@@ -143,12 +151,16 @@ def test_a_moderator_walks_the_queue(live_server, browser, make_user, django_use
     assert response.status == 410 and response.json()["error"]["code"] == "asset_hidden"
     page.goto(f"{live_server.url}/gallery/")
     gallery = page.locator("main").inner_text()
-    assert "glowing moth" in gallery and "Ramen Cat" not in gallery and "pixel art cat" not in gallery
+    assert (
+        "glowing moth" in gallery and "Ramen Cat" not in gallery and "pixel art cat" not in gallery
+    )
     context.close()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_support_opens_a_job_investigation_page(live_server, browser, make_user, django_user_model, monkeypatch):
+def test_support_opens_a_job_investigation_page(
+    live_server, browser, make_user, django_user_model, monkeypatch
+):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ines = make_user("ines@aurora.example")
     shop = ines.memberships.get().shop

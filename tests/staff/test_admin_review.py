@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from generations import actions, moderation
 from generations.models import Asset, AssetReport, Job, PriceRule
-from studio import apikeys
 from studio import actions as studio_actions
+from studio import apikeys
 from studio.models import ApiKey, AuditEntry, AuditEntryImmutable, LedgerEntry
 from studio.staff import MODERATORS, STAFF_GROUPS, SUPPORT
 from tests.pagekit import make_asset, make_job
@@ -47,7 +47,9 @@ def test_it_rejects_money_for_a_moderator(mod_client, moderator, shop):
     assert mod_client.get(reverse("admin:studio_ledgerentry_changelist")).status_code == 403
     assert mod_client.get(reverse("admin:generations_job_changelist")).status_code == 403
     page = mod_client.get(reverse("admin:studio_shop_change", args=[shop.pk])).content.decode()
-    assert "Wallet cents" not in page and "Plan budget" not in page and "View as this shop" not in page
+    assert (
+        "Wallet cents" not in page and "Plan budget" not in page and "View as this shop" not in page
+    )
     listing = mod_client.get(reverse("admin:studio_shop_changelist")).content.decode()
     assert "grant_credit" not in listing and "set_plan_budget" not in listing
     response = act(
@@ -94,7 +96,9 @@ def test_it_handles_the_queue_page(mod_client, queue_items):
     assert response.status_code == 200
     assert "a pending poster of a fox" in html and "a reported sticker" in html
     assert "a quiet public image" not in html  # nothing to decide about it
-    assert "Waiting for review" in html and "Copyright or trademark" in html and "My artwork." in html
+    assert (
+        "Waiting for review" in html and "Copyright or trademark" in html and "My artwork." in html
+    )
     assert "review required" in html and "in the gallery" in html  # the shop and its history
     assert 'class="queue-preview"' in html
     assert queue_items["pending"].thumbnail.url in html
@@ -133,7 +137,13 @@ def test_it_handles_bulk_decisions_from_the_queue(mod_client, moderator, queue_i
 
 def test_it_rejects_queue_decisions_by_support(support_client, queue_items):
     assert support_client.get(QUEUE).status_code == 403
-    response = act(support_client, reverse("admin:generations_asset_changelist"), "hide", [queue_items["reported"]], reason="x")
+    response = act(
+        support_client,
+        reverse("admin:generations_asset_changelist"),
+        "hide",
+        [queue_items["reported"]],
+        reason="x",
+    )
     assert Asset.objects.get(pk=queue_items["reported"].pk).moderation == "unreviewed"
     assert response.status_code == 200
 
@@ -148,7 +158,9 @@ def test_it_handles_the_job_investigation_page(support_client, shop, user):
     actions.execute_job(str(job.id))
     job.refresh_from_db()
     assert job.status == "completed" and job.attempts == 2
-    html = support_client.get(reverse("admin:generations_job_change", args=[job.pk])).content.decode()
+    html = support_client.get(
+        reverse("admin:generations_job_change", args=[job.pk])
+    ).content.decode()
     assert "&quot;prompt&quot;: &quot;a paper crane&quot;" in html  # parameters
     assert "Failed, retried" in html and "Replicate answered 503" in html and "Completed" in html
     assert "Waited in the queue" in html and "last started" in html  # timings
@@ -166,11 +178,17 @@ def test_it_handles_filters_on_the_investigation_lists(support_client, shop, use
         response = support_client.get(url, query)
         assert response.status_code == 200
         assert response.context["cl"].result_count == 1, query
-    for query in ({"status__exact": "queued", "kind__exact": "generate"}, {"engine__exact": "builtin"}, {"created_at__gte": "2000-01-01"}):
+    for query in (
+        {"status__exact": "queued", "kind__exact": "generate"},
+        {"engine__exact": "builtin"},
+        {"created_at__gte": "2000-01-01"},
+    ):
         assert support_client.get(url, query).status_code == 200
     ledger = support_client.get(reverse("admin:studio_ledgerentry_changelist"), {"shop": shop.slug})
     assert ledger.context["cl"].result_count == 1
-    shop_page = support_client.get(reverse("admin:studio_shop_change", args=[shop.pk])).content.decode()
+    shop_page = support_client.get(
+        reverse("admin:studio_shop_change", args=[shop.pk])
+    ).content.decode()
     assert f"?shop={shop.slug}" in shop_page and "View as this shop" in shop_page
 
 
@@ -183,8 +201,10 @@ def test_it_rejects_edits_of_ledger_rows_and_audit_entries(root_client, shop, ro
     for model, obj in (("studio_ledgerentry", entry), ("studio_auditentry", audit_row)):
         change = reverse(f"admin:{model}_change", args=[obj.pk])
         page = root_client.get(change)
-        assert page.status_code == 200 and "<input type=\"submit\"" not in page.content.decode()
-        assert root_client.post(change, {"amount_cents": "1", "reason": "edited"}).status_code == 403
+        assert page.status_code == 200 and '<input type="submit"' not in page.content.decode()
+        assert (
+            root_client.post(change, {"amount_cents": "1", "reason": "edited"}).status_code == 403
+        )
         assert root_client.get(reverse(f"admin:{model}_delete", args=[obj.pk])).status_code == 403
         assert root_client.get(reverse(f"admin:{model}_add")).status_code == 403
     entry.refresh_from_db()
@@ -204,7 +224,9 @@ def test_it_handles_the_audit_trail_page(root_client, shop, root, support):
     response = root_client.get(reverse("admin:studio_auditentry_changelist"), {"actor": "support@"})
     assert response.context["cl"].result_count == 1
     row = AuditEntry.objects.get()
-    html = root_client.get(reverse("admin:studio_auditentry_change", args=[row.pk])).content.decode()
+    html = root_client.get(
+        reverse("admin:studio_auditentry_change", args=[row.pk])
+    ).content.decode()
     assert "fraud check" in html and "suspension_reason" in html and "support@example.com" in html
 
 
@@ -215,7 +237,9 @@ def test_it_handles_revoking_a_key_from_the_admin(support_client, shop):
     minted = apikeys.create_api_key(shop, scopes=["ai:generate"])
     url = reverse("admin:studio_apikey_changelist")
     assert apikeys.authenticate(minted.raw) is not None
-    assert "Give a reason" in " ".join(messages_of(act(support_client, url, "revoke", [minted.api_key])))
+    assert "Give a reason" in " ".join(
+        messages_of(act(support_client, url, "revoke", [minted.api_key]))
+    )
     response = act(support_client, url, "revoke", [minted.api_key], reason="Key leaked on GitHub.")
     assert "Revoked 1 key(s)." in messages_of(response)
     assert apikeys.authenticate(minted.raw) is None
@@ -233,7 +257,9 @@ def test_it_handles_suspension_and_rate_limits_from_the_admin(support_client, mo
     assert shop.suspended_at is None  # moderators cannot suspend
     response = act(support_client, url, "suspend", [shop], reason="Card testing.")
     assert "Suspended 1 shop(s); 0 already were." in messages_of(response)
-    response = act(support_client, url, "override_rate_limit", [shop], reason="Launch day.", amount="600")
+    response = act(
+        support_client, url, "override_rate_limit", [shop], reason="Launch day.", amount="600"
+    )
     assert "API rate limit set to 600 for 1 shop(s)." in messages_of(response)
     shop.refresh_from_db()
     assert shop.suspended_at is not None and shop.api_rate_limit_per_minute == 600
@@ -247,7 +273,9 @@ def test_it_handles_a_staff_refund_and_its_limit(support_client, shop, user):
     url = reverse("admin:generations_job_changelist")
     too_much = act(support_client, url, "refund", [job], reason="slow", amount="3")
     assert "has 2¢ of its charge left to refund; 3¢ is too much" in " ".join(messages_of(too_much))
-    ok = act(support_client, url, "refund", [job], reason="Engine returned blank images.", amount="2")
+    ok = act(
+        support_client, url, "refund", [job], reason="Engine returned blank images.", amount="2"
+    )
     assert "Refunded $0.02" in " ".join(messages_of(ok))
     entry = LedgerEntry.objects.get(kind="staff_refund")
     assert (entry.job_id, entry.amount_cents, entry.wallet_cents) == (job.id, 2, 2)
@@ -265,7 +293,10 @@ def test_it_rejects_a_credit_that_makes_the_wallet_negative(shop, support):
     studio_actions.staff_credit(shop, -300, by=support, reason="goodwill given twice by mistake")
     shop.refresh_from_db()
     assert shop.wallet_cents == 0
-    assert list(LedgerEntry.objects.order_by("id").values_list("amount_cents", flat=True)) == [300, -300]
+    assert list(LedgerEntry.objects.order_by("id").values_list("amount_cents", flat=True)) == [
+        300,
+        -300,
+    ]
 
 
 def test_it_handles_audit_rows_for_plain_admin_edits(root_client, root):
@@ -273,7 +304,13 @@ def test_it_handles_audit_rows_for_plain_admin_edits(root_client, root):
     url = reverse("admin:generations_pricerule_change", args=[rule.pk])
     response = root_client.post(
         url,
-        {"engine": "", "model": "builtin:procedural", "resolution": "", "kind": "", "cents_per_output": "5"},
+        {
+            "engine": "",
+            "model": "builtin:procedural",
+            "resolution": "",
+            "kind": "",
+            "cents_per_output": "5",
+        },
     )
     assert response.status_code == 302
     row = AuditEntry.objects.get()
@@ -288,7 +325,13 @@ def test_it_handles_audit_rows_for_plain_admin_edits(root_client, root):
 def test_it_handles_retrying_with_the_reason_kept(support_client, support, shop, user):
     failed = make_job(shop, user)
     actions.fail_job(failed, "engine down")
-    act(support_client, reverse("admin:generations_job_changelist"), "retry_jobs", [failed], reason="Engine is back.")
+    act(
+        support_client,
+        reverse("admin:generations_job_changelist"),
+        "retry_jobs",
+        [failed],
+        reason="Engine is back.",
+    )
     row = AuditEntry.objects.get(action="job.retry")
     new = Job.objects.get(source="admin-retry")
     assert row.actor == support and row.reason == "Engine is back."

@@ -25,7 +25,9 @@ def design(shop, user):
 
 
 def mockup(shop, asset, **extra):
-    return "/m/tshirt?" + urlencode({"asset": asset_url(asset), "shop": shop.slug, "w": 256, **extra})
+    return "/m/tshirt?" + urlencode(
+        {"asset": asset_url(asset), "shop": shop.slug, "w": 256, **extra}
+    )
 
 
 def test_it_stops_rendering_a_hidden_images_mockup_url(shop, design, moderator):

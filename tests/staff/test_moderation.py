@@ -57,7 +57,9 @@ def test_it_handles_a_generation_asked_public_under_review(shop, user):
     assert (out.moderation, out.is_public) == (M.PENDING, False)
 
 
-def test_it_handles_approving_a_pending_image(shop, user, moderator, mailoutbox, django_capture_on_commit_callbacks):
+def test_it_handles_approving_a_pending_image(
+    shop, user, moderator, mailoutbox, django_capture_on_commit_callbacks
+):
     shop.gallery_requires_review = True
     shop.save()
     asset = make_asset(shop, user, prompt="a lighthouse at dusk", is_public=True)
@@ -75,18 +77,27 @@ def test_it_handles_approving_a_pending_image(shop, user, moderator, mailoutbox,
     assert "Approved for the public gallery" in mailoutbox[0].subject
 
 
-def test_it_handles_rejecting_with_a_reason_the_owner_sees(owner_client, shop, user, moderator, mailoutbox, django_capture_on_commit_callbacks):
+def test_it_handles_rejecting_with_a_reason_the_owner_sees(
+    owner_client, shop, user, moderator, mailoutbox, django_capture_on_commit_callbacks
+):
     asset = make_asset(shop, user, is_public=True)
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.reject([asset], by=moderator, reason="Shows a real person's face without consent.")
+        moderation.reject(
+            [asset], by=moderator, reason="Shows a real person's face without consent."
+        )
     assert state(asset) == (M.REJECTED, False)
     html = owner_client.get(reverse("asset_detail", args=[asset.id])).content.decode()
     assert "Staff did not approve this image for the public gallery." in html
     assert "real person&#x27;s face without consent" in html
     assert "Publish to the gallery" not in html
     # Publishing again is refused with the same reason.
-    response = owner_client.post(reverse("asset_public", args=[asset.id]), {"is_public": "1"}, follow=True)
-    assert "did not approve this image for the gallery: Shows a real person" in response.content.decode()
+    response = owner_client.post(
+        reverse("asset_public", args=[asset.id]), {"is_public": "1"}, follow=True
+    )
+    assert (
+        "did not approve this image for the gallery: Shows a real person"
+        in response.content.decode()
+    )
     assert state(asset) == (M.REJECTED, False)
     assert "face without consent" in mailoutbox[0].body
 
@@ -117,7 +128,9 @@ def test_it_handles_hiding_and_restoring(shop, user, moderator):
     assert state(asset) == (M.APPROVED, True)
 
 
-def test_it_handles_bulk_publishing_under_review_from_the_library(owner_client, shop, user, moderator):
+def test_it_handles_bulk_publishing_under_review_from_the_library(
+    owner_client, shop, user, moderator
+):
     shop.gallery_requires_review = True
     shop.save()
     fresh = make_asset(shop, user, prompt="fresh")
@@ -152,7 +165,9 @@ def test_it_handles_audit_rows_for_every_decision(shop, user, moderator):
     assert AssetReport.objects.get().status == AssetReport.Status.UPHELD
 
 
-def test_it_rejects_reading_a_hidden_file_without_membership(owner_client, shop, user, moderator, make_user):
+def test_it_rejects_reading_a_hidden_file_without_membership(
+    owner_client, shop, user, moderator, make_user
+):
     asset = make_asset(shop, user, is_public=True)
     assert Client().get(asset.file.url).status_code == 200
     moderation.hide([asset], by=moderator, reason="Nudity.")
@@ -169,3 +184,21 @@ def test_it_rejects_reading_a_hidden_file_without_membership(owner_client, shop,
     stranger = Client()
     stranger.force_login(make_user("stranger@example.com"))
     assert stranger.get(asset.file.url).status_code == 404
+
+
+def test_it_handles_copies_of_a_hidden_image_going_to_review(shop, user, moderator):
+    from generations.library import upload_asset
+    from tests.conftest import png_bytes
+
+    data = png_bytes(40, 40, (10, 200, 90))
+    original = upload_asset(shop, data, user=user)
+    moderation.hide([original], by=moderator, reason="Counterfeit.")
+    copy = upload_asset(shop, data, user=user)  # the same bytes uploaded again
+    set_public(copy, True)
+    assert state(copy) == (M.PENDING, False)
+    # Other images of the shop are published as usual (no review policy).
+    fresh = make_asset(shop, user, is_public=True)
+    assert state(fresh) == (M.UNREVIEWED, True)
+    # An image derived from the hidden one (an operation's output) waits for review too.
+    derived = make_asset(shop, user, kind=Asset.Kind.DERIVED, parent=original, is_public=True)
+    assert state(derived) == (M.PENDING, False)

@@ -68,7 +68,9 @@ def test_it_rejects_a_second_open_report_by_the_same_user(shop, user, reporter):
     assert AssetReport.objects.count() == 1
 
 
-def test_it_rejects_reports_over_the_rate_limit(settings, shop, user, reporter, make_user, client_for):
+def test_it_rejects_reports_over_the_rate_limit(
+    settings, shop, user, reporter, make_user, client_for
+):
     settings.REPORTS_PER_HOUR = 2
     assets = [make_asset(shop, user, prompt=f"p{i}", is_public=True) for i in range(3)]
     report(reporter, assets[0])

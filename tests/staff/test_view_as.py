@@ -37,7 +37,11 @@ def test_it_handles_viewing_a_shop_read_only(support_client, support, shop, user
     upload = support_client.post(reverse("upload"), {})
     assert upload.status_code == 403
     started = AuditEntry.objects.get(action="shop.view_as.start")
-    assert (started.actor, started.shop_id, started.reason) == (support, shop.pk, "Ticket 1234: images missing")
+    assert (started.actor, started.shop_id, started.reason) == (
+        support,
+        shop.pk,
+        "Ticket 1234: images missing",
+    )
 
     stop = support_client.post(reverse("admin:studio_shop_view_as_stop"))
     assert stop.status_code == 302
@@ -46,7 +50,9 @@ def test_it_handles_viewing_a_shop_read_only(support_client, support, shop, user
     assert "Staff view of" not in support_client.get(reverse("gallery")).content.decode()
 
 
-def test_it_rejects_view_as_without_a_reason_or_permission(support_client, mod_client, shop, client_for, user):
+def test_it_rejects_view_as_without_a_reason_or_permission(
+    support_client, mod_client, shop, client_for, user
+):
     response = start(support_client, shop, reason="  ")
     assert response.status_code == 302
     assert staff.VIEW_AS_KEY not in support_client.session
@@ -55,7 +61,11 @@ def test_it_rejects_view_as_without_a_reason_or_permission(support_client, mod_c
     # A member with a hand-made session key gets nothing from it.
     member = client_for(user, shop)
     session = member.session
-    session[staff.VIEW_AS_KEY] = {"shop": shop.pk, "expires": "2999-01-01T00:00:00+00:00", "pages": []}
+    session[staff.VIEW_AS_KEY] = {
+        "shop": shop.pk,
+        "expires": "2999-01-01T00:00:00+00:00",
+        "pages": [],
+    }
     session.save()
     assert "Staff view of" not in member.get(reverse("library")).content.decode()
 
