@@ -64,6 +64,12 @@ def generate(shop: Any, user: Any, prompt: str, seed: int, *, public: bool = Tru
     return actions.execute_job(str(job.id))
 
 
+def go(page: Any) -> None:
+    """Press the action bar's Go and wait for the page it leads to (with its messages)."""
+    with page.expect_navigation():
+        page.click("button[name=index]")
+
+
 def log_in(page: Any, base: str, email: str) -> None:
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", email)
@@ -113,16 +119,17 @@ def test_a_moderator_walks_the_queue(
     assert "Ramen Cat" in rows.first.inner_text()
     previews = page.locator(".queue-preview img")
     for i in range(previews.count()):
-        previews.nth(i).scroll_into_view_if_needed()
-        assert previews.nth(i).evaluate("img => img.complete && img.naturalWidth >= 240")
+        previews.nth(i).scroll_into_view_if_needed()  # they load lazily
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth >= 240", arg=previews.nth(i).element_handle()
+        )
         assert previews.nth(i).bounding_box()["width"] >= 200  # a large preview, not a thumbnail
     shot(page, "admin-queue.png")
 
     # Approve the moth: tick its row, choose the action, Go.
     rows.filter(has_text="glowing moth").locator("input.action-select").check()
     page.select_option("select[name=action]", "approve")
-    page.click("button[name=index]")
-    page.wait_for_selector("ul.messagelist")
+    go(page)
     assert "Approved 1 item." in page.locator("ul.messagelist").inner_text()
 
     # Hiding without a reason is refused; with one it goes through.
@@ -130,14 +137,14 @@ def test_a_moderator_walks_the_queue(
         "input.action-select"
     ).check()
     page.select_option("select[name=action]", "hide")
-    page.click("button[name=index]")
+    go(page)
     assert "Give a reason" in page.locator("ul.messagelist").inner_text()
     page.locator("#result_list tbody tr", has_text="Ramen Cat").locator(
         "input.action-select"
     ).check()
     page.fill("input[name=reason]", "Copies another artist's character (two copyright reports).")
     page.select_option("select[name=action]", "hide")
-    page.click("button[name=index]")
+    go(page)
     assert "Hid 1 item." in page.locator("ul.messagelist").inner_text()
     assert page.locator("#result_list tbody tr").count() == 1  # the skull still waits
     shot(page, "admin-queue-after.png")
@@ -189,7 +196,9 @@ def test_support_opens_a_job_investigation_page(
     outputs = page.locator(".studio-outputs img")
     assert outputs.count() == 2
     for i in range(2):
-        assert outputs.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=outputs.nth(i).element_handle()
+        )
     shot(page, "admin-job.png")
     # The job page links to its shop's investigation page.
     page.click("text=Aurora Prints")

@@ -181,7 +181,7 @@ def test_it_handles_filters_on_the_investigation_lists(support_client, shop, use
     for query in (
         {"status__exact": "queued", "kind__exact": "generate"},
         {"engine__exact": "builtin"},
-        {"created_at__gte": "2000-01-01"},
+        {"created_at__gte": "2000-01-01T00:00:00+00:00"},
     ):
         assert support_client.get(url, query).status_code == 200
     ledger = support_client.get(reverse("admin:studio_ledgerentry_changelist"), {"shop": shop.slug})
