@@ -272,7 +272,8 @@ def claim_job(job_id: str) -> Job | None:
         return None
     job = Job.objects.select_related("shop", "preset", "input_asset", "created_by").get(id=job_id)
     # The attempt log is what staff read to see why a job took several tries (the admin's job page).
-    JobAttempt.objects.get_or_create(job=job, number=job.attempts, defaults={"started_at": now})
+    # The conditional update above gave this claim its own attempt number, so the row is new.
+    JobAttempt.objects.create(job=job, number=job.attempts, started_at=now)
     return job
 
 
