@@ -386,6 +386,12 @@ def create_listing(
 ) -> Listing:
     if asset.shop_id != shop.id:
         raise MockupError("The asset is not in this shop's library.", 404, "asset_not_found")
+    if asset.is_hidden:
+        raise MockupError(
+            "Staff hid this image from public view, so it cannot be sold on a buy page.",
+            409,
+            "asset_hidden",
+        )
     if template.shop_id not in (None, shop.id):
         raise MockupError("No such template.", 404, "unknown_template")
     parse_query(  # the same rules as a mockup URL, so a listing always renders

@@ -81,3 +81,10 @@ def test_it_closes_buy_pages_that_show_a_hidden_image(owner_client, shop, design
         {"name": "A", "email": "a@example.com", "variant": "black", "size": "M", "quantity": 1},
     )
     assert order.status_code == 410 and not Order.objects.exists()
+
+
+def test_it_rejects_a_new_listing_of_a_hidden_image(owner_client, shop, design, moderator):
+    moderation.hide([design], by=moderator, reason="Counterfeit logo.")
+    response = make_listing(owner_client, shop, design)
+    assert not Listing.objects.exists()
+    assert "cannot be sold on a buy page" in response.content.decode()
