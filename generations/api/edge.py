@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from studio import apikeys, ratelimit
@@ -50,7 +50,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        code: str = "",
+        code: str | None = None,
         details: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
@@ -58,7 +58,8 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.code = code or DEFAULT_CODES.get(status, "error")
+        # None: the status's usual code; "": no code (a seed that documents a body without one).
+        self.code = DEFAULT_CODES.get(status, "error") if code is None else code
         self.details = details
         self.extra = extra or {}
         self.headers = headers or {}
@@ -109,43 +110,22 @@ def _drop_null(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
 def omitted(description: str = "", **kwargs: Any) -> Any:
     """A response field that is left out of the body when it has no value (not sent as null)."""
-    extra: dict[str, Any] = {"x-omitted": True}
     if description:
         kwargs["description"] = description
-    return Field(
-        default=None, json_schema_extra=lambda s: (_drop_null(s), s.update(extra)), **kwargs
-    )  # type: ignore[func-returns-value]
+    return Field(default=None, exclude_if=_is_none, json_schema_extra=_drop_null, **kwargs)
 
 
 class Out(BaseModel):
-    """A response model: exactly the documented fields (additionalProperties: false), fields made
-    with `omitted()` left out when None."""
+    """A response model: exactly the documented fields (additionalProperties: false); fields made
+    with `omitted()` are left out when None."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    __omitted__: ClassVar[frozenset[str]] = frozenset()
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        names = set()
-        for name, info in cls.model_fields.items():
-            extra = info.json_schema_extra
-            if callable(extra):
-                probe: dict[str, Any] = {}
-                extra(probe)
-                if probe.get("x-omitted"):
-                    names.add(info.serialization_alias or info.alias or name)
-        cls.__omitted__ = frozenset(names)
-
-    @model_serializer(mode="wrap")
-    def _leave_out_omitted(self, handler: Any) -> Any:
-        data = handler(self)
-        for name in self.__omitted__:
-            if name in data and data[name] is None:
-                del data[name]
-        return data
 
 
 def studio_error(message: str) -> PydanticCustomError:

@@ -93,7 +93,7 @@ def _strip_titles(schema: Any) -> Any:
         return {
             k: _strip_titles(v)
             for k, v in schema.items()
-            if not (k == "title" and isinstance(v, str)) and k != "x-omitted"
+            if not (k == "title" and isinstance(v, str))
         }
     if isinstance(schema, list):
         return [_strip_titles(v) for v in schema]

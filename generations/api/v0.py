@@ -408,7 +408,7 @@ def finish_generation(
         raise ApiError(
             504,
             f"Generation timed out after {timeout:g}s",
-            code="timeout",
+            code="",  # seed 002 documents exactly {error, jobId, hint}
             extra={
                 "jobId": str(job.id),
                 "hint": f"GET /v0/images/generations/{job.id} to check status",
