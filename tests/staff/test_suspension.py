@@ -43,9 +43,17 @@ def test_it_refuses_a_suspended_shops_api_keys(shop, support):
     check = apikeys.check(minted.raw)
     assert (check.key, check.status, check.code) == (None, 403, "shop_suspended")
     assert REASON in check.message and "Contact support" in check.message
-    # The API answers with a refusal (its envelope is rendered by generations/api/common.py).
+    # Every family answers 403 shop_suspended with the reason, in its own envelope.
     response = Client().get("/v0/images/library", HTTP_X_API_KEY=minted.raw)
-    assert response.status_code in (401, 403)
+    assert response.status_code == 403
+    assert response.json()["code"] == "shop_suspended" and REASON in response.json()["error"]
+    response = Client().post(
+        "/ai/generate-image",
+        {"prompt": "x"},
+        content_type="application/json",
+        HTTP_X_API_KEY=minted.raw,
+    )
+    assert response.status_code == 403 and response.json()["error"]["code"] == "shop_suspended"
     suspension.reinstate_shops([shop], by=support, reason="Paid back.")
     assert apikeys.check(minted.raw).key is not None
     unknown = apikeys.check("sk_live_" + "x" * 43)

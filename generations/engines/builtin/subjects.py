@@ -43,6 +43,100 @@ MEDIA = frozenset({"pen", "pencil", "ink", "marker", "charcoal", "crayon"})
 MEDIA_NOUNS = frozenset({"drawing", "sketch", "art", "illustration", "style", "lineart"})
 
 
+# Words that describe how a picture looks or is shot, not what it shows: never "not drawn".
+DESCRIPTIVE = frozenset(
+    [
+        "professional",
+        "natural",
+        "realistic",
+        "photorealistic",
+        "cinematic",
+        "dramatic",
+        "glossy",
+        "matte",
+        "minimal",
+        "minimalist",
+        "simple",
+        "clean",
+        "sharp",
+        "soft",
+        "warm",
+        "shiny",
+        "textured",
+        "handmade",
+        "stylish",
+        "luxury",
+        "luxurious",
+        "premium",
+        "classic",
+        "cozy",
+        "cosy",
+        "rustic",
+        "organic",
+        "abstract",
+        "colourful",
+        "colorful",
+        "vibrant",
+        "subtle",
+        "gentle",
+        "bold",
+        "dynamic",
+        "calm",
+        "peaceful",
+        "serene",
+        "magical",
+        "mystical",
+        "epic",
+        "iconic",
+        "whimsical",
+        "quirky",
+        "trendy",
+        "contemporary",
+        "traditional",
+        "festive",
+        "lighting",
+        "lit",
+        "lights",
+        "photography",
+        "photographic",
+        "shot",
+        "closeup",
+        "close",
+        "view",
+        "angle",
+        "scene",
+        "composition",
+        "portrait",
+        "aesthetic",
+        "gorgeous",
+        "stunning",
+        "lush",
+        "flat",
+        "smooth",
+        "glowing",
+        "shimmering",
+        "sparkling",
+        "detailed",
+        "intricate",
+        "ornate",
+        "elegant",
+        "graceful",
+        "charming",
+        "playful",
+        "dreamy",
+        "moody",
+        "atmospheric",
+        "ambient",
+        "golden-hour",
+        "sunlit",
+        "candid",
+        "editorial",
+        "commercial",
+        "product",
+    ]
+)
+
+
 def _colour_word(word: str) -> str | None:
     if word in COLOUR_WORDS:
         return word
@@ -54,6 +148,7 @@ def _known_word(word: str) -> bool:
         return False
     return bool(
         word in icons.FILLER
+        or word in DESCRIPTIVE
         or _lookup(word, STYLE_WORDS)
         or _lookup(word, COMPOSITION_WORDS)
         or word in MOOD_PALETTES
