@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group
@@ -104,8 +103,10 @@ def test_a_moderator_walks_the_queue(
             cat.id, reporter=make_user(f"visitor{i}@example.com"), reason="copyright", note=note
         )
     staff_user(django_user_model, "mod@example.com", MODERATORS)
-    mockup = f"{live_server.url}/m/tshirt?" + urlencode(
-        {"asset": live_server.url + cat.file.url, "shop": pixel.slug, "w": 400}
+    from mockups import signing
+
+    mockup = f"{live_server.url}/m/tshirt?" + signing.signed_query(  # new shops sign
+        pixel, "/m/tshirt", {"asset": live_server.url + cat.file.url, "shop": pixel.slug, "w": 400}
     )
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})

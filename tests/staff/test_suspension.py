@@ -4,7 +4,6 @@ message; its images leave the gallery; reinstating brings everything back. Audit
 from __future__ import annotations
 
 from html import unescape
-from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -62,7 +61,10 @@ def test_it_refuses_a_suspended_shops_api_keys(shop, support):
 
 def test_it_refuses_a_suspended_shops_mockup_urls_and_buy_pages(owner_client, shop, user, support):
     design = upload_asset(shop, encode(checkerboard(96)), user=user)
-    url = "/m/tshirt?" + urlencode({"asset": asset_url(design), "shop": shop.slug, "w": 256})
+    from mockups import signing
+
+    params = {"asset": asset_url(design), "shop": shop.slug, "w": 256}
+    url = "/m/tshirt?" + signing.signed_query(shop, "/m/tshirt", params)  # new shops sign
     assert Client().get(url).status_code == 200
     make_listing(owner_client, shop, design)
     token = Listing.objects.get().token
