@@ -135,11 +135,15 @@ def _multipart_schema(op: Operation, components: dict[str, Any], ref: dict[str, 
             schema["properties"][field_name] = prop
     if op.files is not None:
         for file_name in op.files.names:
-            schema["properties"][file_name] = {
-                "type": "string",
-                "format": "binary",
-                "description": op.files.description,
-            }
+            as_file = {"type": "string", "format": "binary", "description": op.files.description}
+            as_text = schema["properties"].get(file_name)
+            # A field the body model also declares may be sent either way: a file, or text
+            # (seed 001's `input_image` is a file or the URL of an image).
+            schema["properties"][file_name] = (
+                {"anyOf": [as_file, as_text], "description": as_text.get("description", "")}
+                if as_text
+                else as_file
+            )
         if op.files.pattern:
             schema["additionalProperties"] = {
                 "type": "string",

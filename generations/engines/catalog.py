@@ -161,6 +161,30 @@ DEFAULTS: list[CatalogEntry] = [
         ),
         frozenset({T2I, I2I}),
     ),
+    # Seed 001's own models (Qwen-Image, Qwen-Image-Edit, FLUX.1 Kontext [dev] edits), as the
+    # /v1/images routes name them by default (generations/api/v1_images.py).
+    CatalogEntry(
+        "qwen-image",
+        "Qwen-Image",
+        (("fal", "fal-ai/qwen-image"), ("replicate", "qwen/qwen-image")),
+    ),
+    CatalogEntry(
+        "qwen-image-edit",
+        "Qwen-Image-Edit (prompt edits)",
+        (("fal", "fal-ai/qwen-image-edit"), ("replicate", "qwen/qwen-image-edit")),
+        frozenset({I2I}),
+        max_count=1,
+    ),
+    CatalogEntry(
+        "flux-kontext",
+        "FLUX.1 Kontext [dev] (prompt edits)",
+        (
+            ("fal", "fal-ai/flux-kontext/dev"),
+            ("replicate", "black-forest-labs/flux-kontext-dev?_image_field=input_image"),
+        ),
+        frozenset({I2I}),
+        max_count=1,
+    ),
     # Stability AI
     CatalogEntry("stable-image-core", "Stable Image Core", (("stability", "core"),)),
     CatalogEntry("stable-image-ultra", "Stable Image Ultra", (("stability", "ultra"),)),
