@@ -243,7 +243,9 @@ def document() -> dict[str, Any]:
             "title": "Studio HTTP API",
             "version": "1",
             "description": "The route families of the seed documents: AI generations "
-            "(/ai-generations), images (/v0), media and posts (/ai, /v1/posts), plus sandbox "
+            "(/ai-generations), image operations (/v1/images, /v1/tasks, /v1/health, and "
+            "their legacy /api/... paths), images (/v0), media and posts (/ai, /v1/posts), "
+            "plus sandbox "
             "shops and uploads. Every route needs a shop-scoped API key (x-api-key, api-key or "
             "Authorization: Bearer) except POST /shops/sandbox. Scopes: "
             + "; ".join(f"{k}: {v}" for k, v in SCOPES.items()),
