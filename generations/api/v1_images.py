@@ -53,6 +53,7 @@ from generations.api.edge import (
 from generations.api.idempotency import submit_bound
 from generations.engines import registry
 from generations.engines.base import EngineError, UnknownModel
+from generations.engines.registry import ModelSpec
 from generations.imageops.catalog import OPERATIONS
 from generations.library import AssetInUse, delete_assets, upload_asset
 from generations.loader import ImageRejected, load_image
@@ -211,15 +212,18 @@ def _runs(key: str) -> str:
     """How a route key runs by default, for the reference (OpenAPI descriptions, docs)."""
     model = DEFAULT_MODELS[key]
     if model.startswith("builtin:"):
-        return f"offline on `{model}`"
+        return f"{model}, offline"
     if model:
-        return f"on `{model}` (needs its engine configured)"
-    return "on the first configured model with the capability (none offline)"
+        return f"{model}, needs its engine configured"
+    return "the first configured model with the capability, none offline"
 
 
 def _model_note(*keys: str) -> str:
-    lines = [f"`{setting_name(k)}`: {_runs(k)}" for k in keys]
-    return "Model: " + "; ".join(lines) + "."
+    return (
+        "Model (setting → default): "
+        + "; ".join(f"{setting_name(k)} → {_runs(k)}" for k in keys)
+        + "."
+    )
 
 
 # --- ids ------------------------------------------------------------------------------------------
@@ -629,14 +633,14 @@ class MaskSource:
 
 
 def mask_source(
-    files: MultiValueDict | None, text: str | None, field_name: str = "input_mask"
+    files: MultiValueDict | None, text: str | None, *, openai_mask: bool = False
 ) -> MaskSource | None:
-    if files and files.get(field_name) is not None:
-        return MaskSource(field_name, files.get(field_name))
-    if files and files.get("mask") is not None:  # OpenAI's images.edit(mask=...)
+    if files and files.get("input_mask") is not None:
+        return MaskSource("input_mask", files.get("input_mask"))
+    if openai_mask and files and files.get("mask") is not None:  # images.edit(mask=...)
         return MaskSource("mask", files.get("mask"), transparent_marks=True)
     if text and text.strip():
-        return MaskSource(field_name, text=text.strip())
+        return MaskSource("input_mask", text=text.strip())
     return None
 
 
@@ -800,7 +804,7 @@ def insufficient(required: int, available: int) -> ApiError:
     )
 
 
-def resolve_model(plan: Plan) -> str:
+def resolve_model(plan: Plan) -> ModelSpec:
     """The model that will run, or the family's 400 naming the setting that would enable it."""
     capability = OPERATIONS[plan.operation].capability
     requested = bool(plan.model)
@@ -830,7 +834,7 @@ def resolve_model(plan: Plan) -> str:
             details={"field": "model"} if requested else None,
             extra={"setting": setting},
         ) from None
-    return spec.name
+    return spec
 
 
 def submit(request: HttpRequest, plan: Plan) -> Job:
@@ -849,14 +853,14 @@ def submit(request: HttpRequest, plan: Plan) -> Job:
             code="missing_mask",
             details={"field": "input_mask"},
         )
-    model = resolve_model(plan)
+    model_spec = resolve_model(plan)
+    model = model_spec.name
     shop = request.shop  # type: ignore[attr-defined]
     price = CREDITS[plan.price_key or plan.key]
     try:
         cleaned = operations.clean_options(spec, plan.options)
     except JobError as exc:
         raise ApiError(400, str(exc), details={"field": exc.field or None}) from None
-    model_spec, _ = registry.resolve_operation(spec.capability, model)
     cents = operations.operation_price(spec, model_spec.engine, model, cleaned, price)
     shop.refresh_from_db()
     if shop.balance_cents < cents:  # don't store inputs for work that cannot be paid
@@ -1697,7 +1701,7 @@ EDIT_FILES = Files(
     },
 )
 def edits(request: HttpRequest, body: EditsIn, files: MultiValueDict | None) -> SingleImageResponse:
-    mask = mask_source(files, body.input_mask)
+    mask = mask_source(files, body.input_mask, openai_mask=True)
     requested = (body.model or "").strip()
     mode = body.mode
     if mask is not None and mode == "editing":

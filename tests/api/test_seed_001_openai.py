@@ -113,7 +113,16 @@ def test_sdk_errors_carry_the_message_and_setting(sdk: Any, shop: Shop) -> None:
     assert 'V1_IMAGES_MODELS["edits:editing"]' in caught.value.message
     assert caught.value.code == "model_not_configured"
     Shop.objects.filter(id=shop.id).update(plan_budget_cents=0, wallet_cents=0)
+    # With the SDK's default retries: x-should-retry: false stops it from asking again.
+    retrying = sdk.with_options(max_retries=2)
     with pytest.raises(openai.RateLimitError) as limited:
-        sdk.images.generate(prompt="a kite")
+        retrying.images.generate(prompt="a kite")
     assert limited.value.code == "insufficient_credits"
+    assert limited.value.body["required"] == 9
+    headers = limited.value.response.headers
+    assert headers["x-should-retry"] == "false"
+    assert (
+        int(headers["x-ratelimit-limit-requests"]) - int(headers["x-ratelimit-remaining-requests"])
+        == 2
+    )  # the edit above and this one request: no retry
     assert not Job.objects.exists()
