@@ -483,6 +483,9 @@ class SingleImageResponse(Out):
     image_id: str = Field(description="The (first) result; pass as image_id to keep working on it.")
     output_image_url: str = Field(description="The (first) result's URL, as data[0].url.")
     model: str = Field(description="The model that ran.")
+    unrecognized_words: list[str] | None = omitted(
+        "Generations: prompt words the engine had no subject for (drawn without them)."
+    )
 
 
 class RemoveBackgroundResponse(Out):
@@ -952,6 +955,7 @@ def image_response(
         image_id=image_ref(outputs[0].id),
         output_image_url=urls(outputs[0].file.name),
         model=job.model,
+        unrecognized_words=(job.result or {}).get("unrecognized_words") or None,
     )
 
 

@@ -39,6 +39,17 @@ def scene(width: int = 160, height: int = 120) -> bytes:
     return buf.getvalue()
 
 
+def skin(width: int = 160, height: int = 120) -> bytes:
+    """Blotchy skin tones, something for the skin retouch to smooth."""
+    rng = np.random.default_rng(1)
+    base = np.array([214, 160, 130], float)
+    noise = rng.normal(0, 14, (height, width, 1)) * np.array([1.0, 0.8, 0.7])
+    pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def mask_png(
     box: tuple[int, int, int, int] = OBJECT_BOX, size: tuple[int, int] = (160, 120)
 ) -> bytes:
@@ -66,7 +77,14 @@ def both_paths(route: str) -> list[str]:
 
 
 def assert_single_image(body: dict[str, Any], shop: Shop, model: str) -> Asset:
-    assert set(body) == {"created", "data", "session_id", "image_id", "output_image_url", "model"}
+    assert set(body) - {"unrecognized_words"} == {
+        "created",
+        "data",
+        "session_id",
+        "image_id",
+        "output_image_url",
+        "model",
+    }
     assert isinstance(body["created"], int)
     assert body["model"] == model
     assert body["session_id"].startswith("sess_") and body["image_id"].startswith("img_")
@@ -257,9 +275,10 @@ def test_remove_background_example(api: Any, shop: Shop, path: str) -> None:
 def test_enhance_and_restore_examples(
     api: Any, shop: Shop, route: str, fields: dict, model: str, credits: int, scale: int
 ) -> None:
+    picture = skin() if route.endswith("retouch-skin") else scene()
     for path in both_paths(route):
         before = balance(shop)
-        response = post(api, path, {"input_image": image_file(), **fields})
+        response = post(api, path, {"input_image": image_file(picture), **fields})
         assert response.status_code == 200, response.content
         result = assert_single_image(response.json(), shop, model)
         assert (result.width, result.height) == (160 * scale, 120 * scale)
@@ -312,6 +331,13 @@ def test_generations_example(api: Any, shop: Shop, path: str) -> None:
     assert result.width > result.height
     assert result.kind == Asset.Kind.GENERATED
     assert before - balance(shop) == 9
+
+
+def test_generations_report_prompt_words_the_engine_could_not_draw(api: Any) -> None:
+    body = post(api, "/v1/images/generations", {"prompt": "a teal fox beside a zorblaxian"}).json()
+    assert "zorblaxian" in body["unrecognized_words"]
+    body = post(api, "/v1/images/generations", {"prompt": "a fox"}).json()
+    assert "unrecognized_words" not in body
 
 
 def test_generations_example_with_its_empty_prompt_asks_for_a_prompt(api: Any) -> None:
@@ -662,3 +688,17 @@ def test_nothing_of_another_shop_is_reachable(api: Any, api_for: Any, shop: Shop
     response = post(api, "/v1/images/enhance", {"input_image": body["output_image_url"]})
     assert response.status_code == 400
     assert not Job.objects.filter(shop=shop).exists()
+
+
+def test_an_operation_that_fails_answers_502_with_its_task_and_refunds(
+    api: Any, shop: Shop
+) -> None:
+    before = balance(shop)
+    # No skin in the scene: the retouch changes nothing, so the job fails (and is refunded).
+    response = post(api, "/v1/images/retouch-skin", {"input_image": image_file()})
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert error["code"] == "operation_failed" and "refunded" in error["message"]
+    polled = api.get(f"/v1/tasks/{error['task_id']}").json()
+    assert polled["status"] == "FAILED" and polled["error_msg"]
+    assert balance(shop) == before
