@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from generations.api import ai, ai_generations, openapi, pages, platform, v0
+from generations.api import ai, ai_generations, openapi, pages, platform, v0, v1_generate
 
 urlpatterns = [
     # Platform
@@ -41,6 +41,12 @@ urlpatterns = [
     # Seed 003
     path("ai/generate-image", ai.generate_image, name="api_003_generate_image"),
     path("v1/posts", ai.posts, name="api_003_posts"),
+    # Seed 004 (ported to the typed edge at merge; see generations/api/v1_generate.py)
+    path("v1/generate", v1_generate.generate, name="api_004_generate"),
+    path("v1/jobs", v1_generate.job_list, name="api_004_jobs"),
+    path("v1/jobs/<str:job_id>", v1_generate.job_detail, name="api_004_job"),
+    path("v1/jobs/<str:job_id>/cancel", v1_generate.job_cancel, name="api_004_job_cancel"),
+    path("v1/presets", v1_generate.preset_list, name="api_004_presets"),
     # Reference
     path("api/openapi.json", openapi.schema_view, name="api_openapi"),
     path("api/docs", openapi.docs_view, name="api_docs"),

@@ -27,7 +27,16 @@ from studio.models import Shop
 
 pytestmark = pytest.mark.django_db
 
-NOT_API = {
+# Seed 004's routes (generations/api/v1_generate.py) are still on the old edge; the integrator
+# ports them to the typed edge and adds them to the document at merge.
+NOT_YET_IN_THE_DOCUMENT = {
+    "api_004_generate",
+    "api_004_jobs",
+    "api_004_job",
+    "api_004_job_cancel",
+    "api_004_presets",
+}
+NOT_API = NOT_YET_IN_THE_DOCUMENT | {
     "api_openapi",
     "api_docs",
     "api_keys",
