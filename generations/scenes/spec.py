@@ -334,6 +334,9 @@ class SceneSpec:
     props: tuple[Prop, ...] = ()
     minimal: bool = False
     glossy: bool | None = None  # None: the surface's gloss
+    # The words that named the colours ("sage green"), for people reading the summary.
+    surface_colour_name: str = ""
+    backdrop_colour_name: str = ""
     understood: tuple[str, ...] = field(default_factory=tuple)
     ignored: tuple[str, ...] = field(default_factory=tuple)
 
@@ -346,10 +349,12 @@ class SceneSpec:
         """One line for people: "marble (white) · soft light from the left · eye-level camera"."""
         surf = SURFACES[self.surface].label.lower()
         if self.surface_colour is not None:
-            surf += f" ({colour_name(self.surface_colour)})"
+            surf += f" ({self.surface_colour_name or colour_name(self.surface_colour)})"
         parts = [surf]
         if self.backdrop_colour is not None:
-            parts.append(f"{colour_name(self.backdrop_colour)} backdrop")
+            parts.append(
+                f"{self.backdrop_colour_name or colour_name(self.backdrop_colour)} backdrop"
+            )
         light = f"{self.light} light"
         if self.side:
             light += " from above" if self.side == "top" else f" from the {self.side}"
@@ -451,7 +456,11 @@ MODIFIERS = {
 
 
 def _tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z][a-z'\-]*", text.lower())
+    """Words, with punctuation kept as "," so a word never modifies one across a comma
+    ("studio light, sage backdrop" is not a light sage)."""
+    return [
+        t if t[0].isalpha() else "," for t in re.findall(r"[a-z][a-z'\-]*|[,.;:!?]", text.lower())
+    ]
 
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
@@ -519,8 +528,8 @@ def _colour_phrases(tokens: list[str]) -> list[tuple[int, int, RGB, bool]]:
 def parse_scene(prompt: str, **overrides: Any) -> SceneSpec:
     """A SceneSpec from a prompt; keyword overrides (surface, light, side, camera, gobo,
     surface_colour, backdrop_colour) win over what the prompt says."""
-    text = " ".join(_tokens(prompt))
-    tokens = text.split()
+    tokens = _tokens(prompt)
+    text = " ".join(t for t in tokens if t != ",")
     understood: list[str] = []
     used: set[int] = set()
 
@@ -543,11 +552,13 @@ def parse_scene(prompt: str, **overrides: Any) -> SceneSpec:
 
     surface_colour: RGB | None = None
     backdrop_colour: RGB | None = None
+    surface_name = backdrop_name = ""
     prop_colours: dict[str, RGB] = {}
-    loose: list[RGB] = []
+    loose: list[tuple[RGB, str]] = []
     for start, end, colour, vivid in _colour_phrases(tokens):
         used.update(range(start, end))
-        understood.append(" ".join(tokens[start:end]))
+        phrase = " ".join(tokens[start:end])
+        understood.append(phrase)
         target = ""
         for word in tokens[end : end + 3]:
             if word in BACKDROP_NOUNS:
@@ -562,23 +573,26 @@ def parse_scene(prompt: str, **overrides: Any) -> SceneSpec:
             # Wood and marble tones have their own words ("walnut", "black marble").
             if surface == "wood" and tokens[start] in WOOD_TONES:
                 continue
-            surface_colour = colour
+            surface_colour, surface_name = colour, phrase
         elif target == "backdrop" and backdrop_colour is None:
             backdrop_colour = colour if vivid else photographic(colour)
+            backdrop_name = phrase
         elif target in PROP_KINDS:
             prop_colours.setdefault(target, colour)
         else:
-            loose.append(colour if vivid else photographic(colour))
+            loose.append((colour if vivid else photographic(colour), phrase))
 
     # Tones of a surface named by their own word: "walnut table", "black marble".
     if surface == "wood":
-        for word in tokens:
+        # The surface word itself ("walnut") or the word just before it ("dark wood").
+        for word in (tokens[surface_idx], tokens[surface_idx - 1] if surface_idx else ""):
             if word in WOOD_TONES:
-                surface_colour = WOOD_TONES[word]
+                surface_colour, surface_name = WOOD_TONES[word], word
                 understood.append(word)
                 break
     if surface == "marble" and surface_idx > 0 and tokens[surface_idx - 1] in MARBLE_TONES:
         surface_colour = MARBLE_TONES[tokens[surface_idx - 1]]
+        surface_name = tokens[surface_idx - 1]
 
     moods: list[str] = []
     for i, word in enumerate(tokens):
@@ -645,25 +659,31 @@ def parse_scene(prompt: str, **overrides: Any) -> SceneSpec:
 
     if loose:
         if backdrop_colour is None:
-            backdrop_colour = loose.pop(0)
+            backdrop_colour, backdrop_name = loose.pop(0)
         props = [
-            Prop(p.kind, p.colour if p.colour is not None or not loose else loose.pop(0))
+            Prop(p.kind, p.colour if p.colour is not None or not loose else loose.pop(0)[0])
             for p in props
         ]
         if surface_colour is None and loose and surface in ("paper", "studio", "acrylic"):
-            surface_colour = loose.pop(0)
+            surface_colour, surface_name = loose.pop(0)
 
     known = set(SURFACE_WORDS) | set(LIGHT_WORDS) | set(PROP_WORDS) | set(COLOUR_WORDS)
     known |= BACKDROP_NOUNS | SURFACE_NOUNS | MINIMAL_WORDS | set(MODIFIERS) | set(WOOD_TONES)
     phrase_words = {w for p, _ in CAMERA_PHRASES + GOBO_PHRASES + SIDE_PHRASES for w in p.split()}
     ignored = sorted(
-        {w for w in tokens if w not in known and w not in STOP and w not in phrase_words}
+        {
+            w
+            for w in tokens
+            if w not in known and w not in STOP and w not in phrase_words and w != ","
+        }
     )
 
     spec = SceneSpec(
         surface=surface or _default_surface(light, backdrop_colour),
         surface_colour=surface_colour,
         backdrop_colour=backdrop_colour,
+        surface_colour_name=surface_name,
+        backdrop_colour_name=backdrop_name,
         light=light or "soft",
         side=side,
         softness=softness,
@@ -708,6 +728,7 @@ def with_overrides(spec: SceneSpec, **overrides: Any) -> SceneSpec:
         value = overrides.get(name)
         if value:
             changes[name] = parse_colour(value)
+            changes[f"{name}_name"] = str(value) if isinstance(value, str) else ""
     if overrides.get("softness") is not None:
         changes["softness"] = max(0.0, min(1.0, float(overrides["softness"])))
     return replace(spec, **changes) if changes else spec
