@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+
 import pytest
 from PIL import Image
 
