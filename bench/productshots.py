@@ -23,6 +23,7 @@ from studio.settings import BASE_DIR
 FONT = str(BASE_DIR / "static" / "fonts" / "DejaVuSans-Bold.ttf")
 KINDS = ("bottle", "mug", "shoe", "box", "jar", "busy", "coffee")
 
+Shot = tuple[np.ndarray, np.ndarray | None]  # (photo, the product's true alpha)
 Material = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (angle, height, ndl) → RGB
 
 
@@ -132,7 +133,7 @@ def _shadow(
     img *= (1 - k * m)[..., None]
 
 
-def bottle(size: int = 1024, backdrop: np.ndarray | None = None) -> np.ndarray:
+def bottle(size: int = 1024, backdrop: np.ndarray | None = None) -> Shot:
     rng = np.random.default_rng(1)
     w, h = int(size * 0.75), size
     img = backdrop if backdrop is not None else _backdrop(w, h, (238, 237, 234), rng)
@@ -177,7 +178,7 @@ def bottle(size: int = 1024, backdrop: np.ndarray | None = None) -> np.ndarray:
     return _finish(img, alpha)
 
 
-def mug(size: int = 1024) -> np.ndarray:
+def mug(size: int = 1024) -> Shot:
     rng = np.random.default_rng(2)
     w, h = size, int(size * 0.8)
     img = _backdrop(w, h, (236, 235, 233), rng)
@@ -246,7 +247,7 @@ def mug(size: int = 1024) -> np.ndarray:
     return _finish(img, alpha)
 
 
-def shoe(size: int = 1024) -> np.ndarray:
+def shoe(size: int = 1024) -> Shot:
     rng = np.random.default_rng(3)
     w, h = size, int(size * 0.66)
     img = _backdrop(w, h, (240, 240, 238), rng)
@@ -346,7 +347,7 @@ def shoe(size: int = 1024) -> np.ndarray:
     return _finish(colour, alpha)
 
 
-def box(size: int = 1024) -> np.ndarray:
+def box(size: int = 1024) -> Shot:
     rng = np.random.default_rng(4)
     w, h = int(size * 0.85), size
     img = _backdrop(w, h, (236, 236, 236), rng)
@@ -381,7 +382,7 @@ def box(size: int = 1024) -> np.ndarray:
     return _finish(img, alpha)
 
 
-def jar(size: int = 1024) -> np.ndarray:
+def jar(size: int = 1024) -> Shot:
     rng = np.random.default_rng(5)
     w, h = size, int(size * 0.85)
     img = _backdrop(w, h, (246, 246, 244), rng)
@@ -414,7 +415,7 @@ def jar(size: int = 1024) -> np.ndarray:
     return _finish(img, alpha)
 
 
-def busy(size: int = 1024) -> np.ndarray:
+def busy(size: int = 1024) -> Shot:
     """The bottle photographed in a kitchen: a brick wall and a wooden counter behind it."""
     from skimage import data
 
@@ -450,19 +451,21 @@ def coffee() -> np.ndarray:
     return np.ascontiguousarray(data.coffee())
 
 
-def _finish(img: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    del alpha  # the shot is a photo: its backdrop stays; background removal finds the product
+def _finish(img: np.ndarray, alpha: np.ndarray) -> Shot:
+    """The photo (its backdrop stays: background removal finds the product) and the product's
+    true alpha, for measuring a cut-out."""
     img = cv2.GaussianBlur(img, (0, 0), 0.6)
-    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8), np.clip(alpha, 0, 1)
+
+
+def shot_with_alpha(kind: str, size: int = 1024) -> Shot:
+    """(photo, true alpha); the alpha is None for the real photograph (coffee)."""
+    if kind == "coffee":
+        return coffee(), None
+    return {"bottle": bottle, "mug": mug, "shoe": shoe, "box": box, "jar": jar, "busy": busy}[kind](
+        size
+    )
 
 
 def shot(kind: str, size: int = 1024) -> np.ndarray:
-    return {
-        "bottle": bottle,
-        "mug": mug,
-        "shoe": shoe,
-        "box": box,
-        "jar": jar,
-        "busy": busy,
-        "coffee": lambda size: coffee(),
-    }[kind](size)
+    return shot_with_alpha(kind, size)[0]

@@ -183,9 +183,9 @@ def _base(alpha: np.ndarray) -> tuple[float, float, float, float | None]:
     right_sag = lowest - float(np.median(bottom[x2 - n + 1 : x2 + 1]))
     centre = float(np.median(bottom[int(cx) - n // 2 : int(cx) + n // 2 + 1]))
     sag = min(left_sag, right_sag) - (lowest - centre)
-    # On an ellipse x²/a² + y²/b² = 1, the outer 12 % of each side (|x| ≥ 0.88a) lies
-    # b·(1 − √(1 − 0.94²)) ≈ 0.66·b above the lowest point.
-    ratio = sag / 0.66 / half
+    # n is 12 % of the base's width, so the outer columns span |x| from 0.76a to a; their
+    # median (|x| ≈ 0.88a) lies b·(1 − √(1 − 0.88²)) ≈ 0.525·b above the lowest point.
+    ratio = sag / 0.525 / half
     if ratio < 0.04:
         return cx, float(lowest), half, None
     return cx, float(lowest), half, float(min(ratio, 0.6))

@@ -591,7 +591,9 @@ def _paste(
     return alpha, frame_sel, prod_sel
 
 
-def _normals_from_silhouette(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _normals_from_silhouette(
+    alpha: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Screen-space normals of the silhouette "inflated" into a rounded solid (x right, y up,
     z towards the camera): they tilt outwards near the outline and face the camera inside."""
     solid = (alpha > 0.5).astype(np.uint8)
@@ -599,7 +601,7 @@ def _normals_from_silhouette(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     ys, xs = np.nonzero(solid)
     if xs.size == 0:
         z = np.zeros_like(alpha)
-        return z, z, np.ones_like(alpha)
+        return z, z, np.ones_like(alpha), z
     # A rounded profile whose radius is about a third of the product's smaller half-size.
     r = max(3.0, 0.33 * min(xs.max() - xs.min(), ys.max() - ys.min()) / 2)
     d = np.minimum(dist, r)
@@ -609,7 +611,7 @@ def _normals_from_silhouette(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     nx, ny, nz = -gx, gy, np.ones_like(height)
     norm = np.sqrt(nx * nx + ny * ny + nz * nz)
-    return nx / norm, ny / norm, nz / norm
+    return nx / norm, ny / norm, nz / norm, dist
 
 
 # --- rendering --------------------------------------------------------------------------------------
@@ -836,9 +838,9 @@ def render(
     backdrop_light = ((g.kind == 1) * 0.5 + (g.kind == 2) * 1.0).astype(np.float32)
     if spec.light == "backlit":
         # Light from behind: the backdrop glows behind the product.
-        gx = (g.px - base[0]) / 70.0
-        gy = (g.py - base[1] - PRODUCT_HEIGHT_CM * 0.6) / 50.0
-        backdrop_light = backdrop_light * (1.0 + 1.6 * np.exp(-(gx * gx + gy * gy)))
+        gx = (g.px - base[0]) / 40.0
+        gy = (g.py - base[1] - PRODUCT_HEIGHT_CM * 0.7) / 30.0
+        backdrop_light = backdrop_light * (1.0 + 2.6 * np.exp(-(gx * gx + gy * gy)))
     side_gradient = np.clip(
         0.75 + 0.25 * np.tanh((g.px - base[0]) * np.sign(light.direction[0]) / 60.0), 0, 1
     )
@@ -1006,7 +1008,7 @@ def _reflect(
     x1, x2 = max(0, prod.x0), min(w, prod.x0 + pw)
     src = mirror[start_row : start_row + rows, x1 - prod.x0 : x2 - prod.x0]
     dist = np.arange(rows, dtype=np.float32)[:, None] / max(prod.height_px, 1.0)
-    fade = np.exp(-dist / 0.14)[..., None]
+    fade = np.exp(-dist / 0.18)[..., None]
     sharp = src * fade
     soft = _blur(src, 4.0) * fade
     mix = np.clip(dist * 3.0, 0, 1)[..., None]
@@ -1016,7 +1018,7 @@ def _reflect(
     k = k * support[..., None]
     # The product as lit, roughly (its relit colour is not known yet), a little darker: the
     # underside the mirror shows gets less light than the front.
-    lit = (light.colour * 0.55 + light.ambient) * 0.7
+    lit = (light.colour * 0.55 + light.ambient) * 0.8
     region = radiance[top : top + rows, x1:x2]
     radiance[top : top + rows, x1:x2] = region * (1 - k * refl[..., 3:4]) + k * refl[..., :3] * lit
 
@@ -1039,7 +1041,7 @@ def _relight(
     alpha = rgba[..., 3]
     cast = np.array(cut.cast, np.float32)
     rgb = premul / (cast**0.85)
-    nx, ny, nz = _normals_from_silhouette(alpha)
+    nx, ny, nz, dist = _normals_from_silhouette(alpha)
     L = light.direction
     # Camera space → world: x right, y up, z towards the camera = −world z.
     ndl = nx * L[0] + ny * L[1] - nz * L[2]
@@ -1052,10 +1054,13 @@ def _relight(
     shading = (
         diffuse[..., None] * light.colour + light.ambient * (0.75 + 0.25 * ny)[..., None]
     ) / reference
-    strength = 0.5 if spec.light in ("dramatic", "backlit", "golden") else 0.35
+    strength = {"dramatic": 0.5, "golden": 0.5, "backlit": 0.7}.get(spec.light, 0.35)
     scene_level = (0.55 * key_level + amb_level) / reference
     exposure = float(np.clip(scene_level, 0.55, 1.1)) ** 0.5
-    out = rgb * exposure * ((1 - strength) + strength * shading)
+    # The camera is balanced for daylight, as the set is: a warm or cool light tints the whole
+    # product, not only its lit side.
+    tint = light.colour / max(key_level, 1e-3)
+    out = rgb * exposure * ((1 - strength) + strength * shading) * (0.45 + 0.55 * tint)
     if light.gobo:
         # The window or foliage pattern falls across the product as well.
         hh, ww = alpha.shape
@@ -1069,13 +1074,16 @@ def _relight(
         pattern = _gobo(light.gobo, ga, gb, 1.0 + 30 * light.spread, seed)
         out *= (1 - strength + strength * pattern)[..., None]
     if L[2] > 0.2:
-        # Backlight: the outline catches the light.
-        rim = np.clip(ndl, 0, 1) ** 2 * (1 - nz) * alpha
-        out += (
-            (0.9 * float(mood["key"]) * rim)[..., None]
-            * light.colour
-            * np.maximum(rgb.mean(axis=2, keepdims=True), 0.25)
-        )
+        # Backlight: a band along the outline catches the light, brightest on the edges that
+        # face where the light is (in the picture), more so on a light or glossy surface.
+        band = np.exp(-dist / max(1.2, 0.011 * prod.height_px)) * alpha
+        toward = np.array([L[0], L[1]], np.float32)
+        toward /= float(np.linalg.norm(toward)) + 1e-6
+        flat = np.sqrt(nx * nx + ny * ny) + 1e-6
+        facing = np.clip((nx * toward[0] + ny * toward[1]) / flat, -1, 1)
+        albedo = np.clip(rgb.mean(axis=2) / np.maximum(alpha, 1e-3), 0, 1)
+        rim = band * (0.2 + 0.8 * ((facing + 1) / 2) ** 3) * (0.2 + 0.8 * albedo)
+        out += (0.9 * float(mood["key"]) * rim)[..., None] * light.colour
     return np.minimum(out, alpha[..., None] * 4.0)
 
 
@@ -1139,15 +1147,17 @@ def _arrange_props(
     podium: Prop | None,
     wall_z: float,
 ) -> list[PlacedProp]:
-    """Place the props the prompt names beside and behind the product, never in front of it."""
+    """Place the props the prompt names beside and behind the product, never in front of it:
+    each tries a few spots (the preferred side first, close in, then further back) and takes the
+    first that is inside the frame, clear of the product and of the props already placed."""
     out: list[PlacedProp] = []
     palette = _prop_palette(spec)
     side = -1.0 if cam.project(base)[0] > cam.width * 0.5 else 1.0
     if rng.random() < 0.3:
         side = -side
-    half_w = max(base_half_cm, 3.0)
+    half_w = max(base_half_cm, 2.0)
     if podium is not None:
-        radius = max(half_w * 1.6, 7.0)
+        radius = max(half_w * 1.5, 6.0)
         out.append(
             PlacedProp(
                 "podium",
@@ -1157,83 +1167,85 @@ def _arrange_props(
                 colour=_rgb(podium.colour) if podium.colour else palette[0],
             )
         )
-    clear = max(half_w * 1.6, 6.0) + (out[0].radius if out else 0.0)
+    footprint = out[0].radius if out else half_w
+    centre_x = cam.project(base)[0]
+
+    def place(prop: PlacedProp, lateral: float) -> bool:
+        """Try spots for `prop` (its centre's y and size already set); True when placed."""
+        r = prop.radius
+        for sgn in (side, -side):
+            for dz, gap in ((2.0, 0.4), (9.0, 0.2), (18.0, 0.0), (30.0, -0.3)):
+                x = base[0] + sgn * (footprint + r * (1.0 + gap) + lateral)
+                z = min(base[2] + dz + r, wall_z - r - 1.0)
+                prop.centre = np.array([x, prop.centre[1], z], np.float32)
+                if not _in_frame(cam, prop):
+                    continue
+                px, _py = cam.project(prop.centre)
+                r_px = r * cam.f / max(z, 1.0)
+                # Clear of the product in the picture (a prop behind may hide a little of it).
+                if abs(px - centre_x) < half_w * ppc * 0.9 + r_px * 0.4:
+                    continue
+                if any(
+                    math.dist((x, z), (o.centre[0], o.centre[2])) < r + o.radius + 0.5 for o in out
+                ):
+                    continue
+                out.append(prop)
+                return True
+        return False
+
     for prop in spec.props:
+        colour = _rgb(prop.colour) if prop.colour else None
         if prop.kind == "spheres":
-            count = int(rng.integers(1, 3))
-            for i in range(count):
-                r = float(rng.uniform(2.6, 5.5)) * (0.75 if i else 1.0)
-                dxs = side * (clear + r + rng.uniform(1, 8) + i * 9)
-                dz = float(rng.uniform(2, 14)) + i * 6
-                out.append(
+            for i in range(int(rng.integers(1, 3))):
+                r = PRODUCT_HEIGHT_CM * float(rng.uniform(0.13, 0.24)) * (0.7 if i else 1.0)
+                place(
                     PlacedProp(
                         "sphere",
-                        np.array([base[0] + dxs, r, base[2] + dz], np.float32),
+                        np.array([0.0, r, 0.0], np.float32),
                         r,
-                        colour=_rgb(prop.colour)
-                        if prop.colour
-                        else palette[(1 + i) % len(palette)],
-                    )
+                        colour=colour if colour is not None else palette[(1 + i) % len(palette)],
+                    ),
+                    float(rng.uniform(0, 3)),
                 )
         elif prop.kind == "blocks":
             for i in range(int(rng.integers(1, 3))):
-                half = float(rng.uniform(3.0, 6.0))
-                hgt = half * float(rng.uniform(1.2, 2.6))
-                dxs = -side * (clear + half * 1.5 + i * 12)
-                dz = float(rng.uniform(6, 16)) + i * 4
-                out.append(
+                half = PRODUCT_HEIGHT_CM * float(rng.uniform(0.12, 0.2))
+                place(
                     PlacedProp(
                         "block",
-                        np.array([base[0] + dxs, 0.0, base[2] + dz], np.float32),
+                        np.zeros(3, np.float32),
                         half,
-                        height=hgt,
+                        height=half * float(rng.uniform(1.2, 2.4)),
                         turn=float(rng.uniform(10, 40)),
-                        colour=_rgb(prop.colour)
-                        if prop.colour
-                        else palette[(2 + i) % len(palette)],
-                    )
+                        colour=colour if colour is not None else palette[(2 + i) % len(palette)],
+                    ),
+                    float(rng.uniform(0, 4)),
                 )
         elif prop.kind == "pebbles":
-            for i in range(int(rng.integers(3, 6))):
-                r = float(rng.uniform(1.4, 3.2))
-                angle = rng.uniform(0.0, 1.2)  # beside and behind, never in front
-                dist = clear + r + rng.uniform(0, 10)
-                dxs = side * dist * math.cos(angle) * (1 if i % 2 == 0 else 0.85)
-                dz = dist * math.sin(angle) * 0.8 + 3
+            for _i in range(int(rng.integers(3, 6))):
+                r = float(rng.uniform(1.2, 2.8))
                 flat = float(rng.uniform(0.45, 0.7))
                 grey = float(rng.uniform(0.35, 0.85))
                 tone = np.array([grey, grey * 0.97, grey * 0.92], np.float32)
-                out.append(
+                place(
                     PlacedProp(
                         "pebble",
-                        np.array([base[0] + dxs, r * flat, base[2] + dz], np.float32),
+                        np.array([0.0, r * flat, 0.0], np.float32),
                         r,
                         flatten=flat,
-                        colour=_rgb(prop.colour)
-                        if prop.colour
+                        colour=colour
+                        if colour is not None
                         else to_linear((tone * 255).astype(np.uint8)),
-                    )
+                    ),
+                    float(rng.uniform(0, 6)),
                 )
-    # Keep everything between the camera's near plane and the backdrop, and inside the frame
-    # (a prop that would leave it tries the product's other side, else it is left out).
-    kept = []
-    for p in out:
-        if p.kind != "podium" and p.centre[2] + p.radius > wall_z - 1:
-            p.centre[2] = wall_z - p.radius - 1
-        if p.centre[2] - p.radius < 5:
-            continue
-        if p.kind != "podium" and not _in_frame(cam, p):
-            p.centre[0] = 2 * base[0] - p.centre[0]
-            if not _in_frame(cam, p):
-                continue
-        kept.append(p)
-    return kept
+    return out
 
 
 def _in_frame(cam: Camera, prop: PlacedProp) -> bool:
-    x, _y = cam.project(prop.centre)
+    x, y = cam.project(prop.centre)
     r = prop.radius * cam.f / max(float(prop.centre[2]), 1.0)
-    return 0.04 * cam.width + r <= x <= 0.96 * cam.width - r
+    return 0.03 * cam.width + r <= x <= 0.97 * cam.width - r and y <= 0.98 * cam.height
 
 
 def _prop_palette(spec: SceneSpec) -> list[np.ndarray]:

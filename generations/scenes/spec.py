@@ -30,7 +30,7 @@ class Surface:
 SURFACES: dict[str, Surface] = {
     s.key: s
     for s in (
-        Surface("marble", "Marble", (234, 231, 226), 0.55, "wall", (226, 222, 216)),
+        Surface("marble", "Marble", (234, 231, 226), 0.6, "wall", (226, 222, 216)),
         Surface("wood", "Wood", (176, 132, 92), 0.12, "wall", (228, 222, 212)),
         Surface("concrete", "Concrete", (168, 166, 161), 0.0, "wall", (200, 198, 194)),
         Surface("linen", "Linen", (222, 211, 192), 0.0, "wall", (232, 226, 216)),
@@ -38,7 +38,7 @@ SURFACES: dict[str, Surface] = {
         Surface("paper", "Paper sweep", (236, 233, 228), 0.0, "sweep", (236, 233, 228)),
         Surface("studio", "Gradient studio backdrop", (205, 200, 194), 0.0, "gradient", (205, 200, 194)),
         Surface("slate", "Slate", (74, 76, 80), 0.15, "wall", (120, 118, 116)),
-        Surface("acrylic", "Glossy acrylic", (242, 242, 242), 0.9, "sweep", (242, 242, 242)),
+        Surface("acrylic", "Glossy acrylic", (242, 242, 242), 1.0, "sweep", (242, 242, 242)),
     )
 }  # fmt: skip
 
@@ -202,7 +202,7 @@ MOODS: dict[str, dict[str, Any]] = {
         "key": 1.25,
         "ambient": 0.32,
         "warmth": 0.1,
-        "exposure": 0.8,
+        "exposure": 0.95,
     },
     "golden": {
         "elevation": 16,

@@ -102,7 +102,7 @@ def marble(colour: RGB, seed: int) -> np.ndarray:
     fine = np.exp(-((fine_field / 0.025) ** 2)) * np.clip(0.6 + 0.5 * clouds, 0, 1)
     base = _c(colour)
     if _lum(colour) < 0.35:
-        vein_colour = np.array([0.88, 0.86, 0.82], np.float32)
+        vein_colour = np.array([0.62, 0.61, 0.58], np.float32)
     elif colour[1] > colour[0] + 10:  # green marble: darker green veins
         vein_colour = base * 0.5
     else:
