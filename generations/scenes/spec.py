@@ -360,7 +360,11 @@ class SceneSpec:
             light += " from above" if self.side == "top" else f" from the {self.side}"
         parts.append(light)
         if self.gobo:
-            parts.append(f"{self.gobo} shadows")
+            parts.append(
+                {"window": "window shadows", "leaves": "leaf shadows"}.get(
+                    self.gobo, "shadows of blinds"
+                )
+            )
         parts.append(
             {"low": "low", "eye": "eye-level", "high": "high", "top": "top-down"}[self.camera]
             + " camera"
