@@ -826,6 +826,7 @@ def render(
         g.ao *= np.where(others, _prop_ao(g, prop, region), 1.0)
     depth_ratio = 1.0 if cut.base_ratio is not None else 0.7  # round base, or a box-like one
     contact = _contact_occlusion(g, cam, base, a_px / ppc, a_px / ppc * depth_ratio)
+    contact = np.maximum(contact, _contact_line(alpha_frame, prod))
     ambient_occ = g.ao * (1 - contact)
     key = key * visibility * (1 - 0.35 * contact)
     if backdrop != "wall":
@@ -844,7 +845,8 @@ def render(
     side_gradient = np.clip(
         0.75 + 0.25 * np.tanh((g.px - base[0]) * np.sign(light.direction[0]) / 60.0), 0, 1
     )
-    irradiance += (0.38 * backdrop_light * side_gradient * g.ao)[..., None] * (
+    backdrop_level = {"dramatic": 0.12, "golden": 0.25}.get(spec.light, 0.38)
+    irradiance += (backdrop_level * backdrop_light * side_gradient * g.ao)[..., None] * (
         light.colour / max(float(light.colour @ LUMA), 1e-3)
     )
     if backdrop == "gradient":
@@ -971,6 +973,27 @@ def _contact_occlusion(
     wide = np.exp(-gap / (0.7 * radius_x + 2.0))
     occ = np.clip(0.65 * core + 0.4 * wide, 0, 0.92) * near
     out[sel] = occ
+    return out
+
+
+def _contact_line(alpha: np.ndarray, prod: PlacedProduct) -> np.ndarray:
+    """The dark line right under the base, in the picture: where the silhouette's lower edge
+    meets the support, the support sees almost no sky. Only near the contact row, so an
+    overhang (a handle, a raised toe) casts none."""
+    h, w = alpha.shape
+    reach = max(2, round(0.012 * prod.height_px))
+    top = max(0, int(prod.contact_y - 2 * prod.base_b - reach))
+    bottom = min(h, int(prod.contact_y + 3 * reach) + 1)
+    out = np.zeros_like(alpha)
+    if bottom <= top:
+        return out
+    band = alpha[top:bottom]
+    acc = np.zeros_like(band)
+    for k in range(1, 2 * reach + 1):
+        shifted = np.zeros_like(band)
+        shifted[k:] = band[:-k]
+        acc = np.maximum(acc, np.clip(shifted - band, 0, 1) * np.exp(-(k - 1) / reach))
+    out[top:bottom] = cv2.GaussianBlur(acc, (0, 0), max(0.8, reach / 3)) * 0.7
     return out
 
 
@@ -1265,10 +1288,14 @@ def _prop_albedo(spec: SceneSpec, floor_colour: tuple[int, int, int], seed: int)
     def albedo(prop: PlacedProp, hx: np.ndarray, hy: np.ndarray, hz: np.ndarray) -> np.ndarray:
         col = np.broadcast_to(prop.colour, (*hx.shape, 3)).astype(np.float32)
         if prop.kind in ("podium", "block") and spec.surface in ("terrazzo", "marble", "concrete"):
-            # Plinths in the set's own stone read as one family.
+            # Plinths in the set's own stone read as one family: the top shows the stone's
+            # face, the side is unrolled around the axis.
             tex = _texture_for(spec.surface, prop_tone(prop.colour), None, seed + 1)
-            got = textures.sample(tex, hx * 1.0 + hz * 0.7, hy + hz * 0.3, np.float32(0.05))
-            return to_linear(got)
+            on_top = hy >= prop.height - 0.05
+            around = np.arctan2(hx - prop.centre[0], hz - prop.centre[2]) * prop.radius
+            u = np.where(on_top, hx, around + 50.0)
+            v = np.where(on_top, hz, hy + 80.0)
+            return to_linear(textures.sample(tex, u, v, np.float32(0.05)))
         return col
 
     return albedo
