@@ -76,8 +76,8 @@ def bench_variants() -> dict:
         for k_i, kind in enumerate(PRODUCTS):
             layout = plan_layouts(spec, 4, 100 + k_i, 1.0)[(p_i + k_i) % 4]
             (image, _info), cpu, _wall = _cpu(
-                lambda spec=spec, kind=kind, layout=layout: render(
-                    cuts[kind], spec, 1024, 1024, layout, 100 + k_i
+                lambda spec=spec, kind=kind, layout=layout, seed=100 + k_i: render(
+                    cuts[kind], spec, 1024, 1024, layout, seed
                 )
             )
             if spec.surface not in first:

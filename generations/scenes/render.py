@@ -980,7 +980,7 @@ def _contact_line(alpha: np.ndarray, prod: PlacedProduct) -> np.ndarray:
     """The dark line right under the base, in the picture: where the silhouette's lower edge
     meets the support, the support sees almost no sky. Only near the contact row, so an
     overhang (a handle, a raised toe) casts none."""
-    h, w = alpha.shape
+    h = alpha.shape[0]
     reach = max(2, round(0.012 * prod.height_px))
     top = max(0, int(prod.contact_y - 2 * prod.base_b - reach))
     bottom = min(h, int(prod.contact_y + 3 * reach) + 1)
