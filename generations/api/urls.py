@@ -8,45 +8,45 @@ from generations.api import ai, ai_generations, openapi, pages, platform, v0, v1
 
 urlpatterns = [
     # Platform
-    path("shops/sandbox", platform.sandbox, name="api_sandbox"),
-    path("uploads", platform.uploads, name="api_uploads"),
+    path("shops/sandbox", platform.sandbox_view, name="api_sandbox"),
+    path("uploads", platform.uploads_view, name="api_uploads"),
     # Seed 000
-    path("ai-generations/generate", ai_generations.generate, name="api_000_generate"),
+    path("ai-generations/generate", ai_generations.generate_view, name="api_000_generate"),
     path(
         "ai-generations/remove-background",
-        ai_generations.remove_background,
+        ai_generations.remove_background_view,
         name="api_000_remove_background",
     ),
     path(
         "ai-generations/generate-video",
-        ai_generations.generate_video,
+        ai_generations.generate_video_view,
         name="api_000_generate_video",
     ),
     path(
         "ai-generations/<str:generation_id>",
-        ai_generations.generation_detail,
+        ai_generations.generation_view,
         name="api_000_generation",
     ),
     # Seed 002
-    path("v0/images/generations", v0.generations, name="api_002_generations"),
-    path("v0/images/generations/<str:job_id>", v0.generation_detail, name="api_002_generation"),
-    path("v0/images/library", v0.library, name="api_002_library"),
-    path("v0/images/library/<str:image_id>", v0.library_detail, name="api_002_image"),
+    path("v0/images/generations", v0.generations_view, name="api_002_generations"),
+    path("v0/images/generations/<str:job_id>", v0.generation_view, name="api_002_generation"),
+    path("v0/images/library", v0.library_view, name="api_002_library"),
+    path("v0/images/library/<str:image_id>", v0.library_detail_view, name="api_002_image"),
     path(
         "v0/images/library/<str:image_id>/download",
-        v0.library_download,
+        v0.library_download_view,
         name="api_002_download",
     ),
-    path("v0/usage", v0.usage, name="api_002_usage"),
+    path("v0/usage", v0.usage_view, name="api_002_usage"),
     # Seed 003
-    path("ai/generate-image", ai.generate_image, name="api_003_generate_image"),
-    path("v1/posts", ai.posts, name="api_003_posts"),
-    # Seed 004 (ported to the typed edge at merge; see generations/api/v1_generate.py)
-    path("v1/generate", v1_generate.generate, name="api_004_generate"),
-    path("v1/jobs", v1_generate.job_list, name="api_004_jobs"),
-    path("v1/jobs/<str:job_id>", v1_generate.job_detail, name="api_004_job"),
-    path("v1/jobs/<str:job_id>/cancel", v1_generate.job_cancel, name="api_004_job_cancel"),
-    path("v1/presets", v1_generate.preset_list, name="api_004_presets"),
+    path("ai/generate-image", ai.generate_image_view, name="api_003_generate_image"),
+    path("v1/posts", ai.posts_view, name="api_003_posts"),
+    # Seed 004
+    path("v1/generate", v1_generate.generate_view, name="api_004_generate"),
+    path("v1/jobs", v1_generate.jobs_view, name="api_004_jobs"),
+    path("v1/jobs/<str:job_id>", v1_generate.job_view, name="api_004_job"),
+    path("v1/jobs/<str:job_id>/cancel", v1_generate.job_cancel_view, name="api_004_job_cancel"),
+    path("v1/presets", v1_generate.presets_view, name="api_004_presets"),
     # Reference
     path("api/openapi.json", openapi.schema_view, name="api_openapi"),
     path("api/docs", openapi.docs_view, name="api_docs"),

@@ -1,81 +1,112 @@
 """Seed 004: POST /v1/generate (a product photo placed in a described scene, as a job), the jobs
 API to poll it (GET /v1/jobs, GET /v1/jobs/{job_id}, POST /v1/jobs/{job_id}/cancel) and
-GET /v1/presets. Errors are {"error": {"code", "message", ...}}.
-
-Each route parses its request in one small function (`parse_*`) and calls the scene actions;
-the family's error renderer gives the seed's codes: invalid_request, unauthorized,
-insufficient_credits (with required / available), rate_limit_exceeded (with retry_after).
+GET /v1/presets. Errors are {"error": {"code", "message", ...}} with the seed's codes:
+invalid_request, unauthorized, insufficient_credits (required / available), rate_limit_exceeded
+(retry_after). Declared on the typed edge (`generations/api/edge.py`); thin over the scene
+actions (`generations/scenes/actions.py`).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest
+from pydantic import Field
 
 from generations.actions import CancelError, JobError, cancel_job
 from generations.api.common import (
-    ApiError,
     AssetUrls,
-    Family,
     asset_for_url,
     charged_cents,
-    endpoint,
     job_output_rows,
-    json_body,
     with_refunds,
 )
+from generations.api.edge import (
+    ApiError,
+    Family,
+    In,
+    Out,
+    Reply,
+    Returns,
+    omitted,
+    operation,
+    route,
+)
+from generations.api.idempotency import submit_bound
 from generations.models import Asset, Job
 from generations.scenes import actions as scenes
-from generations.scenes.documents import STATUS, iso, job_document, parse_public_id, public_id
+from generations.scenes.documents import (
+    STATUS,
+    iso,
+    job_document,
+    parse_public_id,
+    public_id,
+)
 from generations.scenes.models import ASPECT_RATIOS
 from generations.scenes.presets import find_preset, presets_for
 from studio.actions import InsufficientCredits
 from studio.models import Shop
 
-# The seed's codes by status; the wrapper's own codes (e.g. "validation_error") are mapped here.
-CODES = {
-    400: "invalid_request",
-    401: "unauthorized",
-    402: "insufficient_credits",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    429: "rate_limit_exceeded",
-    500: "internal_error",
-}
+SCOPE_WRITE = "ai:generate"
+SCOPES_READ = ("ai:generate", "library:read")
+Aspect = Literal["1:1", "4:3", "3:4", "16:9", "9:16"]
+Status = Literal["pending", "processing", "completed", "failed", "canceled"]
+
+
+# --- the family's error envelope ------------------------------------------------------------------
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="invalid_request, unauthorized, insufficient_credits, "
+                      "rate_limit_exceeded, forbidden, not_found, conflict, …")  # fmt: skip
+    message: str
+    required: int | None = omitted("Credits the request needs (insufficient_credits).")
+    available: int | None = omitted("Credits the shop has (insufficient_credits).")
+    retry_after: int | None = omitted("Seconds to wait (rate_limit_exceeded).")
+
+
+class Seed004Error(Out):
+    """Seed 004: {"error": {"code", "message", ...}}."""
+
+    error: ErrorDetail
+
+
 RETRY_AFTER = re.compile(r"[Rr]etry after (\d+)\s*s")
+MISSING = re.compile(r"^(\w+) is required\.$")
 
 
 def seed_004_error(request: HttpRequest, err: ApiError) -> dict[str, Any]:
-    """{"error": {"code", "message", ...}} with the seed's wording for 401 and 429."""
-    code = err.code if err.code not in ("validation_error", "rate_limited", "error") else ""
-    code = code or CODES.get(err.status, "error")
-    message = err.message
-    extra: dict[str, Any] = dict(err.extra)
-    if err.status == 401:
+    """The seed's wording for 400 (a missing field is "Missing required parameter: x"), 401
+    and 429; the codes the shared edge uses for those statuses are mapped to the seed's."""
+    code, message = err.code, err.message
+    extra: dict[str, Any] = {k: v for k, v in err.extra.items() if k in ("required", "available")}
+    if err.status == 400:
+        code = "invalid_request"
+        found = MISSING.match(message)
+        if found:
+            message = f"Missing required parameter: {found.group(1)}"
+    elif err.status == 401:
         code, message = "unauthorized", "Invalid or missing API key"
     elif err.status == 429:
-        # The shared wrapper says "… Retry after Ns."; the seed wants the seconds as a field.
-        found = RETRY_AFTER.search(err.message)
+        # The shared edge says "… Retry after Ns."; the seed wants the seconds as a field.
+        found = RETRY_AFTER.search(message)
         retry = int(found.group(1)) if found else 60
-        code = "rate_limit_exceeded"
-        message = f"Rate limit exceeded. Try again in {retry} seconds."
+        code, message = "rate_limit_exceeded", f"Rate limit exceeded. Try again in {retry} seconds."
         extra["retry_after"] = retry
-    elif err.status == 400:
-        code = "invalid_request"
-    error: dict[str, Any] = {"code": code, "message": message, **extra}
-    if err.details:
-        error["details"] = err.details
-    return {"error": error}
+    elif err.status == 405:
+        code = "method_not_allowed"
+    return {"error": {"code": code, "message": message, **extra}}
 
 
-SEED_004 = Family("004", seed_004_error, "api:v1")
+SEED_004 = Family(
+    "004", "Product photos (/v1/generate, /v1/jobs)", seed_004_error, Seed004Error, "api:v1"
+)
+
+
+def _error(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
 
 
 def insufficient(exc: InsufficientCredits) -> ApiError:
@@ -90,134 +121,257 @@ def insufficient(exc: InsufficientCredits) -> ApiError:
 # --- POST /v1/generate ----------------------------------------------------------------------------
 
 
-@dataclass
-class GenerateInput:
+class GenerateIn(In):
+    model: str = Field(
+        max_length=120,
+        description="nanobanana2, nanobananapro, nanobanana, kontext-pro, kontext-max, seedream, "
+        "gpt-high, or builtin:scene (the offline compositor).",
+    )
+    image_url: str | None = Field(
+        None, max_length=2000, description="URL of the product image (or send asset_id)."
+    )
+    asset_id: str | None = Field(
+        None, max_length=64, description="ID of a previously uploaded asset (or send image_url)."
+    )
+    prompt: str | None = Field(
+        None, max_length=scenes.MAX_PROMPT, description="The background or scene, in words."
+    )
+    preset_id: str | None = Field(
+        None, max_length=64, description="A scene preset (GET /v1/presets) instead of a prompt."
+    )
+    num_images: int = Field(1, ge=1, le=scenes.MAX_IMAGES, description="Default 1, at most 4.")
+    aspect_ratio: Aspect | None = Field(None, description="Default: the preset's, else 1:1.")
+    webhook_url: str | None = Field(
+        None, max_length=500, description="Receives a signed POST when the job finishes."
+    )
+
+
+class Accepted(Out):
+    job_id: str
+    status: Status = Field(description="pending for a new job.")
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    estimated_time_seconds: int = Field(
+        description="From recent jobs of this model and the jobs waiting ahead."
+    )
     model: str
-    image_url: str
-    asset_id: str
-    prompt: str
-    preset_id: str
     num_images: int
-    aspect_ratio: str
-    webhook_url: str
 
 
-def _string(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ApiError(400, f"{name} must be a string.")
-    return value.strip()
-
-
-def parse_generate(data: dict[str, Any]) -> GenerateInput:
-    """The seed's body, checked field by field (messages name the parameter)."""
-    model = _string(data, "model")
-    if not model:
-        raise ApiError(400, "Missing required parameter: model")
-    image_url, asset_id = _string(data, "image_url"), _string(data, "asset_id")
-    if not image_url and not asset_id:
-        raise ApiError(400, "Missing required parameter: image_url or asset_id")
-    if image_url and asset_id:
-        raise ApiError(400, "Send either image_url or asset_id, not both.")
-    prompt, preset_id = _string(data, "prompt"), _string(data, "preset_id")
-    if not prompt and not preset_id:
-        raise ApiError(400, "Missing required parameter: prompt")
-    raw_count = data.get("num_images", 1)
-    if raw_count is None:
-        raw_count = 1
-    if isinstance(raw_count, bool) or not isinstance(raw_count, int):
-        raise ApiError(400, "num_images must be a whole number between 1 and 4.")
-    if not 1 <= raw_count <= scenes.MAX_IMAGES:
-        raise ApiError(400, f"num_images must be between 1 and {scenes.MAX_IMAGES}.")
-    aspect = _string(data, "aspect_ratio")  # blank: the preset's, else 1:1
-    if aspect and aspect not in ASPECT_RATIOS:
-        raise ApiError(400, f"aspect_ratio must be one of: {', '.join(ASPECT_RATIOS)}.")
-    return GenerateInput(
-        model=model,
-        image_url=image_url,
-        asset_id=asset_id,
-        prompt=prompt,
-        preset_id=preset_id,
-        num_images=raw_count,
-        aspect_ratio=aspect,
-        webhook_url=_string(data, "webhook_url"),
-    )
-
-
-def _job_error(exc: JobError) -> ApiError:
-    return ApiError(400, str(exc), details={"param": exc.field} if exc.field else None)
-
-
-@endpoint(SEED_004, scope="ai:generate", methods=("POST",), idempotent=True)
-def generate(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
-    body = parse_generate(json_body(request))
-    preset = None
-    if body.preset_id:
-        preset = find_preset(shop, body.preset_id)
-        if preset is None:
-            raise ApiError(404, f"Preset {body.preset_id!r} not found.", code="not_found")
-    asset = None
-    if body.asset_id:
-        try:
-            asset = Asset.objects.filter(shop=shop, id=uuid.UUID(body.asset_id)).first()
-        except ValueError:
-            asset = None
-        if asset is None:
-            raise ApiError(404, f"Asset {body.asset_id!r} not found.", code="not_found")
-    req = scenes.SceneRequest(
-        asset=asset,
-        model=body.model,
-        prompt=body.prompt,
-        preset=preset,
-        count=body.num_images,
-        aspect_ratio=body.aspect_ratio,
-        webhook_url=body.webhook_url,
-    )
-    if asset is None:
-        # Validate and price with a stand-in first: a bad request or an empty wallet must not
-        # fetch and store the image.
-        _check_before_fetch(shop, req)
-        req.asset = asset_for_url(shop, body.image_url, request, field_name="image_url")
-    try:
-        prepared = scenes.prepare_scene(shop, req)
-        job = scenes.submit_scene(shop, req, source=SEED_004.source, prepared=prepared)
-    except JobError as exc:
-        raise _job_error(exc) from None
-    except InsufficientCredits as exc:
-        raise insufficient(exc) from None
-    response = JsonResponse(
-        {
-            "job_id": public_id(job.id),
-            "status": STATUS[job.status],
-            "created_at": iso(job.created_at),
-            "estimated_time_seconds": scenes.estimate_seconds(prepared.spec, job.params["count"]),
-            "model": job.model,
-            "num_images": job.params["count"],
-        },
-        status=202,
-    )
-    response["Location"] = f"/v1/jobs/{public_id(job.id)}"
-    return response
+SEED_EXAMPLE = {
+    "model": "nanobanana2",
+    "image_url": "https://example.com/product.jpg",
+    "prompt": "Place the product on a marble table with soft natural lighting and a minimalist "
+    "background",
+    "num_images": 2,
+    "aspect_ratio": "1:1",
+}
+ACCEPTED_EXAMPLE = {
+    "job_id": "job_abc123xyz",
+    "status": "pending",
+    "created_at": "2024-01-15T10:30:00Z",
+    "estimated_time_seconds": 30,
+    "model": "nanobanana2",
+    "num_images": 2,
+}
 
 
 def _check_before_fetch(shop: Shop, req: scenes.SceneRequest) -> None:
-    stand_in = Asset(
-        shop=shop, content_type="image/png", width=1, height=1, bytes=1
-    )  # never saved: only lets prepare_scene check everything but the image
+    """Everything but the image, with a stand-in asset that is never saved: a bad request or an
+    empty wallet must not fetch and store the image."""
+    stand_in = Asset(shop=shop, content_type="image/png", width=1, height=1, bytes=1)
     probe = scenes.SceneRequest(**{**req.__dict__, "asset": stand_in})
     try:
         prepared = scenes.prepare_scene(shop, probe)
     except JobError as exc:
-        raise _job_error(exc) from None
+        raise ApiError(400, str(exc)) from None
     balance = Shop.objects.get(pk=shop.pk).balance_cents
     if balance < prepared.total_cents:
         raise insufficient(InsufficientCredits(prepared.total_cents, balance))
 
 
+def parse_generate(request: HttpRequest, body: GenerateIn) -> scenes.SceneRequest:
+    """The body as a scene request: one of image_url / asset_id, one of prompt / preset_id;
+    the preset and the asset must be this shop's."""
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    image_url, asset_id = (body.image_url or "").strip(), (body.asset_id or "").strip()
+    if not image_url and not asset_id:
+        raise ApiError(400, "Missing required parameter: image_url or asset_id")
+    if image_url and asset_id:
+        raise ApiError(400, "Send either image_url or asset_id, not both.")
+    prompt, preset_id = (body.prompt or "").strip(), (body.preset_id or "").strip()
+    if not prompt and not preset_id:
+        raise ApiError(400, "Missing required parameter: prompt")
+    preset = None
+    if preset_id:
+        preset = find_preset(shop, preset_id)
+        if preset is None:
+            raise ApiError(404, f"Preset {preset_id!r} not found.", code="not_found")
+    asset = None
+    if asset_id:
+        try:
+            asset = Asset.objects.filter(shop=shop, id=uuid.UUID(asset_id)).first()
+        except ValueError:
+            asset = None
+        if asset is None:
+            raise ApiError(404, f"Asset {asset_id!r} not found.", code="not_found")
+    return scenes.SceneRequest(
+        asset=asset,
+        model=body.model.strip(),
+        prompt=prompt,
+        preset=preset,
+        count=body.num_images,
+        aspect_ratio=body.aspect_ratio or "",
+        webhook_url=(body.webhook_url or "").strip(),
+    )
+
+
+@operation(
+    SEED_004,
+    "POST",
+    summary="Generate product photos",
+    description="Creates a job that photographs the product in the described scene (or a "
+    "preset's). Poll GET /v1/jobs/{job_id}; webhook_url gets a signed POST when it finishes. "
+    "Credits per image: nanobanana2 5, nanobananapro 8, nanobanana 3, kontext-pro 3, "
+    "kontext-max 3, seedream 3, gpt-high 8, builtin:scene 1.",
+    scope=SCOPE_WRITE,
+    body=GenerateIn,
+    body_example=SEED_EXAMPLE,
+    idempotent=True,
+    responses={
+        202: Returns(
+            Accepted,
+            "The job was created",
+            ACCEPTED_EXAMPLE,
+            headers={"Location": "The job's URL (GET /v1/jobs/{job_id})"},
+        ),
+        400: Returns(
+            Seed004Error,
+            "Missing or invalid parameter, or a model this server cannot serve",
+            _error("invalid_request", "Missing required parameter: prompt"),
+        ),
+        402: Returns(
+            Seed004Error,
+            "Insufficient credits",
+            _error(
+                "insufficient_credits",
+                "Not enough credits. Required: 5, Available: 2",
+                required=5,
+                available=2,
+            ),
+        ),
+        404: Returns(Seed004Error, "asset_id or preset_id is not this shop's"),
+    },
+)
+def generate(request: HttpRequest, body: GenerateIn) -> Reply:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    req = parse_generate(request, body)
+    if req.asset is None:
+        _check_before_fetch(shop, req)
+        req.asset = asset_for_url(
+            shop, (body.image_url or "").strip(), request, field_name="image_url"
+        )
+    try:
+        prepared = scenes.prepare_scene(shop, req)
+        job = submit_bound(
+            request,
+            lambda: scenes.submit_scene(shop, req, source=SEED_004.source, prepared=prepared),
+        )
+    except JobError as exc:
+        raise ApiError(400, str(exc)) from None
+    except InsufficientCredits as exc:
+        raise insufficient(exc) from None
+    return accepted(request, job)
+
+
+@generate.resumes
+def accepted(request: HttpRequest, job: Job, **_: Any) -> Reply:
+    """The 202 for a job (also what a retry with the same Idempotency-Key gets)."""
+    remaining = scenes.remaining_seconds(job)
+    body = Accepted(
+        job_id=public_id(job.id),
+        status=STATUS[job.status],
+        created_at=iso(job.created_at) or "",
+        estimated_time_seconds=remaining if remaining is not None else 0,
+        model=job.model,
+        num_images=int(job.params.get("count", 1) or 1),
+    )
+    return Reply(body, 202, {"Location": f"/v1/jobs/{public_id(job.id)}"})
+
+
 # --- the jobs API --------------------------------------------------------------------------------------
+
+
+class JobImage(Out):
+    id: str
+    url: str = Field(description="The image, on the shop's storage origin.")
+    width: int
+    height: int
+    content_type: str
+
+
+class JobProblem(Out):
+    code: Literal["generation_failed", "canceled"]
+    message: str
+
+
+class JobOut(Out):
+    job_id: str
+    status: Status
+    created_at: str | None
+    started_at: str | None
+    completed_at: str | None
+    model: str
+    num_images: int
+    aspect_ratio: str
+    prompt: str
+    preset_id: str | None
+    progress: int = Field(description="0–100.")
+    stage: str
+    estimated_time_seconds: int | None = Field(description="Until done; null once finished.")
+    images: list[JobImage]
+    credits_charged: int = Field(description="What the job cost after refunds.")
+    error: JobProblem | None
+
+
+class JobPage(Out):
+    data: list[JobOut]
+    has_more: bool
+
+
+class JobQuery(In):
+    status: Status | None = Field(None, description="Only jobs in this status.")
+    limit: int = Field(20, ge=1, le=100, description="At most 100; default 20.")
+    starting_after: str | None = Field(
+        None, max_length=64, description="A job_id: the page continues after it (newest first)."
+    )
+
+
+JOB_EXAMPLE = {
+    "job_id": "job_0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "status": "completed",
+    "created_at": "2024-01-15T10:30:00Z",
+    "started_at": "2024-01-15T10:30:01Z",
+    "completed_at": "2024-01-15T10:30:12Z",
+    "model": "nanobanana2",
+    "num_images": 2,
+    "aspect_ratio": "1:1",
+    "prompt": "Place the product on a marble table with soft natural lighting",
+    "preset_id": None,
+    "progress": 100,
+    "stage": "done",
+    "estimated_time_seconds": None,
+    "images": [
+        {
+            "id": "5c1b7e0e-2a43-4d0c-9b7e-0f6a2d9e8c11",
+            "url": "https://your-shop.storage.example.com/media/…/image.png",
+            "width": 1024,
+            "height": 1024,
+            "content_type": "image/png",
+        }
+    ],
+    "credits_charged": 10,
+    "error": None,
+}
 
 
 def parse_job_id(job_id: str) -> uuid.UUID:
@@ -237,102 +391,149 @@ def _job(request: HttpRequest, job_id: str) -> Job:
     return job
 
 
-def document(job: Job, request: HttpRequest, urls: AssetUrls | None = None) -> dict[str, Any]:
+def document(job: Job, request: HttpRequest, urls: AssetUrls | None = None) -> JobOut:
     urls = urls or AssetUrls(job.shop, request)
     images = [
         {"id": str(ident), "url": urls(name), "width": w, "height": h, "content_type": ctype}
         for ident, name, w, h, ctype in job_output_rows(job.id)
     ]
-    return job_document(
-        job,
-        images,
-        credits_charged=charged_cents(job),
-        remaining_seconds=scenes.remaining_seconds(job),
+    return JobOut.model_validate(
+        job_document(
+            job,
+            images,
+            credits_charged=charged_cents(job),
+            remaining_seconds=scenes.remaining_seconds(job),
+        )
     )
 
 
-@endpoint(SEED_004, scope=("ai:generate", "library:read"))
-def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
-    return JsonResponse(document(_job(request, job_id), request))
+@operation(
+    SEED_004,
+    "GET",
+    summary="Get a job",
+    description="Status (pending, processing, completed, failed, canceled), progress, and the "
+    "images once completed.",
+    scope=SCOPES_READ,
+    responses={
+        200: Returns(JobOut, "The job", JOB_EXAMPLE),
+        404: Returns(Seed004Error, "No such job"),
+    },
+)
+def job_detail(request: HttpRequest, job_id: str) -> JobOut:
+    return document(_job(request, job_id), request)
 
 
-@dataclass
-class ListInput:
-    status: str
-    limit: int
-    starting_after: uuid.UUID | None
-
-
-def parse_job_list(query: Any) -> ListInput:
-    status = (query.get("status") or "").strip()
+def parse_job_list(request: HttpRequest, query: JobQuery) -> tuple[str, uuid.UUID | None]:
     statuses = {v: k for k, v in STATUS.items()}
-    if status and status not in statuses:
-        raise ApiError(400, f"status must be one of: {', '.join(statuses)}.")
-    raw_limit = (query.get("limit") or "20").strip()
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
-        raise ApiError(400, "limit must be a whole number between 1 and 100.")
-    after = (query.get("starting_after") or "").strip()
-    after_id = parse_public_id(after) if after else None
-    if after and after_id is None:
-        raise ApiError(400, "starting_after must be a job_id.")
-    return ListInput(statuses.get(status, ""), int(raw_limit), after_id)
-
-
-@endpoint(SEED_004, scope=("ai:generate", "library:read"))
-def job_list(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
-    q = parse_job_list(request.GET)
-    jobs = Job.objects.filter(shop=shop, kind=scenes.KIND).order_by("-created_at", "-id")
-    if q.status:
-        jobs = jobs.filter(status=q.status)
-    if q.starting_after is not None:
-        cursor = (
-            Job.objects.filter(shop=shop, id=q.starting_after)
-            .values_list("created_at", flat=True)
-            .first()
-        )
-        if cursor is None:
+    after = None
+    if query.starting_after:
+        after = parse_public_id(query.starting_after)
+        if after is None or not Job.objects.filter(shop=request.shop, id=after).exists():  # type: ignore[attr-defined]
             raise ApiError(400, "starting_after names no job of this shop.")
+    return statuses.get(query.status or "", ""), after
+
+
+@operation(
+    SEED_004,
+    "GET",
+    summary="List jobs",
+    description="The shop's product-photo jobs, newest first.",
+    scope=SCOPES_READ,
+    query=JobQuery,
+    responses={200: JobPage},
+)
+def job_list(request: HttpRequest, query: JobQuery) -> JobPage:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    status, after = parse_job_list(request, query)
+    jobs = Job.objects.filter(shop=shop, kind=scenes.KIND).order_by("-created_at", "-id")
+    if status:
+        jobs = jobs.filter(status=status)
+    if after is not None:
+        cursor = Job.objects.get(shop=shop, id=after).created_at
         jobs = (
             jobs.filter(created_at__lte=cursor)
-            .exclude(id=q.starting_after)
-            .exclude(created_at=cursor, id__gt=q.starting_after)
+            .exclude(id=after)
+            .exclude(created_at=cursor, id__gt=after)
         )
-    page = list(with_refunds(jobs)[: q.limit + 1])
+    page = list(with_refunds(jobs)[: query.limit + 1])
     urls = AssetUrls(shop, request)
     for job in page:
         job.shop = shop
-    data = [document(job, request, urls) for job in page[: q.limit]]
-    return JsonResponse({"data": data, "has_more": len(page) > q.limit})
+    return JobPage(
+        data=[document(job, request, urls) for job in page[: query.limit]],
+        has_more=len(page) > query.limit,
+    )
 
 
-@endpoint(SEED_004, scope="ai:generate", methods=("POST",))
-def job_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
+@operation(
+    SEED_004,
+    "POST",
+    summary="Cancel a job",
+    description="Cancels a pending or processing job; its credits are refunded.",
+    scope=SCOPE_WRITE,
+    responses={
+        200: Returns(JobOut, "The canceled job"),
+        404: Returns(Seed004Error, "No such job"),
+        409: Returns(Seed004Error, "The job already finished"),
+    },
+)
+def job_cancel(request: HttpRequest, job_id: str) -> JobOut:
     job = _job(request, job_id)
     try:
         cancel_job(job, reason="canceled through the API")
     except CancelError as exc:
         raise ApiError(409, str(exc), code="conflict") from None
-    return JsonResponse(document(_job(request, job_id), request))
+    return document(_job(request, job_id), request)
 
 
-@endpoint(SEED_004, scope=("ai:generate", "library:read"))
-def preset_list(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
-    return JsonResponse(
-        {
-            "data": [
-                {
-                    "preset_id": p.id,
-                    "name": p.name,
-                    "prompt": p.prompt,
-                    "surface": p.surface or None,
-                    "light": p.light or None,
-                    "camera": p.camera or None,
-                    "aspect_ratio": p.aspect_ratio,
-                    "builtin": p.builtin,
-                }
-                for p in presets_for(shop)
-            ]
-        }
+# --- presets ---------------------------------------------------------------------------------------
+
+
+class PresetOut(Out):
+    preset_id: str = Field(description="A built-in slug, or the UUID of one of the shop's.")
+    name: str
+    prompt: str
+    surface: str | None
+    light: str | None
+    camera: str | None
+    aspect_ratio: str
+    builtin: bool
+
+
+class PresetPage(Out):
+    data: list[PresetOut]
+
+
+@operation(
+    SEED_004,
+    "GET",
+    summary="List scene presets",
+    description="Built-in presets and the shop's own, usable as preset_id.",
+    scope=SCOPES_READ,
+    responses={200: PresetPage},
+)
+def preset_list(request: HttpRequest) -> PresetPage:
+    return PresetPage(
+        data=[
+            PresetOut(
+                preset_id=p.id,
+                name=p.name,
+                prompt=p.prompt,
+                surface=p.surface or None,
+                light=p.light or None,
+                camera=p.camera or None,
+                aspect_ratio=p.aspect_ratio,
+                builtin=p.builtin,
+            )
+            for p in presets_for(request.shop)  # type: ignore[attr-defined]
+        ]
     )
+
+
+generate_view = route(generate)
+jobs_view = route(job_list)
+job_view = route(job_detail)
+job_cancel_view = route(job_cancel)
+presets_view = route(preset_list)
+
+assert set(ASPECT_RATIOS) == set(get_args(Aspect))  # noqa: S101 - one list of the seed's ratios

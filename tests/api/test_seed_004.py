@@ -346,14 +346,15 @@ def test_it_rejects_an_unconfigured_model_naming_the_setting_without_charging(
         ({"model": None}, "Missing required parameter: model"),
         ({"asset_id": None}, "Missing required parameter: image_url or asset_id"),
         ({"image_url": SEED_URL}, "either image_url or asset_id"),
-        ({"num_images": 5}, "num_images must be between 1 and 4"),
-        ({"num_images": "2"}, "num_images must be a whole number"),
-        ({"aspect_ratio": "2:1"}, "aspect_ratio must be one of: 1:1, 4:3, 3:4, 16:9, 9:16"),
+        ({"num_images": 5}, "num_images is out of range: input should be less than or equal to 4"),
+        ({"num_images": 0}, "num_images is out of range"),
+        ({"num_images": 1.5}, "num_images must be a whole number"),
+        ({"aspect_ratio": "2:1"}, "aspect_ratio must be one of: 1:1, 4:3, 3:4, 16:9 or 9:16"),
         ({"model": "dall-e-3"}, "Unknown model 'dall-e-3'"),
         ({"prompt": 42}, "prompt must be a string"),
         ({"webhook_url": "http://127.0.0.1:9/hook"}, "webhook_url"),
         ({"webhook_url": "ftp://example.com/x"}, "webhook_url"),
-        ({"prompt": "x" * 2001}, "longer than 2000"),
+        ({"prompt": "x" * 2001}, "prompt must be at most 2000 characters"),
     ],
 )
 def test_it_rejects_invalid_requests(
@@ -570,3 +571,18 @@ def test_it_delivers_a_signed_webhook_to_webhook_url_and_retries_it(
     assert payload["data"]["images"][0]["url"].endswith(
         polled["images"][0]["url"].split("/media/")[1]
     )
+
+
+def test_it_handles_a_retry_with_the_same_idempotency_key(
+    api: Any, shop: Shop, product: Asset
+) -> None:
+    body = {"model": "builtin:scene", "asset_id": str(product.id), "prompt": "on oak"}
+    headers = {"Idempotency-Key": "scene-retry-1"}
+    first = api.post("/v1/generate", body, headers=headers)
+    again = api.post("/v1/generate", body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["job_id"] == first.json()["job_id"]
+    assert Job.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind="charge").count() == 1
+    other = api.post("/v1/generate", {**body, "prompt": "on slate"}, headers=headers)
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
