@@ -391,7 +391,9 @@ def _job(request: HttpRequest, job_id: str) -> Job:
     return job
 
 
-def document(job: Job, request: HttpRequest, urls: AssetUrls | None = None) -> JobOut:
+def document(
+    job: Job, request: HttpRequest, urls: AssetUrls | None = None, memo: dict | None = None
+) -> JobOut:
     urls = urls or AssetUrls(job.shop, request)
     images = [
         {"id": str(ident), "url": urls(name), "width": w, "height": h, "content_type": ctype}
@@ -402,7 +404,7 @@ def document(job: Job, request: HttpRequest, urls: AssetUrls | None = None) -> J
             job,
             images,
             credits_charged=charged_cents(job),
-            remaining_seconds=scenes.remaining_seconds(job),
+            remaining_seconds=scenes.remaining_seconds(job, memo),
         )
     )
 
@@ -457,10 +459,11 @@ def job_list(request: HttpRequest, query: JobQuery) -> JobPage:
         )
     page = list(with_refunds(jobs)[: query.limit + 1])
     urls = AssetUrls(shop, request)
+    memo: dict = {}  # the queue and the history are read once for the whole page
     for job in page:
         job.shop = shop
     return JobPage(
-        data=[document(job, request, urls) for job in page[: query.limit]],
+        data=[document(job, request, urls, memo) for job in page[: query.limit]],
         has_more=len(page) > query.limit,
     )
 

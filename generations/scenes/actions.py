@@ -286,19 +286,26 @@ def _recent_seconds(model: str) -> tuple[float, float] | None:
     return 0.0, statistics.median(per_image)
 
 
-def estimate_seconds(spec: ModelSpec, count: int, *, exclude: Job | None = None) -> int:
-    """Seconds until a new job of `count` images is likely done: the jobs waiting ahead of it,
-    then its own run time, both from the recent history of completed jobs (a first guess per
-    engine until there is any)."""
-    history = _recent_seconds(spec.name)
-    fixed, per_image = history or FIRST_GUESS.get(spec.engine, REMOTE_GUESS)
+def estimate_seconds(
+    model: str, engine: str, count: int, *, exclude: Job | None = None, memo: dict | None = None
+) -> int:
+    """Seconds until a job of `count` images is likely done: the jobs waiting ahead of it, then
+    its own run time, both from the recent history of completed jobs (a first guess per engine
+    until there is any). `memo` shares the history queries between the jobs of one answer."""
+    memo = memo if memo is not None else {}
+    if ("model", model) not in memo:
+        memo[("model", model)] = _recent_seconds(model)
+    history = memo[("model", model)]
+    fixed, per_image = history or FIRST_GUESS.get(engine, REMOTE_GUESS)
     own = fixed + per_image * count
-    waiting = Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.ACTIVE])
-    if exclude is not None:
-        waiting = waiting.exclude(id=exclude.id)
-    ahead = waiting.count()
+    if "ahead" not in memo:
+        memo["ahead"] = Job.objects.filter(
+            status__in=[Job.Status.QUEUED, Job.Status.ACTIVE]
+        ).count()
+        memo["typical"] = _typical_job_seconds()
+    ahead = memo["ahead"] - (1 if exclude is not None and not exclude.is_finished else 0)
     # The jobs ahead (any kind) at a typical job's time each, shared by the workers.
-    return max(1, round(own + ahead * _typical_job_seconds() / max(settings.JOB_CONCURRENCY, 1)))
+    return max(1, round(own + max(ahead, 0) * memo["typical"] / max(settings.JOB_CONCURRENCY, 1)))
 
 
 def _typical_job_seconds() -> float:
@@ -313,16 +320,12 @@ def _typical_job_seconds() -> float:
     return statistics.median((done - start).total_seconds() for start, done in rows)
 
 
-def remaining_seconds(job: Job) -> int | None:
+def remaining_seconds(job: Job, memo: dict | None = None) -> int | None:
     """For a running or waiting job: about how long until it is done; None once finished."""
     if job.is_finished:
         return None
-    spec = registry.all_models()
-    model = next((s for s in spec if s.name == job.model), None)
-    if model is None:
-        return None
     count = int(job.params.get("count", 1) or 1)
-    total = estimate_seconds(model, count, exclude=job)
+    total = estimate_seconds(job.model, job.engine, count, exclude=job, memo=memo)
     if job.status == Job.Status.ACTIVE and job.progress:
         return max(1, round(total * (100 - job.progress) / 100))
     return total
