@@ -392,12 +392,17 @@ def _job(request: HttpRequest, job_id: str) -> Job:
 
 
 def document(
-    job: Job, request: HttpRequest, urls: AssetUrls | None = None, memo: dict | None = None
+    job: Job,
+    request: HttpRequest,
+    urls: AssetUrls | None = None,
+    memo: dict | None = None,
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> JobOut:
     urls = urls or AssetUrls(job.shop, request)
+    rows = job_output_rows(job.id) if rows is None else rows
     images = [
         {"id": str(ident), "url": urls(name), "width": w, "height": h, "content_type": ctype}
-        for ident, name, w, h, ctype in job_output_rows(job.id)
+        for ident, name, w, h, ctype in rows
     ]
     return JobOut.model_validate(
         job_document(
@@ -460,10 +465,17 @@ def job_list(request: HttpRequest, query: JobQuery) -> JobPage:
     page = list(with_refunds(jobs)[: query.limit + 1])
     urls = AssetUrls(shop, request)
     memo: dict = {}  # the queue and the history are read once for the whole page
+    outputs: dict[Any, list[tuple[Any, ...]]] = {job.id: [] for job in page}
+    for job_id, *row in (
+        Asset.objects.filter(job_id__in=list(outputs))
+        .order_by("created_at", "id")
+        .values_list("job_id", "id", "file", "width", "height", "content_type")
+    ):
+        outputs[job_id].append(tuple(row))
     for job in page:
         job.shop = shop
     return JobPage(
-        data=[document(job, request, urls, memo) for job in page[: query.limit]],
+        data=[document(job, request, urls, memo, outputs[job.id]) for job in page[: query.limit]],
         has_more=len(page) > query.limit,
     )
 

@@ -479,6 +479,23 @@ def test_it_lists_jobs_newest_first_with_a_cursor_and_a_status_filter(
     assert api.get("/v1/jobs?limit=0").status_code == 400
 
 
+def test_the_job_list_reads_a_page_in_a_fixed_number_of_queries(
+    api: Any, shop: Shop, product: Asset, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(6):
+        run(
+            api.post(
+                "/v1/generate",
+                {"model": "builtin:scene", "asset_id": str(product.id), "prompt": f"oak {i}"},
+            ).json()["job_id"]
+        )
+    api.post("/v1/generate", {"model": "builtin:scene", "asset_id": str(product.id), "prompt": "x"})
+    api.get("/v1/jobs")  # warm the key cache
+    with django_assert_max_num_queries(12):
+        page = api.get("/v1/jobs?limit=100").json()["data"]
+    assert len(page) == 7 and sum(len(d["images"]) for d in page) == 6
+
+
 # --- webhook_url ------------------------------------------------------------------------------------------
 
 
