@@ -50,7 +50,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        code: str = "",
+        code: str | None = None,
         details: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
@@ -58,7 +58,8 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.code = code or DEFAULT_CODES.get(status, "error")
+        # None: the status's usual code; "": no code (a seed that documents a body without one).
+        self.code = DEFAULT_CODES.get(status, "error") if code is None else code
         self.details = details
         self.extra = extra or {}
         self.headers = headers or {}
@@ -602,16 +603,18 @@ def route(*operations: Operation) -> Callable[..., HttpResponse]:
         headers: dict[str, str] = {}
         if operations[0].scope is not None:
             raw = raw_key(request)
-            key = apikeys.authenticate(raw) if raw else None
+            checked = apikeys.check(raw) if raw else None
+            key = checked.key if checked is not None else None
             if key is None:
                 decision = ratelimit.hit(f"ip:{client_ip(request)}", ratelimit.key_limit(0))
-                err = ApiError(
-                    401,
-                    "Invalid or revoked API key."
-                    if raw
-                    else "An API key is required: send it as x-api-key or Authorization: Bearer.",
-                    code="unauthorized",
-                )
+                if checked is not None:  # an unknown or revoked key, or a suspended shop's
+                    err = ApiError(checked.status, checked.message, code=checked.code)
+                else:
+                    err = ApiError(
+                        401,
+                        "An API key is required: send it as x-api-key or Authorization: Bearer.",
+                        code="unauthorized",
+                    )
                 return _apply(error_response(request, family, err), decision.headers())
             decision = ratelimit.hit(
                 f"key:{key.pk}", ratelimit.key_limit(key.shop.api_rate_limit_per_minute)
