@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "template_partials",
     "studio",
     "generations",
+    "generations.scenes",
     "mockups",
 ]
 
@@ -259,6 +260,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Jobs: how long a claim holds before the sweeper may re-queue it, and how often a job is tried.
 JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "120"))
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
+# How many jobs the workers run at once in all (their total --concurrency): queue-time estimates
+# (seed 004's estimated_time_seconds) divide the work waiting ahead by it.
+JOB_CONCURRENCY = int(os.environ.get("JOB_CONCURRENCY", "1"))
 
 # --- Credits ----------------------------------------------------------------------------------------
 NEW_SHOP_PLAN_BUDGET_CENTS = int(os.environ.get("NEW_SHOP_PLAN_BUDGET_CENTS", "500"))

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from generations.api import ai, ai_generations, openapi, pages, platform, v0, v1_images, v1_tasks
+from generations.api import (
+    ai,
+    ai_generations,
+    openapi,
+    pages,
+    platform,
+    v0,
+    v1_generate,
+    v1_images,
+    v1_tasks,
+)
 
 urlpatterns = [
     # Platform
@@ -54,6 +64,12 @@ urlpatterns = [
     ),
     path("v1/tasks/<str:task_id>", v1_tasks.task_view, name="api_001_task"),
     path("v1/health", v1_tasks.health_view, name="api_001_health"),
+    # Seed 004
+    path("v1/generate", v1_generate.generate_view, name="api_004_generate"),
+    path("v1/jobs", v1_generate.jobs_view, name="api_004_jobs"),
+    path("v1/jobs/<str:job_id>", v1_generate.job_view, name="api_004_job"),
+    path("v1/jobs/<str:job_id>/cancel", v1_generate.job_cancel_view, name="api_004_job_cancel"),
+    path("v1/presets", v1_generate.presets_view, name="api_004_presets"),
     # Reference
     path("api/openapi.json", openapi.schema_view, name="api_openapi"),
     path("api/docs", openapi.docs_view, name="api_docs"),
