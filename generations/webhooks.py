@@ -203,7 +203,7 @@ def attempt_delivery(delivery_id: str) -> WebhookDelivery | None:
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
             max_bytes=64 * 1024,
             max_redirects=0,
-            shop=delivery.endpoint.shop_id,
+            shop=delivery.endpoint.shop_id if delivery.endpoint else delivery.shop_id,
         )
         status_code = result.status
         excerpt = result.content[:500].decode("utf-8", "replace")
