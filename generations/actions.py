@@ -278,6 +278,11 @@ def prepare_generation(shop: Shop, spec: GenerationSpec) -> tuple[dict[str, Any]
     return params, model_spec.engine, model, cents
 
 
+def _model_label(name: str) -> str:
+    """The model's name as people read it, for ledger memos ("Procedural (offline)")."""
+    return next((m.label for m in registry.all_models() if m.name == name and m.label), name)
+
+
 def submit_generation(
     shop: Shop,
     spec: GenerationSpec,
@@ -301,7 +306,7 @@ def submit_generation(
         model=model,
         source=source,
         preset=spec.preset,
-        memo=f"{params['count']} × {model}",
+        memo=f"{params['count']} × {_model_label(model)}",
         submit_key=submit_key,
     )
 
