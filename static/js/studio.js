@@ -59,6 +59,38 @@
     toast(d.message || d.value, d);
   });
 
+  // --- confirmations: a dialog of our own instead of the browser's confirm() ---------------------
+  // <form data-confirm="Delete …?" data-confirm-action="Delete">, or the same on a submit button;
+  // data-confirm-when="#select=value" asks only when that field has that value.
+  var confirmed = null;
+  function ask(message, action, onYes) {
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") { if (window.confirm(message)) onYes(); return; }
+    dialog.querySelector("[data-confirm-message]").textContent = message;
+    var yes = dialog.querySelector("[data-confirm-yes]");
+    yes.textContent = action || "Continue";
+    dialog.returnValue = "";
+    dialog.onclose = function () { if (dialog.returnValue === "yes") onYes(); };
+    dialog.showModal();
+    dialog.querySelector("[data-confirm-no]").focus();
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target, button = e.submitter;
+    var holder = button && button.hasAttribute("data-confirm") ? button : form.hasAttribute("data-confirm") ? form : null;
+    if (!holder || confirmed === form) { confirmed = null; return; }
+    var when = holder.getAttribute("data-confirm-when");
+    if (when) {
+      var parts = when.split("="), field = document.querySelector(parts[0]);
+      if (!field || field.value !== parts[1]) return;
+    }
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    ask(holder.getAttribute("data-confirm"), holder.getAttribute("data-confirm-action"), function () {
+      confirmed = form;
+      if (form.requestSubmit) form.requestSubmit(button || undefined); else form.submit();
+    });
+  }, true);
+
   // --- busy buttons -------------------------------------------------------------------------------
   function buttonsOf(elt) {
     var form = elt.tagName === "FORM" ? elt : elt.closest("form");
