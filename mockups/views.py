@@ -113,6 +113,8 @@ def _designs(request: HttpRequest, selected: Asset | None = None) -> dict[str, A
     first_page = not q and not request.GET.get("design_cursor")
     if selected is not None and first_page and all(a.id != selected.id for a in items):
         items = [selected, *items]
+    elif selected is not None and not q and not first_page:
+        items = [a for a in items if a.id != selected.id]  # already on the first page
     return {"designs": items, "designs_next": next_cursor, "design_q": q, "asset": selected}
 
 

@@ -33,8 +33,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 # Off unless asked for: `make run` serves the studio as its users see it (friendly error pages,
 # no URL listings); development sets DEBUG=true.
 DEBUG = env_bool("DEBUG", False)
-# "Local" means the embedded defaults are in use: no DATABASE_URL was given.
-IS_LOCAL = not os.environ.get("DATABASE_URL")
+# "Local" means one machine's own SQLite: no DATABASE_URL, or a sqlite: one (the test workers).
+# Local runs may generate their SECRET_KEY into STUDIO_DATA_DIR and use plain-http cookies.
+IS_LOCAL = not os.environ.get("DATABASE_URL") or os.environ["DATABASE_URL"].startswith("sqlite:")
 
 
 def _secret_key() -> str:

@@ -115,7 +115,7 @@ def test_it_handles_a_resent_form_without_javascript_as_one_job(signed_in, owner
     resending it) THEN one job and one charge; the second answer shows the first job."""
     user, shop, _asset = owner_asset
     page = signed_in(user, java_script_enabled=False)
-    page.goto(f"/")
+    page.goto("/")
     page.get_by_label("Prompt", exact=True).fill("a teal cat under a moon")
     page.get_by_label("Count").fill("2")
     # Send the same form (same one-time token) twice, as a double click does.
@@ -125,8 +125,8 @@ def test_it_handles_a_resent_form_without_javascript_as_one_job(signed_in, owner
         for el in form.locator("input[name], textarea[name], select[name]").all()
         if el.get_attribute("type") != "submit"
     }
-    first = page.request.post(f"/generate/", form=data, max_redirects=0)
-    second = page.request.post(f"/generate/", form=data, max_redirects=0)
+    first = page.request.post("/generate/", form=data, max_redirects=0)
+    second = page.request.post("/generate/", form=data, max_redirects=0)
     assert first.status == 302 and second.status == 302
     assert first.headers["location"] == second.headers["location"]
     assert Job.objects.count() == 1
@@ -138,7 +138,7 @@ def test_it_handles_a_resent_form_without_javascript_as_one_job(signed_in, owner
 def test_it_handles_a_double_click_on_generate(signed_in, owner_asset):
     user, shop, _asset = owner_asset
     page = signed_in(user, "phone")
-    page.goto(f"/")
+    page.goto("/")
     page.get_by_label("Prompt", exact=True).fill("pink flowers and leaves, seamless pattern")
     page.get_by_role("button", name="Generate", exact=True).dblclick()
     card = page.locator("#jobs .job-card").first

@@ -85,7 +85,9 @@ def test_it_places_an_asset_and_the_copied_url_renders(signed_in, owner, setting
     assert "/m/" in first_src
 
     page.get_by_label("Ceramic mug 11oz").check()
-    page.wait_for_function("() => document.querySelector('#mockup-preview').src.includes('/m/mug?')")
+    page.wait_for_function(
+        "() => document.querySelector('#mockup-preview').src.includes('/m/mug?')"
+    )
     page.wait_for_function(PREVIEW_LOADED)
 
     page.locator("#x").fill("0.3")
@@ -128,7 +130,9 @@ def test_it_handles_a_click_on_a_product_without_changing_the_design(signed_in, 
     )
     assert hit == "Ceramic mug 11oz"
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("() => document.querySelector('#mockup-preview').src.includes('/m/mug?')")
+    page.wait_for_function(
+        "() => document.querySelector('#mockup-preview').src.includes('/m/mug?')"
+    )
     assert chosen_design(page) == design
     # Every radio of the picker lies inside the picker's box.
     outside = page.evaluate(
@@ -160,13 +164,19 @@ def test_it_handles_search_and_paging_over_the_whole_library(signed_in, owner):
     picks = page.locator("#designs input[name=asset]")
     assert picks.count() == 24
     page.get_by_role("link", name="More designs").click()
-    page.wait_for_function("() => document.querySelectorAll('#designs input[name=asset]').length == 48")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#designs input[name=asset]').length == 48"
+    )
     page.get_by_role("link", name="More designs").click()
-    page.wait_for_function("() => document.querySelectorAll('#designs input[name=asset]').length == 60")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#designs input[name=asset]').length == 60"
+    )
     assert page.get_by_role("link", name="More designs").count() == 0
 
     page.get_by_label("Search your designs").fill("quokka")
-    page.wait_for_function("() => document.querySelectorAll('#designs input[name=asset]').length == 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#designs input[name=asset]').length == 1"
+    )
     page.locator("#designs label.pick").click()
     page.wait_for_function(
         f"() => document.querySelector('#mockup-preview').alt.includes('quokka')"
@@ -207,9 +217,7 @@ def test_it_handles_put_on_a_product_from_the_asset_page_library_and_results(sig
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_it_handles_dragging_and_resizing_the_design_over_print_area_guides(
-    signed_in, owner, size
-):
+def test_it_handles_dragging_and_resizing_the_design_over_print_area_guides(signed_in, owner, size):
     """GIVEN the editor WHEN the design's outline is dragged and its corner handle pulled THEN the
     sliders follow and the preview re-renders there; the print area is outlined."""
     user, shop = owner
@@ -316,5 +324,7 @@ def test_it_warns_when_the_design_has_too_few_pixels_for_the_print(signed_in, ow
     # The same design made small enough prints sharp.
     page.locator("#scale").fill("0.1")
     page.locator("#scale").dispatch_event("change")
-    page.wait_for_function("() => document.querySelector('#mockup-preview').src.includes('scale=0.1')")
+    page.wait_for_function(
+        "() => document.querySelector('#mockup-preview').src.includes('scale=0.1')"
+    )
     assert page.locator('[data-warning="resolution"]').count() == 0
