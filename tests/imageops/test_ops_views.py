@@ -32,7 +32,7 @@ def test_it_shows_controls_and_unavailable_operations_with_the_reason(owner_clie
     page = owner_client.get(f"/library/{asset.id}/").content.decode()
     assert 'id="op-erase"' in page and 'id="op-video"' in page and "data-painter" in page
     # Setting names are for staff: an owner reads that the edit is not set up.
-    assert "<span>Headshot</span><span class=\"badge\">Not set up</span>" in page
+    assert '<span>Headshot</span><span class="badge">Not set up</span>' in page
     assert "STUDIO_MODELS" not in page
     assert "maskpainter.js" in page and "25¢" in page  # video price shown
     user.is_staff = True
@@ -94,4 +94,7 @@ def test_a_viewer_cannot_run_operations(client_for, add_member, shop, asset):
     viewer = add_member(shop, Role.VIEWER)
     client = client_for(viewer, shop)
     assert client.post(f"/library/{asset.id}/operations/restore/").status_code == 403
-    assert b"Your role can look at images but not edit them." in client.get(f"/library/{asset.id}/").content
+    assert (
+        b"Your role can look at images but not edit them."
+        in client.get(f"/library/{asset.id}/").content
+    )
