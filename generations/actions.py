@@ -411,7 +411,7 @@ def reference_images(job: Job) -> list[bytes]:
 def run_generation(job: Job, progress: ProgressReporter) -> tuple[list[Output], dict[str, Any]]:
     p = job.params
     _spec, engine = registry.resolve(job.model, Capability.TEXT_TO_IMAGE)
-    progress(2, f"generating with {job.model}")
+    progress(2, f"generating with {_model_label(job.model)}")
     request = GenerationRequest(
         prompt=p["prompt"],
         negative_prompt=p.get("negative_prompt", ""),
