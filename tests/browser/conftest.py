@@ -111,3 +111,19 @@ def no_horizontal_overflow(page: Any) -> bool:
     return page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1"
     )
+
+
+def wait_in_viewport(page: Any, locator: Any, timeout: float = 5000) -> bool:
+    """Wait (smooth scrolling takes a moment on a busy machine) until the element is in view."""
+    handle = locator.element_handle()
+    try:
+        page.wait_for_function(
+            """el => { const r = el.getBoundingClientRect(), h = window.innerHeight;
+                 const seen = Math.min(r.bottom, h) - Math.max(r.top, 0);
+                 return seen >= Math.min(r.height, h) / 2; }""",
+            arg=handle,
+            timeout=timeout,
+        )
+    except Exception:  # the assertion that follows reports where it was
+        return in_viewport(page, locator)
+    return True

@@ -16,7 +16,7 @@ from PIL import Image
 from generations.library import upload_asset
 from generations.models import Job
 from studio.models import LedgerEntry, Membership
-from tests.browser.conftest import in_viewport, shot
+from tests.browser.conftest import in_viewport, shot, wait_in_viewport
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,8 +78,7 @@ def test_it_handles_a_started_edit_with_its_card_in_view(signed_in, owner_asset,
     assert button.is_disabled()
     card = page.locator("#op-result-video .job-card")
     card.wait_for()
-    page.wait_for_timeout(600)  # any scrolling has settled
-    assert in_viewport(page, card), card.bounding_box()
+    assert wait_in_viewport(page, card), card.bounding_box()
     assert page.locator("#toasts .toast").filter(has_text="Image → video started").count() == 1
     assert not button.is_disabled()
     shot(page, f"asset-started-edit-{size}")
@@ -147,5 +146,5 @@ def test_it_handles_a_double_click_on_generate(signed_in, owner_asset):
     assert Job.objects.count() == 1
     assert LedgerEntry.objects.filter(shop=shop, kind="charge").count() == 1
     # On a phone the form is long: the new card is brought into view.
-    assert in_viewport(page, card)
+    assert wait_in_viewport(page, card), card.bounding_box()
     shot(page, "create-after-generate-phone")
