@@ -315,6 +315,8 @@ def docs_view(request: HttpRequest) -> HttpResponse:
                     .replace("{", "")
                     .replace("}", ""),
                     "summary": operation["summary"],
+                    "operation_id": operation["operationId"],
+                    "aliases": [],
                     "description": operation.get("description", ""),
                     "scopes": operation.get("x-scopes", []),
                     "secured": bool(operation.get("security")),
@@ -331,6 +333,16 @@ def docs_view(request: HttpRequest) -> HttpResponse:
                     "responses": responses,
                 }
             )
+    # A route served at a second, legacy path (seed 001) is listed once, with that path as an alias.
+    for ops in sections.values():
+        primary = {o["operation_id"]: o for o in ops if "_legacy_" not in o["operation_id"]}
+        for o in ops:
+            family, _, rest = o["operation_id"].partition("_legacy_")
+            target = primary.get(f"{family}_{rest}") if rest else None
+            if target is not None:
+                target["aliases"].append(o["path"])
+                o["alias_of"] = target
+        ops[:] = [o for o in ops if "alias_of" not in o]
     return render(
         request,
         "studio/api_docs.html",
