@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from generations.api import ai, ai_generations, openapi, pages, platform, v0
+from generations.api import ai, ai_generations, chat, openapi, pages, platform, v0
 
 urlpatterns = [
     # Platform
@@ -22,6 +22,10 @@ urlpatterns = [
         ai_generations.generate_video,
         name="api_000_generate_video",
     ),
+    # The chat orchestrator (before <generation_id>, which would take "chat").
+    path("ai-generations/chat/start", chat.chat_start, name="api_000_chat_start"),
+    path("ai-generations/chat/jobs/<str:job_id>", chat.chat_job, name="api_000_chat_job"),
+    path("ai-generations/chat/stream", chat.chat_stream, name="api_000_chat_stream"),
     path(
         "ai-generations/<str:generation_id>",
         ai_generations.generation_detail,
