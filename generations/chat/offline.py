@@ -177,7 +177,7 @@ def decide(
     if intent.background == "remove":
         plan.remove_background = True
     elif intent.background != "keep":
-        cut_format = fmt in CUTOUT_FORMATS and plan.brief is not None
+        cut_format = fmt in CUTOUT_FORMATS and (plan.brief is not None or not design.get("cutout"))
         cut_product = plan.product in CUTOUT_PRODUCTS and not design.get("cutout")
         plan.remove_background = plan.mockup and (cut_format or cut_product)
     if plan.remove_background and plan.brief is None and design.get("cutout"):
@@ -200,7 +200,8 @@ def run(run: TurnRun) -> None:
     """Carry out the plan for this turn's request through the turn's tools."""
     intent = read_request(run.request)
     plan = decide(intent, run.previous, regenerate=run.regenerate, seed=run.seed)
-    run.planner_name("offline")
+    if not run.planned_offline:
+        run.planner_name("offline")
     run.say_intro(plan.intro())
     if not plan.understood:
         for note in plan.notes:
@@ -209,7 +210,13 @@ def run(run: TurnRun) -> None:
 
     design_id = plan.reuse_design
     made: list[str] = []
-    if plan.brief is not None:
+    earlier = run.produced.get("design") or {}
+    if plan.brief is not None and earlier.get("assetId"):
+        # Taking over from the language model: keep the design its tool calls already made.
+        design_id, made = str(earlier["assetId"]), list(run.produced.get("images") or [])
+        if earlier.get("cutout"):
+            plan.remove_background = False
+    elif plan.brief is not None:
         arguments: dict[str, Any] = {"prompt": plan.brief.prompt(), "count": plan.count}
         if plan.seed is not None:
             arguments["seed"] = plan.seed
@@ -281,12 +288,14 @@ def run(run: TurnRun) -> None:
         else:
             plan.notes.append(f"The listing was not created: {result.error}")
 
-    run.say(_summary(plan, made, mockup, product_name, listing, run.cost_cents()))
+    cut = plan.remove_background and bool(design_id) and design_id not in made
+    run.say(_summary(plan, made, cut, mockup, product_name, listing, run.cost_cents()))
 
 
 def _summary(
     plan: Plan,
     made: list[str],
+    cut: bool,
     mockup: dict[str, Any] | None,
     product_name: str,
     listing: dict[str, Any] | None,
@@ -295,9 +304,13 @@ def _summary(
     parts: list[str] = []
     if made and plan.brief is not None:
         what = plan.brief.describe()
-        parts.append(
-            f"Here are {len(made)} versions of {what}." if len(made) > 1 else f"Here is {what}."
-        )
+        if len(made) > 1:
+            first = "; the first is cut out of its background" if cut else ""
+            parts.append(f"Here are {len(made)} versions of {what}{first}.")
+        else:
+            parts.append(f"Here is {what}{', cut out of its background' if cut else ''}.")
+    elif cut:
+        parts.append("Your design is cut out of its background.")
     if mockup is not None:
         colour = f" in {mockup['variant']}" if mockup.get("variant") else ""
         lead = "The mockup shows the first on" if len(made) > 1 else "It's on"

@@ -160,7 +160,8 @@ def validate(name: str, arguments: Any) -> Args:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "arguments"
-        raise ToolInputError(f"{where}: {first.get('msg', 'invalid')}") from None
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ToolInputError(f"{where}: {message}") from None
 
 
 def cost_cents(job: Job) -> int:

@@ -138,6 +138,10 @@ class TurnRun:
         digest = hashlib.sha256(str(self.turn.id).encode()).digest()
         return int.from_bytes(digest[:4], "big") % (2**31)
 
+    @property
+    def planned_offline(self) -> bool:
+        return "offline" in self._planner
+
     def planner_name(self, name: str) -> None:
         self._planner = name if not self._planner else f"{self._planner}; {name}"
         ChatTurn.objects.filter(id=self.turn.id).update(planner=self._planner[:200])
@@ -187,16 +191,21 @@ class TurnRun:
 
     def call(self, name: str, arguments: Any, **memo: Any) -> ToolResult:
         """Validate and run one tool call, logging its input and output. Tool failures come
-        back as results (ok=False) for the planner to handle; only JobCanceled propagates."""
+        back as results (ok=False) for the planner to handle; JobCanceled and crashes (the job
+        fails or retries) propagate after the call is recorded as failed."""
         self.check()
-        raw = arguments
         try:
             args = validate(name, arguments)
         except ToolInputError as exc:
             call_id = str(uuid.uuid4())
             self.log.append(
                 "tool-input-error",
-                {"toolCallId": call_id, "toolName": name, "input": raw, "errorText": str(exc)},
+                {
+                    "toolCallId": call_id,
+                    "toolName": name,
+                    "input": arguments,
+                    "errorText": str(exc),
+                },
             )
             result = ToolResult(call_id, name, False, error=str(exc))
             self.tool_outputs.append(result)
@@ -205,11 +214,14 @@ class TurnRun:
         clean = args.model_dump(exclude_none=True)
         previous = self._reusable(name, clean)
         if previous is not None and previous.status == ChatToolCall.Status.DONE:
+            # An earlier attempt finished it (and logged it): reuse, charge nothing again.
             result = ToolResult(str(previous.id), name, True, dict(previous.output))
-            self._remember(name, result, memo)
+            self._remember(name, result, memo, log=False)
+            self.tool_outputs.append(result)
             return result
-        resume = previous.job if previous is not None else None
-        if previous is None:
+        if previous is not None:
+            call = previous  # its job is still there: resume it
+        else:
             self._position += 1
             call = ChatToolCall.objects.create(
                 turn=self.turn, position=self._position, name=name, arguments=clean
@@ -217,19 +229,20 @@ class TurnRun:
             self.log.append(
                 "tool-call", {"toolCallId": str(call.id), "toolName": name, "input": clean}
             )
-        else:
-            call = previous
         self._call = call
-        self.stage(tool.stage, self._percent + 3)
         try:
-            output = tool.run(self, args, resume)
+            self.stage(tool.stage, self._percent + 3)
+            output = tool.run(self, args, previous.job if previous is not None else None)
         except JobCanceled:
             self._cancel_child()
+            self._fail_call(call, "canceled")
             raise
         except ToolError as exc:
-            self._finish_call(call, ChatToolCall.Status.FAILED, {}, str(exc))
-            self.log.append("tool-error", {"toolCallId": str(call.id), "errorText": str(exc)})
+            self._fail_call(call, str(exc))
             result = ToolResult(str(call.id), name, False, error=str(exc))
+        except Exception as exc:
+            self._fail_call(call, f"interrupted: {exc}")
+            raise
         else:
             self._finish_call(call, ChatToolCall.Status.DONE, output, "")
             self.log.append("tool-result", {"toolCallId": str(call.id), "output": output})
@@ -240,6 +253,10 @@ class TurnRun:
         self.tool_outputs.append(result)
         self._percent = min(self._percent + 15, 90)
         return result
+
+    def _fail_call(self, call: ChatToolCall, error: str) -> None:
+        self._finish_call(call, ChatToolCall.Status.FAILED, {}, error)
+        self.log.append("tool-error", {"toolCallId": str(call.id), "errorText": error})
 
     def _reusable(self, name: str, clean: dict[str, Any]) -> ChatToolCall | None:
         """The same call from an earlier attempt of this turn: done (reuse its output) or
@@ -265,11 +282,16 @@ class TurnRun:
             finished_at=timezone.now(),
         )  # fmt: skip
 
-    def _remember(self, name: str, result: ToolResult, memo: dict[str, Any]) -> None:
-        """Keep what follow-up turns build on (see generations.chat.state)."""
+    def _remember(
+        self, name: str, result: ToolResult, memo: dict[str, Any], *, log: bool = True
+    ) -> None:
+        """Keep what follow-up turns build on (see generations.chat.state) and log what a
+        client shows: images, the mockup, the listing."""
         from generations.chat.state import record
 
         record(self.produced, name, result.output, memo)
+        if not log:
+            return
         if result.ok and name in ("generate_image", "remove_background"):
             for image in result.output.get("images") or [result.output.get("image")]:
                 if image:
