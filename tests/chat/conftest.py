@@ -13,7 +13,7 @@ from generations.chat.actions import start_turn
 from generations.chat.models import ChatTurn
 from studio import apikeys
 from studio.models import Shop
-from tests.api.conftest import ApiClient
+from tests.api.conftest import ApiClient, api_for, make_key  # noqa: F401 - fixtures
 
 
 @pytest.fixture(autouse=True)
