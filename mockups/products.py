@@ -355,14 +355,18 @@ def _template_words(template: ProductTemplate) -> set[str]:
 
 def _word_score(template: ProductTemplate, words: list[str]) -> float:
     names = _template_words(template)
-    haystack = f"{template.name} {template.tags} {template.slug}".lower()
     score = 0.0
     for word in words:
         if word in names or _stem(word) in names:
             score += 3
-        elif len(word) >= 4 and word in haystack:
-            score += 1
+        elif len(word) >= 4 and any(name.startswith(word) for name in names):
+            score += 1  # "phone" finds "phone-case"
     return score
+
+
+# What kind of print a product takes, from its tags (shop templates name their own).
+FULL_BLEED_WORDS = {"poster", "print", "wall", "canvas", "case", "frame", "art", "decor"}
+GARMENT_WORDS = {"apparel", "shirt", "tee", "hoodie", "sweatshirt", "bag", "tote", "cotton"}
 
 
 def _rgb(colour: str) -> tuple[int, int, int] | None:
@@ -411,7 +415,9 @@ def _suits(template: ProductTemplate, design: DesignTraits) -> tuple[float, list
         reasons.append("its print area has the design's proportions")
     score = fit
     die_cut = bool(template.print_area.get("die_cut"))
-    garment = bool(template.variants) and template.kind == ProductTemplate.Kind.QUAD
+    words = _template_words(template)
+    garment = bool(words & GARMENT_WORDS)
+    full_bleed = bool(words & FULL_BLEED_WORDS) and not garment and not die_cut
     if design.transparent:
         if die_cut:
             score += 0.8
@@ -419,7 +425,7 @@ def _suits(template: ProductTemplate, design: DesignTraits) -> tuple[float, list
         elif garment or template.kind == ProductTemplate.Kind.CYLINDER:
             score += 0.4
             reasons.append("a cut-out prints cleanly on it")
-    elif not template.variants and not die_cut and template.kind == ProductTemplate.Kind.QUAD:
+    elif full_bleed:
         score += 0.5
         reasons.append("a full-bleed design fills its print")
     variant = template.default_variant
