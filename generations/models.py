@@ -332,4 +332,3 @@ from generations.chat.models import (  # noqa: E402, F401
     ChatTurn,
     Conversation,
 )
-
