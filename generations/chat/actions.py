@@ -228,16 +228,16 @@ def _title(history: Sequence[Message], text: str) -> str:
 
 def _say(turn: ChatTurn, text: str) -> None:
     part = f"text-{uuid.uuid4().hex[:12]}"
-    for seq, (kind, data) in enumerate(
-        [
-            ("stage", {"stage": "queued"}),
-            ("text-start", {"id": part}),
-            ("text-delta", {"id": part, "delta": text}),
-            ("text-end", {"id": part}),
-        ],
-        start=1,
-    ):
-        ChatEvent.objects.create(turn=turn, seq=seq, kind=kind, data=data)
+    entries = [
+        ("stage", {"stage": "queued"}),
+        ("text-start", {"id": part}),
+        ("text-delta", {"id": part, "delta": text}),
+        ("text-end", {"id": part}),
+    ]
+    ChatEvent.objects.bulk_create(
+        ChatEvent(turn=turn, seq=seq, kind=kind, data=data)
+        for seq, (kind, data) in enumerate(entries, start=1)
+    )
 
 
 # --- running a turn (the `chat` job) ---------------------------------------------------------------
