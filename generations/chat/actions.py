@@ -109,9 +109,10 @@ def find_conversation(
 
 def estimate_cents(shop: Shop, request: str, conversation_state: dict[str, Any]) -> int:
     """What the offline reading of a request would cost: the door refuses a turn the shop
-    cannot pay for before anything runs (each tool still charges for itself)."""
+    cannot pay for before anything runs. An estimate from the price table by model and job
+    kind (no engine lookup, which costs more than the rest of the start): each tool is still
+    priced and charged exactly when it runs."""
     from generations.engines import registry
-    from generations.engines.base import Capability, EngineError
     from generations.imageops.catalog import OPERATIONS
     from generations.operations import operation_price
     from generations.pricing import price_per_output
@@ -120,20 +121,9 @@ def estimate_cents(shop: Shop, request: str, conversation_state: dict[str, Any])
     cents = 0
     if plan.brief is not None:
         model = registry.default_model_name(shop.default_model)
-        try:
-            spec, _engine = registry.resolve(model, Capability.TEXT_TO_IMAGE)
-            cents += plan.count * price_per_output(
-                engine=spec.engine, model=model, resolution="standard", kind="generate"
-            )
-        except EngineError:
-            pass  # the tool will say why it cannot generate
+        cents += plan.count * price_per_output(model=model, resolution="standard", kind="generate")
     if plan.remove_background:
-        op = OPERATIONS["remove-background"]
-        try:
-            spec, _engine = registry.resolve_operation(op.capability)
-            cents += operation_price(op, spec.engine, spec.name, {})
-        except EngineError:
-            pass
+        cents += operation_price(OPERATIONS["remove-background"], "", "", {})
     return cents
 
 
