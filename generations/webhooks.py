@@ -223,11 +223,10 @@ def sweep_webhooks() -> int:
 def purge_idempotency_records() -> int:
     """API housekeeping run by beat with the webhook sweeper: Idempotency-Key records are kept
     24 hours, rate-limit fallback windows an hour."""
-    from generations.api.common import IDEMPOTENCY_TTL
     from studio.models import IdempotencyRecord, RateLimitWindow
 
     deleted, _ = IdempotencyRecord.objects.filter(
-        created_at__lt=timezone.now() - IDEMPOTENCY_TTL
+        created_at__lt=timezone.now() - IdempotencyRecord.TTL
     ).delete()
     RateLimitWindow.objects.filter(window__lt=int(time.time()) - 3600).delete()
     return deleted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -194,12 +195,23 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying an Idempotency-Key, replayed for 24 hours."""
+    """A POST carrying an Idempotency-Key: who holds it (a claim with a lease), the job it created,
+    and its final response, replayed for 24 hours (generations/api/idempotency.py)."""
+
+    TTL = timedelta(hours=24)
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     completed = models.BooleanField(default=False)
+    # The request working on it: a token and a lease. A request whose process died stops renewing
+    # nothing; once the lease has passed, a retry takes the record over.
+    claim_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The job the request created (bound in the job's own transaction): a retry answers with that
+    # job's outcome instead of creating another. A plain id, not a foreign key: studio does not
+    # depend on generations.
+    job_id = models.UUIDField(null=True, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField(default=bytes)

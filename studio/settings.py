@@ -306,6 +306,12 @@ API_KEY_CACHE_SECONDS = float(os.environ.get("API_KEY_CACHE_SECONDS", "5"))
 RATELIMIT_REDIS_URL = os.environ.get("RATELIMIT_REDIS_URL", "")
 # How long synchronous API routes wait for a job before answering 504 (seed 002: 180 s).
 API_SYNC_TIMEOUT_SECONDS = float(os.environ.get("API_SYNC_TIMEOUT_SECONDS", "180"))
+# How long a request holds an Idempotency-Key before creating its job; a retry after this takes
+# the key over (the first request died). Once the job exists, retries answer from the job.
+API_IDEMPOTENCY_LEASE_SECONDS = float(os.environ.get("API_IDEMPOTENCY_LEASE_SECONDS", "60"))
+# Check every API response against the generated OpenAPI document (the test suite turns it on;
+# a mismatch raises). A debugging aid for staging, not for production traffic.
+API_CHECK_RESPONSES = os.environ.get("API_CHECK_RESPONSES", "").lower() in ("1", "true", "yes")
 # Sandbox shops: POST /shops/sandbox mints per client address per hour, and their credit grant.
 SANDBOX_MINTS_PER_HOUR = int(os.environ.get("SANDBOX_MINTS_PER_HOUR", "10"))
 SANDBOX_CREDIT_CENTS = int(os.environ.get("SANDBOX_CREDIT_CENTS", "500"))

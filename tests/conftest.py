@@ -44,6 +44,13 @@ def _fresh_api_key_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _check_api_responses(settings: Any) -> None:
+    # Every API response the suite produces is checked against the generated OpenAPI document
+    # (generations/api/conformance.py): an undocumented status, media type or field fails.
+    settings.API_CHECK_RESPONSES = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's real cost (about a second per user here) would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,29 +4,37 @@ and image-to-video routes. Errors are {"error": "..."}; no balance is a 429."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest
+from pydantic import Field, field_validator
 
-from generations.actions import MAX_COUNT, GenerationSpec
+from generations import operations
+from generations.actions import MAX_COUNT, MAX_SIDE, MIN_SIDE, GenerationSpec
 from generations.api import common
 from generations.api.common import (
-    SEED_000,
-    ApiError,
     References,
     asset_for_url,
     asset_url,
     charged_cents,
-    endpoint,
-    int_field,
     job_outputs,
-    json_body,
-    string_field,
-    string_list,
     submit_api_generation,
     sync_timeout,
     with_refunds,
 )
+from generations.api.edge import (
+    SEED_000,
+    ApiError,
+    In,
+    Out,
+    Returns,
+    SimpleError,
+    omitted,
+    operation,
+    route,
+    studio_error,
+)
+from generations.api.idempotency import submit_bound
 from generations.engines import registry
 from generations.engines.base import Capability
 from generations.models import Asset, Job
@@ -38,6 +46,110 @@ MAX_REFERENCES = 5
 EXHAUSTED = "API credits exhausted and no wallet balance"
 
 
+# --- models ---------------------------------------------------------------------------------------
+
+
+class GenerateIn(In):
+    prompt: str = Field(max_length=4000, description="What to draw.")
+    numberResults: int = Field(4, ge=1, le=MAX_COUNT, description="Images to make (default 4).")
+    width: int = Field(1024, ge=MIN_SIDE, le=MAX_SIDE)
+    height: int = Field(1024, ge=MIN_SIDE, le=MAX_SIDE)
+    referenceImageUrls: list[str] | None = Field(
+        None,
+        max_length=MAX_REFERENCES,
+        description="Images to condition on (one image is made). URLs on the shop's storage "
+        "origin are used directly; others are fetched.",
+    )
+    model: str | None = Field(None, max_length=200, description="Public model name.")
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, value: str) -> str:
+        if not value.strip():
+            raise studio_error("prompt is required.")
+        return value.strip()
+
+
+class Image000(Out):
+    id: str
+    imageUrl: str
+    width: int | None
+    height: int | None
+
+
+class Generation(Out):
+    images: list[Image000]
+    imageUrl: str | None
+    width: int | None
+    height: int | None
+    generationId: str
+    persistence: Literal["ok", "failed"]
+    costCents: int | None
+    model: str = Field(description="The model that made the images.")
+    status: Literal["queued", "active", "completed", "failed", "canceled"] | None = omitted(
+        "The job's status (GET only)."
+    )
+    error: str | None = omitted("Why the job failed (GET of a failed generation only).")
+
+
+class Exhausted(SimpleError):
+    requiredCents: int | None = omitted()
+    availableCents: int | None = omitted()
+
+
+class GenerationTimeout(SimpleError):
+    generationId: str | None = omitted("The generation keeps running: GET /ai-generations/:id.")
+    hint: str | None = omitted()
+    jobId: str | None = omitted("The job keeps running: retry with the same Idempotency-Key.")
+
+
+class ImageUrlIn(In):
+    imageUrl: str = Field(
+        max_length=4000, description="The image: on the shop's origin or fetched."
+    )
+
+    @field_validator("imageUrl")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.strip():
+            raise studio_error("imageUrl is required.")
+        return value.strip()
+
+
+class VideoIn(ImageUrlIn):
+    prompt: str | None = Field(None, max_length=2000, description="Camera motion, e.g. slow zoom.")
+    resolution: Literal[720, 1080] = 720
+
+
+class Cutout(Out):
+    id: str
+    imageUrl: str
+    width: int | None
+    height: int | None
+    costCents: int
+
+
+class Video(Out):
+    id: str
+    videoUrl: str
+    duration: float
+    width: int | None
+    height: int | None
+    costCents: int
+
+
+EXHAUSTED_429 = Returns(
+    Exhausted,
+    "Rate limit exceeded, or no balance: “API credits exhausted and no wallet balance”",
+    example={
+        "error": EXHAUSTED,
+        "code": "ResourceExhausted",
+        "requiredCents": 4,
+        "availableCents": 0,
+    },
+)
+
+
 def exhausted(exc: InsufficientCredits) -> ApiError:
     return ApiError(
         429,
@@ -47,54 +159,80 @@ def exhausted(exc: InsufficientCredits) -> ApiError:
     )
 
 
-def _image(asset: Asset, request: HttpRequest) -> dict[str, Any]:
-    return {
-        "id": str(asset.id),
-        "imageUrl": asset_url(asset, request),
-        "width": asset.width,
-        "height": asset.height,
-    }
+def _image(asset: Asset, request: HttpRequest) -> Image000:
+    return Image000(
+        id=str(asset.id), imageUrl=asset_url(asset, request), width=asset.width, height=asset.height
+    )
 
 
-def generation_body(job: Job, request: HttpRequest) -> dict[str, Any]:
+def generation_body(job: Job, request: HttpRequest) -> Generation:
     images = [_image(a, request) for a in job_outputs(job)]
-    first = images[0] if images else {"imageUrl": None, "width": None, "height": None}
-    return {
-        "images": images,
-        "imageUrl": first["imageUrl"],
-        "width": first["width"],
-        "height": first["height"],
-        "generationId": str(job.id),
-        "persistence": "ok",
-        "costCents": charged_cents(job),
-        "model": job.model,
-    }
+    first = images[0] if images else None
+    return Generation(
+        images=images,
+        imageUrl=first.imageUrl if first else None,
+        width=first.width if first else None,
+        height=first.height if first else None,
+        generationId=str(job.id),
+        persistence="ok",
+        costCents=charged_cents(job),
+        model=job.model,
+    )
 
 
-@endpoint(SEED_000, scope="ai:generate", methods=("POST",), idempotent=True)
-def generate(request: HttpRequest) -> HttpResponse:
-    data = json_body(request)
-    prompt = string_field(data, "prompt").strip()
-    if not prompt:
-        raise ApiError(400, "prompt is required.")
-    refs = string_list(data, "referenceImageUrls", max_items=MAX_REFERENCES)
-    model = string_field(data, "model").strip()
+# --- generate -------------------------------------------------------------------------------------
+
+GENERATE_EXAMPLE = {
+    "images": [
+        {
+            "id": "res_CysigBn7FrG1",
+            "imageUrl": "https://your-shop-id.storage.snowcone.app/ai-generations/…-bddxf2.avif",
+            "width": 1024,
+            "height": 1024,
+        }
+    ],
+    "imageUrl": "https://your-shop-id.storage.snowcone.app/ai-generations/…-bddxf2.avif",
+    "width": 1024,
+    "height": 1024,
+    "generationId": "gen_hLMMv3v7z9vn",
+    "persistence": "ok",
+    "costCents": 1,
+    "model": "builtin:procedural",
+}
+
+
+@operation(
+    SEED_000,
+    "POST",
+    summary="Generate art",
+    description="Synchronous: waits for the images (up to API_SYNC_TIMEOUT_SECONDS). "
+    "referenceImageUrls (or model google:4@2 where served) makes one reference-guided image.",
+    scope="ai:generate",
+    body=GenerateIn,
+    body_example={
+        "prompt": "a minimalist line drawing of a mountain, black on white",
+        "numberResults": 4,
+    },
+    idempotent=True,
+    responses={
+        200: Returns(Generation, "The images, on the shop's storage origin", GENERATE_EXAMPLE),
+        429: EXHAUSTED_429,
+        502: Returns(GenerationTimeout, "The engine failed (refunded)"),
+        504: Returns(GenerationTimeout, "Still running after the sync timeout"),
+    },
+)
+def generate(request: HttpRequest, body: GenerateIn) -> Any:
+    refs = body.referenceImageUrls or []
+    model = (body.model or "").strip()
     if refs and not model:
         available = {s.name for s in registry.available_models(Capability.TEXT_TO_IMAGE)}
         if REFERENCE_MODEL in available:
             model = REFERENCE_MODEL
-    count = int_field(data, "numberResults", 4)
-    if refs:
-        count = 1  # reference-guided generation returns a single image
-    if not 1 <= count <= MAX_COUNT:
-        raise ApiError(400, f"numberResults must be between 1 and {MAX_COUNT}.")
-    width = int_field(data, "width", 1024)
-    height = int_field(data, "height", 1024)
     spec = GenerationSpec(
-        prompt=prompt,
-        width=width,
-        height=height,
-        count=count,
+        prompt=body.prompt,
+        width=body.width,
+        height=body.height,
+        count=1 if refs else body.numberResults,  # reference-guided generation makes one image
         model=model,
         extra={"api": "ai-generations"},
     )
@@ -107,26 +245,41 @@ def generate(request: HttpRequest) -> HttpResponse:
         )
     except InsufficientCredits as exc:
         raise exhausted(exc) from None
+    return finish_generate(request, job)
+
+
+@generate.resumes
+def finish_generate(request: HttpRequest, job: Job, **_: Any) -> Generation:
     job = common.wait_for_job(job.id, sync_timeout())
     if not job.is_finished:
-        return JsonResponse(
-            {
-                "error": f"Generation timed out after {sync_timeout():g}s; it is still running.",
+        raise ApiError(
+            504,
+            f"Generation timed out after {sync_timeout():g}s; it is still running.",
+            code="timeout",
+            extra={
                 "generationId": str(job.id),
                 "hint": f"GET /ai-generations/{job.id} to check status",
             },
-            status=504,
         )
     if job.status != Job.Status.COMPLETED:
-        return JsonResponse(
-            {"error": job.error or "The generation failed.", "generationId": str(job.id)},
-            status=502,
+        raise ApiError(
+            502, job.error or "The generation failed.", extra={"generationId": str(job.id)}
         )
-    return JsonResponse(generation_body(job, request))
+    return generation_body(job, request)
 
 
-@endpoint(SEED_000, scope="ai:generate")
-def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
+@operation(
+    SEED_000,
+    "GET",
+    summary="Get a generation",
+    description="A generation of this shop by its generationId, with its status.",
+    scope="ai:generate",
+    responses={
+        200: Returns(Generation, "The generation and its images", GENERATE_EXAMPLE),
+        404: Returns(SimpleError, "No such generation in this shop"),
+    },
+)
+def get_generation(request: HttpRequest, generation_id: str) -> Generation:
     try:
         ident = uuid.UUID(str(generation_id))
     except ValueError:
@@ -137,10 +290,10 @@ def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
         raise ApiError(404, "Generation not found.")
     job.shop = request.shop  # type: ignore[attr-defined]
     body = generation_body(job, request)
-    body["status"] = job.status
+    body.status = job.status
     if job.status == Job.Status.FAILED:
-        body["error"] = job.error
-    return JsonResponse(body)
+        body.error = job.error or "The generation failed."
+    return body
 
 
 # --- operations: background removal and image to video (generations.operations) ----------------
@@ -157,14 +310,11 @@ def _operation(
     shop = request.shop  # type: ignore[attr-defined]
     asset = asset_for_url(shop, image_url, request, field_name="imageUrl")
     try:
-        from generations import operations  # the image-operations work; imported lazily
-    except ImportError:
-        raise ApiError(
-            501, "Image operations are not available on this server.", code="not_implemented"
-        ) from None
-    try:
-        return operations.submit_operation(
-            shop, asset, operation, options, user=None, source=SEED_000.source, prompt=prompt
+        return submit_bound(
+            request,
+            lambda: operations.submit_operation(
+                shop, asset, operation, options, user=None, source=SEED_000.source, prompt=prompt
+            ),
         )
     except InsufficientCredits as exc:
         raise exhausted(exc) from None
@@ -172,12 +322,13 @@ def _operation(
         raise ApiError(400, str(exc)) from None
 
 
-def _finish_operation(job: Job) -> Job:
+def _finished(job: Job) -> Job:
     job = common.wait_for_job(job.id, sync_timeout())
     if not job.is_finished:
         raise ApiError(
             504,
             f"The operation timed out after {sync_timeout():g}s; it is still running.",
+            code="timeout",
             extra={"jobId": str(job.id)},
         )
     if job.status != Job.Status.COMPLETED:
@@ -185,59 +336,110 @@ def _finish_operation(job: Job) -> Job:
     return job
 
 
-@endpoint(SEED_000, scope="ai:bg-remove", methods=("POST",), idempotent=True)
-def remove_background(request: HttpRequest) -> HttpResponse:
-    data = json_body(request)
-    image_url = string_field(data, "imageUrl").strip()
-    if not image_url:
-        raise ApiError(400, "imageUrl is required.")
-    job = _finish_operation(
-        _operation(request, operation="remove-background", options={}, image_url=image_url)
-    )
+OPERATION_ERRORS = {
+    429: EXHAUSTED_429,
+    502: Returns(GenerationTimeout, "The operation failed (refunded)"),
+    504: Returns(GenerationTimeout, "Still running after the sync timeout"),
+}
+
+
+@operation(
+    SEED_000,
+    "POST",
+    summary="Remove background",
+    description="A transparent PNG cut-out of the image (synchronous).",
+    scope="ai:bg-remove",
+    body=ImageUrlIn,
+    body_example={"imageUrl": "https://your-shop-id.storage.snowcone.app/ai-generations/…avif"},
+    idempotent=True,
+    responses={
+        200: Returns(
+            Cutout,
+            "The cut-out",
+            {"id": "…", "imageUrl": "…-nobg.png", "width": 1024, "height": 1024, "costCents": 1},
+        ),
+        **OPERATION_ERRORS,
+    },
+)
+def remove_background(request: HttpRequest, body: ImageUrlIn) -> Any:
+    job = _operation(request, operation="remove-background", options={}, image_url=body.imageUrl)
+    return finish_remove_background(request, job)
+
+
+@remove_background.resumes
+def finish_remove_background(request: HttpRequest, job: Job, **_: Any) -> Cutout:
+    job = _finished(job)
     outputs = job_outputs(job)
     if not outputs:
-        raise ApiError(502, "The operation produced no image.")
+        raise ApiError(502, "The operation produced no image.", extra={"jobId": str(job.id)})
     out = outputs[0]
-    return JsonResponse(
-        {
-            "id": str(out.id),
-            "imageUrl": asset_url(out, request),
-            "width": out.width,
-            "height": out.height,
-            "costCents": charged_cents(job),
-        }
+    return Cutout(
+        id=str(out.id),
+        imageUrl=asset_url(out, request),
+        width=out.width,
+        height=out.height,
+        costCents=charged_cents(job),
     )
 
 
-@endpoint(SEED_000, scope="ai:video", methods=("POST",), idempotent=True)
-def generate_video(request: HttpRequest) -> HttpResponse:
-    data = json_body(request)
-    image_url = string_field(data, "imageUrl").strip()
-    if not image_url:
-        raise ApiError(400, "imageUrl is required.")
-    resolution = int_field(data, "resolution", 720)
-    if resolution not in (720, 1080):
-        raise ApiError(400, "resolution must be 720 or 1080.")
-    job = _finish_operation(
-        _operation(
-            request,
-            operation="video",
-            options={"resolution": resolution},
-            image_url=image_url,
-            prompt=string_field(data, "prompt")[:2000],
-        )
+@operation(
+    SEED_000,
+    "POST",
+    summary="Image to video",
+    description="Animates a still into a 6-second H.264 MP4 (synchronous).",
+    scope="ai:video",
+    body=VideoIn,
+    body_example={
+        "imageUrl": "https://…/art.png",
+        "prompt": "slow zoom, gentle drift",
+        "resolution": 720,
+    },
+    idempotent=True,
+    responses={
+        200: Returns(
+            Video,
+            "The video",
+            {
+                "id": "…",
+                "videoUrl": "…mp4",
+                "duration": 6,
+                "width": 1280,
+                "height": 720,
+                "costCents": 25,
+            },
+        ),
+        **OPERATION_ERRORS,
+    },
+)
+def generate_video(request: HttpRequest, body: VideoIn) -> Any:
+    job = _operation(
+        request,
+        operation="video",
+        options={"resolution": body.resolution},
+        image_url=body.imageUrl,
+        prompt=body.prompt or "",
     )
+    return finish_generate_video(request, job)
+
+
+@generate_video.resumes
+def finish_generate_video(request: HttpRequest, job: Job, **_: Any) -> Video:
+    job = _finished(job)
     outputs = [a for a in job_outputs(job) if a.is_video] or job_outputs(job)
     if not outputs:
-        raise ApiError(502, "The operation produced no video.")
+        raise ApiError(502, "The operation produced no video.", extra={"jobId": str(job.id)})
     out = outputs[0]
-    return JsonResponse(
-        {
-            "id": str(out.id),
-            "videoUrl": asset_url(out, request),
-            "duration": (job.result or {}).get("duration", out.parameters.get("duration", 6)),
-            "width": out.width,
-            "height": out.height,
-            "costCents": charged_cents(job),
-        }
+    return Video(
+        id=str(out.id),
+        videoUrl=asset_url(out, request),
+        duration=(job.result or {}).get("duration", out.parameters.get("duration", 6)),
+        width=out.width,
+        height=out.height,
+        costCents=charged_cents(job),
     )
+
+
+generate_view = route(generate)
+generation_view = route(get_generation)
+remove_background_view = route(remove_background)
+generate_video_view = route(generate_video)

@@ -1,427 +1,27 @@
-"""What every API route family shares: key authentication, scopes, rate limits, idempotency,
-error envelopes, absolute storage URLs, waiting on jobs and pricing.
-
-A route is a plain function view wrapped in `endpoint(family, scope=...)`; it raises `ApiError`
-for anything a client did wrong and the wrapper renders it in the family's envelope.
-"""
+"""What the API route families share below the edge (generations/api/edge.py): absolute storage
+URLs, resolving image URLs to assets, prices, waiting on jobs, and submitting generations."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import re
-import secrets
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import wraps
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.files.storage import FileSystemStorage
-from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
-from django.http.multipartparser import MultiPartParserError
-from django.utils import timezone
+from django.http import HttpRequest
 from django.utils.encoding import filepath_to_uri
-from django.views.decorators.csrf import csrf_exempt
 
+from generations.api.edge import ApiError, Family
 from generations.engines import registry
 from generations.engines.base import Capability
 from generations.models import Asset, Job, PriceRule
-from studio import apikeys, ratelimit
 from studio.compiled import CompiledQuery, Param
-from studio.models import ApiKey, IdempotencyRecord, Shop
-
-IDEMPOTENCY_TTL = timedelta(hours=24)
-log = logging.getLogger(__name__)
-
-
-class ApiError(Exception):
-    """A client-facing error; rendered in the route family's envelope."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str = "",
-        details: dict[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code or DEFAULT_CODES.get(status, "error")
-        self.details = details
-        self.extra = extra or {}
-        self.headers = headers or {}
-
-
-DEFAULT_CODES = {
-    400: "validation_error",
-    401: "unauthorized",
-    402: "insufficient_credits",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    429: "rate_limited",
-    500: "internal_error",
-    502: "generation_failed",
-    504: "timeout",
-}
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# --- envelopes -------------------------------------------------------------------------------------
-
-
-def simple_error(request: HttpRequest, err: ApiError) -> dict[str, Any]:
-    """Seeds 000 and 002 (and the platform routes): {"error": "<message>", ...}."""
-    body: dict[str, Any] = {"error": err.message}
-    if err.code and err.code not in ("error",):
-        body["code"] = err.code
-    if err.details:
-        body["details"] = err.details
-    body.update(err.extra)
-    return body
-
-
-def meta(request: HttpRequest) -> dict[str, str]:
-    return {"request_id": request_id(request), "timestamp": now_iso()}
-
-
-def enveloped_error(request: HttpRequest, err: ApiError) -> dict[str, Any]:
-    """Seed 003: {"data": null, "error": {"message", "code", "details"?}, "meta": {...}}."""
-    error: dict[str, Any] = {"message": err.message, "code": err.code}
-    if err.details:
-        error["details"] = err.details
-    return {"data": None, "error": error, "meta": meta(request)}
-
-
-def request_id(request: HttpRequest) -> str:
-    rid = getattr(request, "api_request_id", None)
-    if rid is None:
-        rid = secrets.token_hex(4)
-        request.api_request_id = rid  # type: ignore[attr-defined]
-    return rid
-
-
-@dataclass(frozen=True)
-class Family:
-    name: str
-    render_error: Callable[[HttpRequest, ApiError], dict[str, Any]]
-    source: str  # Job.source for work this family submits
-    tags: tuple[str, ...] = field(default=())
-
-
-SEED_000 = Family("000", simple_error, "api:ai-generations")
-SEED_002 = Family("002", simple_error, "api:v0")
-SEED_003 = Family("003", enveloped_error, "api:ai")
-PLATFORM = Family("platform", simple_error, "api")
-
-
-def error_response(request: HttpRequest, family: Family, err: ApiError) -> JsonResponse:
-    response = JsonResponse(family.render_error(request, err), status=err.status)
-    for name, value in err.headers.items():
-        response[name] = value
-    return response
-
-
-# --- authentication ---------------------------------------------------------------------------------
-
-
-def raw_key(request: HttpRequest) -> str:
-    meta_ = request.META
-    key = meta_.get("HTTP_X_API_KEY") or meta_.get("HTTP_API_KEY") or ""
-    if not key:
-        auth = meta_.get("HTTP_AUTHORIZATION", "")
-        scheme, _, value = auth.partition(" ")
-        if scheme.lower() == "bearer":
-            key = value.strip()
-    return key.strip()
-
-
-def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _apply(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
-# --- idempotency --------------------------------------------------------------------------------
-
-
-def request_fingerprint(request: HttpRequest) -> str:
-    h = hashlib.sha256()
-    h.update(f"{request.method} {request.path}?{request.META.get('QUERY_STRING', '')}\n".encode())
-    ctype = request.content_type or ""
-    if ctype.startswith("multipart/"):
-        # The boundary changes between retries; hash the parsed fields and file contents.
-        for name, values in sorted(request.POST.lists()):
-            h.update(json.dumps([name, values]).encode())
-        for name, files in sorted(request.FILES.lists()):
-            for f in files:
-                h.update(name.encode())
-                for chunk in f.chunks():
-                    h.update(chunk)
-                f.seek(0)
-    else:
-        h.update(ctype.encode() + b"\n")
-        h.update(request.body)
-    return h.hexdigest()
-
-
-def _claim_idempotency(
-    key: ApiKey, idem: str, fingerprint: str
-) -> tuple[IdempotencyRecord | None, ApiError | None, IdempotencyRecord | None]:
-    """(new record to complete, error, completed record to replay)."""
-    now = timezone.now()
-    stale_running = now - timedelta(seconds=settings.API_SYNC_TIMEOUT_SECONDS + 120)
-    for _ in range(2):
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    api_key=key, key=idem, request_hash=fingerprint
-                )
-            return record, None, None
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.filter(api_key=key, key=idem).first()
-            if existing is None:
-                continue
-            expired = existing.created_at < now - IDEMPOTENCY_TTL
-            abandoned = not existing.completed and existing.created_at < stale_running
-            if expired or abandoned:
-                IdempotencyRecord.objects.filter(pk=existing.pk).delete()
-                continue
-            if existing.request_hash != fingerprint:
-                return (
-                    None,
-                    ApiError(
-                        409,
-                        "This Idempotency-Key was already used with a different request body.",
-                        code="idempotency_key_reused",
-                    ),
-                    None,
-                )
-            if not existing.completed:
-                return (
-                    None,
-                    ApiError(
-                        409,
-                        "A request with this Idempotency-Key is still being processed; retry later.",
-                        code="idempotency_in_progress",
-                    ),
-                    None,
-                )
-            return None, None, existing
-    return None, ApiError(409, "Idempotency-Key conflict; retry.", code="conflict"), None
-
-
-def _finish_idempotency(record: IdempotencyRecord, response: HttpResponse) -> None:
-    if response.status_code >= 500 or response.streaming:
-        record.delete()  # let the client retry for real
-        return
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        completed=True,
-        status_code=response.status_code,
-        content_type=response.get("Content-Type", "application/json")[:100],
-        body=bytes(response.content),
-    )
-
-
-# --- the route wrapper --------------------------------------------------------------------------------
-
-
-def endpoint(
-    family: Family,
-    *,
-    scope: str | tuple[str, ...],
-    methods: tuple[str, ...] = ("GET",),
-    idempotent: bool = False,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Authenticate (x-api-key / api-key / Bearer), check the scope, count the request against the
-    key's rate limit, honour Idempotency-Key (POST), and render ApiError in the family envelope."""
-    scopes = (scope,) if isinstance(scope, str) else scope
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            raw = raw_key(request)
-            key = apikeys.authenticate(raw) if raw else None
-            if key is None:
-                decision = ratelimit.hit(f"ip:{client_ip(request)}", ratelimit.key_limit(0))
-                err = ApiError(
-                    401,
-                    "Invalid or revoked API key."
-                    if raw
-                    else "An API key is required: send it as x-api-key or Authorization: Bearer.",
-                    code="unauthorized",
-                )
-                return _apply(error_response(request, family, err), decision.headers())
-            decision = ratelimit.hit(
-                f"key:{key.pk}", ratelimit.key_limit(key.shop.api_rate_limit_per_minute)
-            )
-            headers = decision.headers()
-            if not decision.allowed:
-                err = ApiError(
-                    429,
-                    f"Rate limit exceeded: {decision.limit} requests per minute. "
-                    f"Retry after {decision.retry_after}s.",
-                    code="rate_limited",
-                )
-                return _apply(error_response(request, family, err), headers)
-            apikeys.touch(key)
-            if not any(s in key.scopes for s in scopes):
-                err = ApiError(
-                    403,
-                    f"This API key lacks the {' or '.join(scopes)} scope.",
-                    code="forbidden",
-                )
-                return _apply(error_response(request, family, err), headers)
-            if request.method not in methods:
-                err = ApiError(405, f"Use {' or '.join(methods)} on this route.")
-                response = error_response(request, family, err)
-                response["Allow"] = ", ".join(methods)
-                return _apply(response, headers)
-            request.api_key = key  # type: ignore[attr-defined]
-            request.shop = key.shop  # type: ignore[attr-defined]
-            idem = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
-            record = None
-            if idempotent and idem and request.method == "POST":
-                if len(idem) > 255:
-                    err = ApiError(400, "Idempotency-Key must be at most 255 characters.")
-                    return _apply(error_response(request, family, err), headers)
-                try:
-                    fingerprint = request_fingerprint(request)
-                except RequestDataTooBig:
-                    err = ApiError(413, "The request body is too large.", code="payload_too_large")
-                    return _apply(error_response(request, family, err), headers)
-                except (SuspiciousOperation, BadRequest, MultiPartParserError, UnreadablePostError):
-                    err = ApiError(400, "The request could not be read.")
-                    return _apply(error_response(request, family, err), headers)
-                record, err, replay = _claim_idempotency(key, idem, fingerprint)
-                if err is not None:
-                    return _apply(error_response(request, family, err), headers)
-                if replay is not None:
-                    response = HttpResponse(
-                        bytes(replay.body),
-                        status=replay.status_code or 200,
-                        content_type=replay.content_type or "application/json",
-                    )
-                    response["Idempotent-Replayed"] = "true"
-                    return _apply(response, headers)
-            try:
-                response = view(request, *args, **kwargs)
-            except ApiError as exc:
-                response = error_response(request, family, exc)
-            except RequestDataTooBig:
-                err = ApiError(413, "The request body is too large.", code="payload_too_large")
-                response = error_response(request, family, err)
-            except (SuspiciousOperation, BadRequest, MultiPartParserError, UnreadablePostError):
-                err = ApiError(400, "The request could not be read.")
-                response = error_response(request, family, err)
-            except Exception:
-                # A bug, not a client error: logged with its traceback, answered in the envelope.
-                log.exception("API %s %s failed", request.method, request.path)
-                if record is not None:
-                    record.delete()
-                err = ApiError(500, "Internal server error.", code="internal_error")
-                return _apply(error_response(request, family, err), headers)
-            if record is not None:
-                _finish_idempotency(record, response)
-            return _apply(response, headers)
-
-        wrapped.api_family = family  # type: ignore[attr-defined]
-        wrapped.api_scopes = scopes  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorator
-
-
-# --- request parsing ------------------------------------------------------------------------------
-
-
-def json_body(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, "The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "The request body must be a JSON object.")
-    return data
-
-
-def flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes")
-
-
-def string_field(data: dict[str, Any], name: str, *, default: str = "") -> str:
-    value = data.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise ApiError(400, f"{name} must be a string.")
-    return value
-
-
-def int_field(data: dict[str, Any], name: str, default: int) -> int:
-    value = data.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ApiError(400, f"{name} must be a whole number.")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number.") from None
-    if not number.is_integer():
-        raise ApiError(400, f"{name} must be a whole number.")
-    return int(number)
-
-
-def bool_field(data: dict[str, Any], name: str, default: bool = False) -> bool:
-    value = data.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-        return value.lower() in ("true", "1")
-    raise ApiError(400, f"{name} must be true or false.")
-
-
-def string_list(data: dict[str, Any], name: str, *, max_items: int) -> list[str]:
-    value = data.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ApiError(400, f"{name} must be an array of strings.")
-    if len(value) > max_items:
-        raise ApiError(400, f"{name} accepts at most {max_items} items.")
-    return value
-
+from studio.models import Shop
 
 # --- URLs on the shop's storage origin -----------------------------------------------------------------
 
@@ -654,6 +254,7 @@ def submit_api_generation(
     pages. Raises ApiError (400) for invalid input and InsufficientCredits when the shop cannot
     pay (each family renders that its own way)."""
     from generations.actions import JobError, prepare_generation, submit_job
+    from generations.api.idempotency import submit_bound
     from generations.library import upload_asset
     from generations.loader import ImageRejected, load_image
     from studio.actions import InsufficientCredits
@@ -685,14 +286,17 @@ def submit_api_generation(
         for data, name in references.blobs:
             ids.append(str(upload_asset(shop, data, user=None, filename=name).id))
         params["reference_asset_ids"] = ids
-    return submit_job(
-        shop,
-        kind="generate",
-        params=params,
-        cost_cents=total,
-        engine=engine,
-        model=model,
-        source=family.source,
-        preset=spec.preset,
-        memo=f"{params['count']} × {model} (API)",
+    return submit_bound(
+        request,
+        lambda: submit_job(
+            shop,
+            kind="generate",
+            params=params,
+            cost_cents=total,
+            engine=engine,
+            model=model,
+            source=family.source,
+            preset=spec.preset,
+            memo=f"{params['count']} × {model} (API)",
+        ),
     )

@@ -8,43 +8,43 @@ from generations.api import ai, ai_generations, chat, openapi, pages, platform, 
 
 urlpatterns = [
     # Platform
-    path("shops/sandbox", platform.sandbox, name="api_sandbox"),
-    path("uploads", platform.uploads, name="api_uploads"),
+    path("shops/sandbox", platform.sandbox_view, name="api_sandbox"),
+    path("uploads", platform.uploads_view, name="api_uploads"),
     # Seed 000
-    path("ai-generations/generate", ai_generations.generate, name="api_000_generate"),
+    path("ai-generations/generate", ai_generations.generate_view, name="api_000_generate"),
     path(
         "ai-generations/remove-background",
-        ai_generations.remove_background,
+        ai_generations.remove_background_view,
         name="api_000_remove_background",
     ),
     path(
         "ai-generations/generate-video",
-        ai_generations.generate_video,
+        ai_generations.generate_video_view,
         name="api_000_generate_video",
     ),
     # The chat orchestrator (before <generation_id>, which would take "chat").
-    path("ai-generations/chat/start", chat.chat_start, name="api_000_chat_start"),
-    path("ai-generations/chat/jobs/<str:job_id>", chat.chat_job, name="api_000_chat_job"),
-    path("ai-generations/chat/stream", chat.chat_stream, name="api_000_chat_stream"),
+    path("ai-generations/chat/start", chat.chat_start_view, name="api_000_chat_start"),
+    path("ai-generations/chat/jobs/<str:job_id>", chat.chat_job_view, name="api_000_chat_job"),
+    path("ai-generations/chat/stream", chat.chat_stream_view, name="api_000_chat_stream"),
     path(
         "ai-generations/<str:generation_id>",
-        ai_generations.generation_detail,
+        ai_generations.generation_view,
         name="api_000_generation",
     ),
     # Seed 002
-    path("v0/images/generations", v0.generations, name="api_002_generations"),
-    path("v0/images/generations/<str:job_id>", v0.generation_detail, name="api_002_generation"),
-    path("v0/images/library", v0.library, name="api_002_library"),
-    path("v0/images/library/<str:image_id>", v0.library_detail, name="api_002_image"),
+    path("v0/images/generations", v0.generations_view, name="api_002_generations"),
+    path("v0/images/generations/<str:job_id>", v0.generation_view, name="api_002_generation"),
+    path("v0/images/library", v0.library_view, name="api_002_library"),
+    path("v0/images/library/<str:image_id>", v0.library_detail_view, name="api_002_image"),
     path(
         "v0/images/library/<str:image_id>/download",
-        v0.library_download,
+        v0.library_download_view,
         name="api_002_download",
     ),
-    path("v0/usage", v0.usage, name="api_002_usage"),
+    path("v0/usage", v0.usage_view, name="api_002_usage"),
     # Seed 003
-    path("ai/generate-image", ai.generate_image, name="api_003_generate_image"),
-    path("v1/posts", ai.posts, name="api_003_posts"),
+    path("ai/generate-image", ai.generate_image_view, name="api_003_generate_image"),
+    path("v1/posts", ai.posts_view, name="api_003_posts"),
     # Reference
     path("api/openapi.json", openapi.schema_view, name="api_openapi"),
     path("api/docs", openapi.docs_view, name="api_docs"),

@@ -6,35 +6,40 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-import json
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Count, Subquery
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
+from pydantic import Field, field_validator
 
-from generations.actions import ASPECT_RATIOS, MAX_COUNT, RESOLUTION_LONG_SIDE, GenerationSpec
+from generations.actions import ASPECT_RATIOS, MAX_COUNT, GenerationSpec
 from generations.api import common
 from generations.api.common import (
-    SEED_002,
-    ApiError,
     AssetUrls,
     References,
-    bool_field,
     charged_cents,
-    endpoint,
     family_price,
-    flag,
-    int_field,
-    iso,
     job_output_rows,
-    json_body,
-    string_field,
-    string_list,
     submit_api_generation,
     sync_timeout,
     with_refunds,
+)
+from generations.api.edge import (
+    SEED_002,
+    ApiError,
+    Files,
+    In,
+    Out,
+    Returns,
+    SimpleError,
+    iso,
+    omitted,
+    operation,
+    route,
+    studio_error,
 )
 from generations.models import Asset, Job, Preset
 from generations.presets import PresetError, parse_variables
@@ -45,8 +50,12 @@ from studio.compiled import CompiledQuery, Param
 # or resolution take precedence).
 RESOLUTION_CREDITS = {"low": 1, "standard": 1, "high": 2, "4k": 4}
 MAX_REFERENCES = 5
-RESPONSE_FORMATS = ("url", "b64_json", "both")
+MAX_FILE_REQUIREMENTS = 20
 READ_SCOPES = ("library:read", "ai:generate")
+MAX_PAGE = 10_000_000  # page × limit stays far inside a 64-bit OFFSET
+
+AspectRatio = Literal[ASPECT_RATIOS]  # type: ignore[valid-type]
+Resolution = Literal["low", "standard", "high", "4k"]
 
 
 def v0_price(engine: str, model: str, resolution: str, general_cents: int) -> int:
@@ -59,93 +68,240 @@ def v0_price(engine: str, model: str, resolution: str, general_cents: int) -> in
     )
 
 
+# --- models ---------------------------------------------------------------------------------------
+
+
+class RefImage(In):
+    mimeType: str | None = Field(None, max_length=100)
+    data: str = Field(max_length=40_000_000, description="Base64 (a data: URL prefix is allowed).")
+
+    @field_validator("data")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        raw = value.split(",", 1)[-1] if value.startswith("data:") else value
+        try:
+            base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise studio_error("refImageBase64: data is not valid base64.") from None
+        return raw
+
+
+class GenerationIn(In):
+    prompt: str | None = Field(None, max_length=4000, description="Free-form prompt.")
+    negativePrompt: str | None = Field(None, max_length=4000)
+    presetId: uuid.UUID | None = Field(None, description="A preset of this team.")
+    variables: dict[str, Any] | None = Field(None, description="Values for the preset's variables.")
+    aspectRatio: AspectRatio | None = None
+    resolution: Resolution | None = Field(None, description="Default standard; affects the price.")
+    sampleCount: int = Field(1, ge=1, le=MAX_COUNT, description="How many images.")
+    modelVersion: str | None = Field(None, max_length=200)
+    isPublic: bool | None = Field(None, description="Publish to the public gallery.")
+    refImageBase64: list[RefImage] | None = Field(None, max_length=MAX_REFERENCES)
+    refImageUrls: list[str] | None = Field(None, max_length=MAX_REFERENCES)
+
+
+class GenerationQuery(In):
+    response_format: Literal["url", "b64_json", "both"] = Field(
+        "url", description="URL only, base64 only, or both."
+    )
+    include_base64: bool = Field(False, description="Alias for response_format=both.")
+    async_: bool = Field(False, alias="async", description="Return the job id at once.")
+
+    @property
+    def format(self) -> str:
+        return "both" if self.include_base64 else self.response_format
+
+
+class PollQuery(In):
+    response_format: Literal["url", "b64_json", "both"] = "url"
+    include_base64: bool = False
+
+    @property
+    def format(self) -> str:
+        return "both" if self.include_base64 else self.response_format
+
+
+class ImageItem(Out):
+    id: str
+    url: str | None = omitted("Absent with response_format=b64_json.")
+    storageKey: str
+    width: int | None
+    height: int | None
+    b64_json: str | None = omitted("With response_format=b64_json or both.")
+    mimeType: str | None = omitted()
+
+
+class Usage(Out):
+    credits: int
+
+
+class JobPayload(Out):
+    id: str
+    status: Literal["queued", "active", "completed", "failed"]
+    created: int | None = omitted("Unix time.")
+    model: str | None = omitted()
+    data: list[ImageItem] | None = omitted("The images (completed jobs).")
+    usage: Usage | None = omitted("What the job cost (completed jobs).")
+    error: str | None = omitted("Why the job failed.")
+
+
+class JobData(Out):
+    data: JobPayload
+
+
+class V0Error(SimpleError):
+    jobId: str | None = omitted("The job: poll GET /v0/images/generations/:jobId.")
+    hint: str | None = omitted()
+    required: int | None = omitted("Credits this request needs (402).")
+    available: int | None = omitted("Credits the team has (402).")
+
+
+class LibraryQuery(In):
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    limit: int = Field(20, ge=1, le=100)
+    presetId: str | None = Field(None, max_length=100)
+    search: str | None = Field(None, max_length=1000, description="Substring of the prompt.")
+
+
+class LibraryImage(Out):
+    id: str
+    url: str
+    thumbnailUrl: str
+    width: int | None
+    height: int | None
+    presetId: str | None
+    modelVersion: str | None
+    userPrompt: str
+    isPublic: bool
+    createdAt: str
+
+
+class LibraryPage(Out):
+    images: list[LibraryImage]
+    total: int
+    page: int
+    limit: int
+
+
+class LibraryData(Out):
+    data: LibraryPage
+
+
+class ImageDetail(Out):
+    id: str
+    presetId: str | None
+    prompt: str
+    userPrompt: str
+    modelVersion: str | None
+    variables: dict[str, Any]
+    sourceType: str | None
+    isPublic: bool
+    url: str
+    thumbnailUrl: str
+    width: int | None
+    height: int | None
+    createdAt: str
+
+
+class ImageDetailData(Out):
+    data: ImageDetail
+
+
+class Credits(Out):
+    remaining: int
+    planBudget: int
+    planUsed: int
+    planRemaining: int
+    wallet: int
+
+
+class UsageBody(Out):
+    credits: Credits
+    period: str
+    unit: str
+
+
+class UsageData(Out):
+    data: UsageBody
+
+
+EXAMPLE_BODY = {
+    "prompt": "a serene mountain lake at sunrise",
+    "negativePrompt": "watermark, text",
+    "aspectRatio": "16:9",
+    "resolution": "standard",
+    "sampleCount": 1,
+    "isPublic": False,
+}
+SYNC_EXAMPLE = {
+    "data": {
+        "id": "<jobId>",
+        "status": "completed",
+        "created": 1714161234,
+        "model": "builtin:procedural",
+        "data": [
+            {
+                "id": "<imageId>",
+                "url": "https://r2.../image.webp",
+                "storageKey": "generated/team-xxx/abc.webp",
+                "width": 1024,
+                "height": 576,
+            }
+        ],
+        "usage": {"credits": 1},
+    }
+}
+
+
+# --- generations ----------------------------------------------------------------------------------
+
+
 def _dt_unix(job: Job) -> int:
     return int(job.created_at.timestamp())
 
 
-def _image_item(row: tuple[Any, ...], urls: AssetUrls, response_format: str) -> dict[str, Any]:
+def _image_item(row: tuple[Any, ...], urls: AssetUrls, response_format: str) -> ImageItem:
     """One output from its job_output_rows() row (id, file, width, height, content type)."""
     ident, name, width, height, content_type = row
-    item: dict[str, Any] = {"id": str(ident)}
+    item = ImageItem(id=str(ident), storageKey=name, width=width, height=height)
     if response_format in ("url", "both"):
-        item["url"] = urls(name)
-    item["storageKey"] = name
-    item["width"] = width
-    item["height"] = height
+        item.url = urls(name)
     if response_format in ("b64_json", "both"):
         with urls.storage.open(name, "rb") as fh:
-            item["b64_json"] = base64.b64encode(fh.read()).decode()
-        item["mimeType"] = content_type
+            item.b64_json = base64.b64encode(fh.read()).decode()
+        item.mimeType = content_type
     return item
 
 
-def job_payload(job: Job, request: HttpRequest, response_format: str = "url") -> dict[str, Any]:
+def job_payload(job: Job, request: HttpRequest, response_format: str = "url") -> JobPayload:
     """The job as seed 002 shows it; its outputs are files of the request's shop."""
     status = job.status
     if status == Job.Status.CANCELED:
-        return {"id": str(job.id), "status": "failed", "error": job.stage or "canceled"}
+        return JobPayload(id=str(job.id), status="failed", error=job.stage or "canceled")
     if status == Job.Status.FAILED:
-        return {"id": str(job.id), "status": "failed", "error": job.error or "failed"}
-    body: dict[str, Any] = {
-        "id": str(job.id),
-        "status": status,
-        "created": _dt_unix(job),
-        "model": job.model,
-    }
+        return JobPayload(id=str(job.id), status="failed", error=job.error or "failed")
+    body = JobPayload(id=str(job.id), status=status, created=_dt_unix(job), model=job.model)
     if status == Job.Status.COMPLETED:
         urls = AssetUrls(request.shop, request)  # type: ignore[attr-defined]
-        body["data"] = [_image_item(row, urls, response_format) for row in job_output_rows(job.id)]
-        body["usage"] = {"credits": charged_cents(job)}
+        body.data = [_image_item(row, urls, response_format) for row in job_output_rows(job.id)]
+        body.usage = Usage(credits=charged_cents(job))
     return body
 
 
-def _response_format(request: HttpRequest) -> str:
-    fmt = request.GET.get("response_format", "url") or "url"
-    if fmt not in RESPONSE_FORMATS:
-        raise ApiError(400, f"response_format must be one of: {', '.join(RESPONSE_FORMATS)}.")
-    if flag(request.GET.get("include_base64")):
-        fmt = "both"
-    return fmt
-
-
-def _preset(request: HttpRequest, preset_id: str) -> Preset | None:
-    if not preset_id:
+def _preset(request: HttpRequest, preset_id: uuid.UUID | None) -> Preset | None:
+    if preset_id is None:
         return None
-    try:
-        ident = uuid.UUID(preset_id)
-    except ValueError:
-        raise ApiError(400, "presetId is not a valid id.") from None
-    preset = Preset.objects.filter(shop=request.shop, id=ident).first()  # type: ignore[attr-defined]
+    preset = Preset.objects.filter(shop=request.shop, id=preset_id).first()  # type: ignore[attr-defined]
     if preset is None:
         raise ApiError(404, "Preset not found.")
     return preset
 
 
-def _read_request(request: HttpRequest) -> tuple[dict[str, Any], References]:
-    """The body as a dict (JSON or multipart) and the reference images it carries."""
-    refs = References()
-    if (request.content_type or "").startswith("multipart/"):
-        data: dict[str, Any] = dict(request.POST.items())
-        raw_vars = data.get("variables") or "{}"
-        try:
-            data["variables"] = json.loads(raw_vars)
-        except ValueError:
-            raise ApiError(400, "variables must be a JSON-stringified object.") from None
-        for name in ("refImageUrls",):
-            if name in data:
-                try:
-                    data[name] = json.loads(data[name])
-                except ValueError:
-                    data[name] = [u for u in request.POST.getlist(name) if u]
-        return data, refs
-    return json_body(request), refs
-
-
 def _file_requirements(
-    request: HttpRequest, preset: Preset | None, variables: dict[str, Any], refs: References
+    files: MultiValueDict | None, preset: Preset | None, variables: dict[str, Any], refs: References
 ) -> None:
     """Multipart files for a preset's file requirements: `<key>` or `<key>_0`, `<key>_1`, ..."""
-    if preset is None or not request.FILES:
+    if preset is None or not files:
         return
     try:
         declared = parse_variables(preset.variables)
@@ -154,77 +310,75 @@ def _file_requirements(
     for var in declared:
         if var.type != "file":
             continue
-        files = request.FILES.getlist(var.key)
+        found = files.getlist(var.key)
         if var.multiple:
             i = 0
-            while f"{var.key}_{i}" in request.FILES and i < 20:
-                files.append(request.FILES[f"{var.key}_{i}"])
+            while f"{var.key}_{i}" in files and i < MAX_FILE_REQUIREMENTS:
+                found.append(files[f"{var.key}_{i}"])
                 i += 1
-        elif not files and f"{var.key}_0" in request.FILES:
-            files = [request.FILES[f"{var.key}_0"]]
-        if files:
-            variables[var.key] = ", ".join(f.name or var.key for f in files)
-            for f in files:
+        elif not found and f"{var.key}_0" in files:
+            found = [files[f"{var.key}_0"]]
+        if found:
+            variables[var.key] = ", ".join(f.name or var.key for f in found)
+            for f in found:
                 if f.size > settings.IMAGE_MAX_BYTES:
                     raise ApiError(413, f"{var.key}: the file is too large.")
                 refs.blobs.append((f.read(), f.name or var.key))
 
 
-def _ref_base64(data: dict[str, Any], refs: References) -> None:
-    value = data.get("refImageBase64")
-    if value is None:
-        return
-    if not isinstance(value, list):
-        raise ApiError(400, "refImageBase64 must be an array of { mimeType, data }.")
-    if len(value) > MAX_REFERENCES:
-        raise ApiError(400, f"refImageBase64 accepts at most {MAX_REFERENCES} images.")
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or not isinstance(item.get("data"), str):
-            raise ApiError(400, f"refImageBase64[{i}] must be an object with a base64 data field.")
-        raw = item["data"]
-        if raw.startswith("data:"):
-            raw = raw.split(",", 1)[-1]
-        try:
-            blob = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise ApiError(400, f"refImageBase64[{i}].data is not valid base64.") from None
-        refs.blobs.append((blob, f"reference-{i}"))
-
-
-@endpoint(SEED_002, scope="ai:generate", methods=("POST",), idempotent=True)
-def generations(request: HttpRequest) -> HttpResponse:
-    response_format = _response_format(request)
-    run_async = flag(request.GET.get("async"))
-    data, refs = _read_request(request)
-    preset = _preset(request, string_field(data, "presetId"))
-    variables = data.get("variables")
-    variables = {} if variables is None else variables
-    if not isinstance(variables, dict):
-        raise ApiError(400, "variables must be an object.")
-    _file_requirements(request, preset, variables, refs)
-    _ref_base64(data, refs)
-    refs.urls = string_list(data, "refImageUrls", max_items=MAX_REFERENCES)
-    if len(refs.blobs) + len(refs.urls) > MAX_REFERENCES + 20:
-        raise ApiError(400, "Too many reference images.")
-    aspect = string_field(data, "aspectRatio")
-    if aspect and aspect not in ASPECT_RATIOS:
-        raise ApiError(400, f"aspectRatio must be one of: {', '.join(ASPECT_RATIOS)}.")
-    resolution = string_field(data, "resolution", default="standard") or "standard"
-    if resolution not in RESOLUTION_LONG_SIDE:
-        raise ApiError(400, "resolution must be one of: low, standard, high, 4k.")
-    count = int_field(data, "sampleCount", 1)
-    if not 1 <= count <= MAX_COUNT:
-        raise ApiError(400, f"sampleCount must be between 1 and {MAX_COUNT}.")
+@operation(
+    SEED_002,
+    "POST",
+    summary="Generate images",
+    description="Sync by default (waits up to API_SYNC_TIMEOUT_SECONDS, then 504 with the job id); "
+    "?async=true returns the queued job at once. JSON, or multipart with a preset's file "
+    "requirements as `<key>` / `<key>_N` fields and `variables` JSON-stringified.",
+    scope="ai:generate",
+    query=GenerationQuery,
+    body=GenerationIn,
+    body_media=("application/json", "multipart/form-data"),
+    body_example=EXAMPLE_BODY,
+    files=Files(pattern=r"^.+(_\d+)?$", description="Files for the preset's file requirements."),
+    idempotent=True,
+    responses={
+        200: Returns(JobData, "The finished job (sync) or the queued job (async)", SYNC_EXAMPLE),
+        402: Returns(V0Error, "Insufficient credits"),
+        404: Returns(V0Error, "presetId is not a preset of this team"),
+        502: Returns(V0Error, "The generation failed (refunded)"),
+        504: Returns(
+            V0Error,
+            "Still running after the sync timeout",
+            {
+                "error": "Generation timed out after 180s",
+                "jobId": "...",
+                "hint": "GET /v0/images/generations/<jobId> to check status",
+            },
+        ),
+    },
+)
+def generations(
+    request: HttpRequest,
+    body: GenerationIn,
+    query: GenerationQuery,
+    files: MultiValueDict | None,
+) -> Any:
+    refs = References()
+    preset = _preset(request, body.presetId)
+    variables = dict(body.variables or {})
+    _file_requirements(files, preset, variables, refs)
+    for i, ref in enumerate(body.refImageBase64 or []):
+        refs.blobs.append((base64.b64decode(ref.data), f"reference-{i}"))
+    refs.urls = list(body.refImageUrls or [])
     spec = GenerationSpec(
-        prompt=string_field(data, "prompt"),
-        negative_prompt=string_field(data, "negativePrompt"),
+        prompt=body.prompt or "",
+        negative_prompt=body.negativePrompt or "",
         preset=preset,
         variables={str(k): v for k, v in variables.items()},
-        aspect_ratio=aspect,
-        resolution=resolution,
-        count=count,
-        model=string_field(data, "modelVersion"),
-        is_public=bool_field(data, "isPublic"),
+        aspect_ratio=body.aspectRatio or "",
+        resolution=body.resolution or "standard",
+        count=body.sampleCount,
+        model=body.modelVersion or "",
+        is_public=bool(body.isPublic),
         extra={"api": "v0"},
     )
     try:
@@ -237,40 +391,49 @@ def generations(request: HttpRequest) -> HttpResponse:
             code="insufficient_credits",
             extra={"required": exc.required_cents, "available": exc.available_cents},
         ) from None
-    if run_async:
-        return JsonResponse(
-            {
-                "data": {
-                    "id": str(job.id),
-                    "status": "queued",
-                    "created": _dt_unix(job),
-                    "model": job.model,
-                }
-            }
+    return finish_generation(request, job, query=query)
+
+
+@generations.resumes
+def finish_generation(
+    request: HttpRequest, job: Job, *, query: GenerationQuery, **_: Any
+) -> JobData:
+    if query.async_:
+        return JobData(
+            data=JobPayload(id=str(job.id), status="queued", created=_dt_unix(job), model=job.model)
         )
     timeout = sync_timeout()
     job = common.wait_for_job(job.id, timeout)
     if not job.is_finished:
-        return JsonResponse(
-            {
-                "error": f"Generation timed out after {timeout:g}s",
+        raise ApiError(
+            504,
+            f"Generation timed out after {timeout:g}s",
+            code="",  # seed 002 documents exactly {error, jobId, hint}
+            extra={
                 "jobId": str(job.id),
                 "hint": f"GET /v0/images/generations/{job.id} to check status",
             },
-            status=504,
         )
     if job.status != Job.Status.COMPLETED:
-        return JsonResponse(
-            {"error": job.error or "The generation failed.", "jobId": str(job.id)},
-            status=502,
-        )
-    return JsonResponse({"data": job_payload(job, request, response_format)})
+        raise ApiError(502, job.error or "The generation failed.", extra={"jobId": str(job.id)})
+    return JobData(data=job_payload(job, request, query.format))
 
 
-@endpoint(SEED_002, scope=READ_SCOPES)
-def generation_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+@operation(
+    SEED_002,
+    "GET",
+    summary="Poll a generation job",
+    description="Statuses: queued, active, completed, failed.",
+    scope=READ_SCOPES,
+    query=PollQuery,
+    responses={
+        200: Returns(JobData, "The job", SYNC_EXAMPLE),
+        404: Returns(SimpleError, "No such job"),
+    },
+)
+def generation_detail(request: HttpRequest, job_id: str, query: PollQuery) -> JobData:
     job = _shop_job(request, job_id)
-    return JsonResponse({"data": job_payload(job, request, _response_format(request))})
+    return JobData(data=job_payload(job, request, query.format))
 
 
 # The job poll reads only what job_payload shows, with the refunds summed (compiled once).
@@ -336,7 +499,7 @@ LIBRARY_FIELDS = (
 )
 
 
-def _library_item(row: tuple[Any, ...], urls: AssetUrls) -> dict[str, Any]:
+def _library_item(row: tuple[Any, ...], urls: AssetUrls) -> LibraryImage:
     # A page row carries the total after these columns.
     (
         ident,
@@ -353,18 +516,18 @@ def _library_item(row: tuple[Any, ...], urls: AssetUrls) -> dict[str, Any]:
         *_,
     ) = row
     url = urls(name)
-    return {
-        "id": str(ident),
-        "url": url,
-        "thumbnailUrl": urls(thumbnail) or url,
-        "width": width,
-        "height": height,
-        "presetId": str(preset_id) if preset_id else None,
-        "modelVersion": model or None,
-        "userPrompt": parameters.get("user_prompt", prompt),
-        "isPublic": is_public,
-        "createdAt": iso(at),
-    }
+    return LibraryImage(
+        id=str(ident),
+        url=url,
+        thumbnailUrl=urls(thumbnail) or url,
+        width=width,
+        height=height,
+        presetId=str(preset_id) if preset_id else None,
+        modelVersion=model or None,
+        userPrompt=parameters.get("user_prompt", prompt),
+        isPublic=is_public,
+        createdAt=iso(at),
+    )
 
 
 def _library_row(asset: Asset) -> tuple[Any, ...]:
@@ -413,25 +576,49 @@ LIBRARY_QUERIES = {
     for shape in itertools.product((False, True), repeat=2)
 }
 
+LIBRARY_EXAMPLE = {
+    "data": {
+        "images": [
+            {
+                "id": "img_abc",
+                "url": "https://cdn.../image.webp",
+                "thumbnailUrl": "https://cdn.../thumb.webp",
+                "width": 1024,
+                "height": 1024,
+                "presetId": "preset_xyz",
+                "modelVersion": "gemini-3-pro-image-preview",
+                "userPrompt": "...",
+                "isPublic": False,
+                "createdAt": "2026-04-26T00:00:00.000Z",
+            }
+        ],
+        "total": 124,
+        "page": 1,
+        "limit": 20,
+    }
+}
 
-@endpoint(SEED_002, scope=READ_SCOPES)
-def library(request: HttpRequest) -> HttpResponse:
-    page = int_field(request.GET, "page", 1)
-    limit = int_field(request.GET, "limit", 20)
-    if page < 1:
-        raise ApiError(400, "page must be 1 or more.")
-    if not 1 <= limit <= 100:
-        raise ApiError(400, "limit must be between 1 and 100.")
+
+@operation(
+    SEED_002,
+    "GET",
+    summary="List the team library",
+    description="Generated images of the team, newest first; search is a substring of the prompt.",
+    scope=READ_SCOPES,
+    query=LibraryQuery,
+    responses={200: Returns(LibraryData, "A page of images", LIBRARY_EXAMPLE)},
+)
+def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
+    page, limit = query.page, query.limit
     shop = request.shop  # type: ignore[attr-defined]
     values: dict[str, Any] = {"shop": shop.pk}
-    preset_id = request.GET.get("presetId", "")
     valid = True
-    if preset_id:
+    if query.presetId:
         try:
-            values["preset"] = uuid.UUID(preset_id)
+            values["preset"] = uuid.UUID(query.presetId)
         except ValueError:
             valid = False  # no image has an invalid preset id
-    search = request.GET.get("search", "").strip().lower()
+    search = (query.search or "").strip().lower()
     if search:
         values["search"] = search[:200]
     count_query, page_query = LIBRARY_QUERIES[("preset" in values, bool(search))]
@@ -444,44 +631,57 @@ def library(request: HttpRequest) -> HttpResponse:
     else:
         total = 0
     urls = AssetUrls(shop, request)
-    return JsonResponse(
-        {
-            "data": {
-                "images": [_library_item(row, urls) for row in rows],
-                "total": total,
-                "page": page,
-                "limit": limit,
-            }
-        }
+    return LibraryData(
+        data=LibraryPage(
+            images=[_library_item(row, urls) for row in rows], total=total, page=page, limit=limit
+        )
     )
 
 
-@endpoint(SEED_002, scope=READ_SCOPES)
-def library_detail(request: HttpRequest, image_id: str) -> HttpResponse:
+@operation(
+    SEED_002,
+    "GET",
+    summary="Get one library image",
+    description="Metadata and public URL; 404 if the image is not the key's team's.",
+    scope=READ_SCOPES,
+    responses={200: ImageDetailData, 404: Returns(SimpleError, "No such image in this team")},
+)
+def library_detail(request: HttpRequest, image_id: str) -> ImageDetailData:
     asset = _shop_asset(request, image_id)
     item = _library_item(_library_row(asset), AssetUrls(request.shop, request))  # type: ignore[attr-defined]
-    return JsonResponse(
-        {
-            "data": {
-                "id": item["id"],
-                "presetId": item["presetId"],
-                "prompt": asset.prompt,
-                "userPrompt": item["userPrompt"],
-                "modelVersion": item["modelVersion"],
-                "variables": asset.parameters.get("variables") or {},
-                "sourceType": None if asset.kind == Asset.Kind.GENERATED else asset.kind,
-                "isPublic": asset.is_public,
-                "url": item["url"],
-                "thumbnailUrl": item["thumbnailUrl"],
-                "width": asset.width,
-                "height": asset.height,
-                "createdAt": item["createdAt"],
-            }
-        }
+    return ImageDetailData(
+        data=ImageDetail(
+            id=item.id,
+            presetId=item.presetId,
+            prompt=asset.prompt,
+            userPrompt=item.userPrompt,
+            modelVersion=item.modelVersion,
+            variables=asset.parameters.get("variables") or {},
+            sourceType=None if asset.kind == Asset.Kind.GENERATED else asset.kind,
+            isPublic=asset.is_public,
+            url=item.url,
+            thumbnailUrl=item.thumbnailUrl,
+            width=asset.width,
+            height=asset.height,
+            createdAt=item.createdAt,
+        )
     )
 
 
-@endpoint(SEED_002, scope=READ_SCOPES)
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "video/mp4")
+
+
+@operation(
+    SEED_002,
+    "GET",
+    summary="Download an image",
+    description="The raw bytes, as an attachment named <imageId>.<ext>.",
+    scope=READ_SCOPES,
+    responses={
+        200: Returns(None, "The file", media_type=" | ".join(IMAGE_TYPES)),
+        404: Returns(SimpleError, "No such image, or its file is missing"),
+    },
+)
 def library_download(request: HttpRequest, image_id: str) -> HttpResponse:
     asset = _shop_asset(request, image_id)
     try:
@@ -498,25 +698,38 @@ def library_download(request: HttpRequest, image_id: str) -> HttpResponse:
     return response
 
 
-@endpoint(SEED_002, scope=READ_SCOPES)
-def usage(request: HttpRequest) -> HttpResponse:
+@operation(
+    SEED_002,
+    "GET",
+    summary="Credits and usage",
+    description="One credit = one US cent: the plan budget of this period, then the wallet.",
+    scope=READ_SCOPES,
+    responses={200: UsageData},
+)
+def usage(request: HttpRequest) -> UsageData:
     shop = request.shop  # type: ignore[attr-defined]
     shop.refresh_from_db()
     period = current_period()
     plan_left = shop.plan_remaining_cents(period)
     used = shop.plan_used_cents if shop.plan_period == period else 0
-    return JsonResponse(
-        {
-            "data": {
-                "credits": {
-                    "remaining": plan_left + shop.wallet_cents,
-                    "planBudget": shop.plan_budget_cents,
-                    "planUsed": used,
-                    "planRemaining": plan_left,
-                    "wallet": shop.wallet_cents,
-                },
-                "period": period,
-                "unit": "credit = 1 US cent",
-            }
-        }
+    return UsageData(
+        data=UsageBody(
+            credits=Credits(
+                remaining=plan_left + shop.wallet_cents,
+                planBudget=shop.plan_budget_cents,
+                planUsed=used,
+                planRemaining=plan_left,
+                wallet=shop.wallet_cents,
+            ),
+            period=period,
+            unit="credit = 1 US cent",
+        )
     )
+
+
+generations_view = route(generations)
+generation_view = route(generation_detail)
+library_view = route(library)
+library_detail_view = route(library_detail)
+library_download_view = route(library_download)
+usage_view = route(usage)

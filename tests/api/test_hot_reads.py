@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from generations.api.common import asset_url, file_url, iso, with_refunds
+from generations.api.common import asset_url, file_url, with_refunds
+from generations.api.edge import iso
 from generations.library import store_asset
 from generations.models import Asset, Job, Preset
 from studio.actions import create_shop

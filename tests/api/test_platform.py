@@ -192,16 +192,25 @@ def test_idempotent_replay_and_conflicts(api: Any) -> None:
 
 
 def test_idempotency_409_while_the_first_is_running(api: Any, shop: Shop) -> None:
-    key = ApiKey.objects.get(shop=shop)
+    # A first request holds the key (live lease, no job yet): a retry is told to wait.
+    from datetime import timedelta
+
     from django.test import RequestFactory
+    from django.utils import timezone
 
-    from generations.api.common import _claim_idempotency, request_fingerprint
+    from generations.api.idempotency import request_fingerprint
 
+    key = ApiKey.objects.get(shop=shop)
     request = RequestFactory().post(
         "/v1/posts", data=b'{"text": "x"}', content_type="application/json"
     )
-    record, err, replay = _claim_idempotency(key, "k1", request_fingerprint(request))
-    assert record is not None and err is None and replay is None
+    IdempotencyRecord.objects.create(
+        api_key=key,
+        key="k1",
+        request_hash=request_fingerprint(request),
+        claim_token="first",
+        lease_until=timezone.now() + timedelta(seconds=30),
+    )
     response = api.post("/v1/posts", {"text": "x"}, headers={"Idempotency-Key": "k1"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "idempotency_in_progress"

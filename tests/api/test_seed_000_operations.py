@@ -1,11 +1,7 @@
-"""Seed 000's background-removal and image-to-video routes over generations.operations.
-
-They run when the image-operations module is present (it is built on another branch); without it
-the routes answer 501 and only that is checked."""
+"""Seed 000's background-removal and image-to-video routes over generations.operations."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
@@ -16,26 +12,12 @@ from studio.models import Shop
 
 pytestmark = pytest.mark.django_db
 
-HAS_OPERATIONS = importlib.util.find_spec("generations.operations") is not None
-needs_operations = pytest.mark.skipif(
-    not HAS_OPERATIONS, reason="generations.operations (image operations) is not on this branch"
-)
-
 
 def _upload(api: Any, image_bytes: Any) -> dict:
     f = SimpleUploadedFile("art.png", image_bytes(96, 64, (30, 160, 60)), content_type="image/png")
     return api.post("/uploads", {"file": f}, multipart=True).json()
 
 
-@pytest.mark.skipif(HAS_OPERATIONS, reason="the operations module is present")
-def test_without_the_operations_module_the_routes_answer_501(api: Any, image_bytes: Any) -> None:
-    upload = _upload(api, image_bytes)
-    response = api.post("/ai-generations/remove-background", {"imageUrl": upload["imageUrl"]})
-    assert response.status_code == 501
-    assert "error" in response.json()
-
-
-@needs_operations
 def test_remove_background_answers_the_documented_shape(
     api: Any, shop: Shop, image_bytes: Any
 ) -> None:
@@ -49,7 +31,6 @@ def test_remove_background_answers_the_documented_shape(
     assert isinstance(body["costCents"], int)
 
 
-@needs_operations
 def test_generate_video_answers_the_documented_shape(api: Any, image_bytes: Any) -> None:
     upload = _upload(api, image_bytes)
     response = api.post(
@@ -85,7 +66,6 @@ def test_operation_scopes(shop: Shop, api_for: Any) -> None:
     assert client.post("/ai-generations/generate-video", {"imageUrl": "x"}).status_code == 403
 
 
-@needs_operations
 def test_another_shops_image_url_is_fetched_not_reused(
     api: Any, api_for: Any, image_bytes: Any
 ) -> None:

@@ -88,6 +88,7 @@ def test_sync_timeout_is_504_with_the_documented_body(
     response = api.post("/v0/images/generations", EXAMPLE)
     assert response.status_code == 504
     body = response.json()
+    assert set(body) == {"error", "jobId", "hint"}  # exactly the seed's fields
     assert body["error"] == "Generation timed out after 0.3s"
     assert body["hint"] == f"GET /v0/images/generations/{body['jobId']} to check status"
     assert Job.objects.get(id=body["jobId"]).status == Job.Status.QUEUED  # still running

@@ -253,35 +253,18 @@ def test_it_cancels_the_turn_when_the_stream_is_closed_early(chat_api: ApiClient
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "messages must be a non-empty array of {role, content}."),
+        ({}, "messages is required."),
         ({"messages": []}, "messages must be a non-empty array of {role, content}."),
-        ({"messages": ["hi"]}, "messages[0] must be an object with role and content."),
-        (
-            {"messages": [{"role": "robot", "content": "x"}]},
-            "messages[0].role must be one of: user, assistant, system.",
-        ),
-        (
-            {"messages": [{"role": "user"}]},
-            "messages[0] needs content (a string) or parts (an array).",
-        ),
-        (
-            {"messages": [{"role": "assistant", "content": "x"}]},
-            "The last message must be the user's request (role user).",
-        ),
-        (
-            {"messages": [{"role": "user", "content": " "}]},
-            "The message is empty: say what to design.",
-        ),
-        (
-            {"messages": [{"role": "user", "content": "x"}], "trigger": "poke"},
-            "trigger must be one of: submit-message, regenerate-message.",
-        ),
-        (
-            {"messages": [{"role": "user", "content": "x"}], "id": 5},
-            "conversationId and id must be strings.",
-        ),
+        ({"messages": ["hi"]}, "messages[0] must be an object."),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role must be one of: user, assistant or system."),
+        ({"messages": [{"role": "user"}]}, "Each message needs content (a string) or parts (an array)."),
+        ({"messages": [{"role": "assistant", "content": "x"}]}, "The last message must be the user's request (role user)."),
+        ({"messages": [{"role": "user", "content": " "}]}, "The message is empty: say what to design."),
+        ({"messages": [{"role": "user", "content": "x"}], "trigger": "poke"}, "trigger must be one of: submit-message or regenerate-message."),
+        ({"messages": [{"role": "user", "content": "x"}], "id": 5}, "id must be a string."),
+        ({"messages": [{"role": "user", "content": "x" * 4001}]}, "The message is longer than 4000 characters."),
     ],
-)
+)  # fmt: skip
 @pytest.mark.parametrize("route", [START, STREAM])
 def test_it_rejects_bad_requests(chat_api: ApiClient, route: str, body: Any, message: str) -> None:
     response = chat_api.post(route, body)
