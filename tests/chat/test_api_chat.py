@@ -359,3 +359,18 @@ def test_the_mockup_url_carries_the_design_on_the_storage_origin(
     asset = parse_qs(urlsplit(response["mockup"]["url"]).query)["asset"][0]
     assert asset.startswith("https://shop-") and ".files.example.com/shops/" in asset
     assert response["images"][0]["imageUrl"].startswith("https://shop-")
+
+
+def test_the_routes_are_in_the_openapi_document() -> None:
+    from generations.api.openapi import document
+
+    paths = document()["paths"]
+    stream = paths["/ai-generations/chat/stream"]["post"]
+    assert stream["x-scopes"] == ["ai:generate"]
+    ok = stream["responses"]["200"]
+    assert list(ok["content"]) == ["text/event-stream"]
+    assert "x-vercel-ai-ui-message-stream" in ok["headers"]
+    assert {"400", "404", "409", "429"} <= set(stream["responses"])
+    start = paths["/ai-generations/chat/start"]["post"]
+    assert any(p["name"] == "Idempotency-Key" for p in start["parameters"])
+    assert "get" in paths["/ai-generations/chat/jobs/{job_id}"]
