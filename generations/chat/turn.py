@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Priced tool calls (generations, background removals) one turn may make: the planners need two;
+# a model that keeps calling them is stopped before it spends the shop's credits.
+MAX_PRICED_CALLS = 4
+
 
 def canonical(arguments: dict[str, Any]) -> str:
     return json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
@@ -213,6 +217,17 @@ class TurnRun:
         tool = TOOLS[name]
         clean = args.model_dump(exclude_none=True)
         previous = self._reusable(name, clean)
+        if tool.priced and previous is None and self._priced_calls() >= MAX_PRICED_CALLS:
+            # A model looping on paid tools stops here, whatever its step budget says.
+            error = f"A turn makes at most {MAX_PRICED_CALLS} priced tool calls; ask again."
+            call_id = str(uuid.uuid4())
+            self.log.append(
+                "tool-input-error",
+                {"toolCallId": call_id, "toolName": name, "input": clean, "errorText": error},
+            )
+            result = ToolResult(call_id, name, False, error=error)
+            self.tool_outputs.append(result)
+            return result
         if previous is not None and previous.status == ChatToolCall.Status.DONE:
             # An earlier attempt finished it (and logged it): reuse, charge nothing again.
             result = ToolResult(str(previous.id), name, True, dict(previous.output))
@@ -253,6 +268,10 @@ class TurnRun:
         self.tool_outputs.append(result)
         self._percent = min(self._percent + 15, 90)
         return result
+
+    def _priced_calls(self) -> int:
+        priced = [n for n, t in TOOLS.items() if t.priced]
+        return ChatToolCall.objects.filter(turn=self.turn, name__in=priced).count()
 
     def _fail_call(self, call: ChatToolCall, error: str) -> None:
         self._finish_call(call, ChatToolCall.Status.FAILED, {}, error)

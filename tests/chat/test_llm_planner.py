@@ -144,6 +144,19 @@ def test_it_rejects_invalid_tool_arguments_and_tells_the_model(model: Any, say: 
     assert turn.cost_cents == 0
 
 
+def test_it_caps_the_priced_tool_calls_of_a_turn(model: Any, say: Any) -> None:
+    """GIVEN a model that keeps asking for new images THEN the fifth priced call is refused
+    (nothing runs or is charged) and the model is told why."""
+    seen = model(
+        lambda _b: Stream(calls=[Call("g", "generate_image", {"prompt": "a fox", "count": 1})])
+    )
+    turn = say("make foxes forever")
+    assert ChatToolCall.objects.filter(turn=turn, name="generate_image").count() == 4
+    assert turn.cost_cents == 4
+    last_tool = [m for m in seen[-1].body["messages"] if m["role"] == "tool"][-1]
+    assert "at most 4 priced tool calls" in json.loads(last_tool["content"])["error"]
+
+
 def test_it_stops_after_the_step_limit(model: Any, say: Any, settings: Any) -> None:
     settings.CHAT_MAX_STEPS = 3
     seen = model(lambda _b: Stream(calls=[Call("s", "search_products", {"query": "mug"})]))
