@@ -153,11 +153,17 @@ def server_connections() -> Iterator[list[Any]]:
 
 
 def test_it_cancels_the_turn_when_the_client_disconnects(
-    live_server: Any, start_worker: Any, key: str, shop: Shop, server_connections: list[Any]
+    live_server: Any,
+    start_worker: Any,
+    key: str,
+    shop: Shop,
+    server_connections: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """GIVEN a slow image engine WHEN the client drops the stream while the art is being made
     THEN the turn and its generation job are canceled and refunded, the worker is free for the
     next turn, and no database connection is left open by the stream."""
+    monkeypatch.setenv("STUDIO_SLOW_ENGINE_SECONDS", "15")  # the worker's generation: slow
     worker = start_worker()
     Shop.objects.filter(id=shop.id).update(default_model="test:slow")
     balance = Shop.objects.get(id=shop.id).balance_cents
