@@ -164,3 +164,141 @@ def iou(pred_alpha: np.ndarray, gt_alpha: np.ndarray) -> float:
 def sad(pred_alpha: np.ndarray, gt_alpha: np.ndarray) -> float:
     """Sum of absolute alpha differences, in thousands (the matting literature's unit)."""
     return float(np.abs(pred_alpha - gt_alpha).sum() / 1000.0)
+
+
+# --- hard backdrops (issue 12) -------------------------------------------------------------------
+# Product shots people actually send: pale products on pale backdrops, paper and fabric textures,
+# sensor noise, soft shadows falling on texture, and full-bleed designs with no backdrop at all.
+# The truth for a full-bleed shot is "keep everything" (alpha 1 everywhere).
+HARD_CLASSES = ("pale", "paper", "fabric", "noisy", "shadow", "fullbleed")
+
+
+def _texture_backdrop(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    tone = rng.uniform(200, 245, 3).astype(np.float32)
+    if kind == "paper":
+        # Fibres: anisotropic blurred noise at two scales, plus blotchy tone, a few percent deep.
+        fine = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 0.8)
+        fibre = cv2.GaussianBlur(
+            rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), sigmaX=6, sigmaY=0.7
+        )
+        blotch = cv2.resize(
+            rng.normal(0, 1, (8, 8)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC
+        )
+        t = fine / (fine.std() + 1e-6) * 6 + fibre / (fibre.std() + 1e-6) * 7 + blotch * 6
+        return tone + t[..., None]
+    if kind == "fabric":
+        # A woven cloth: warp and weft threads (periodic), slub noise, and a little fold shading.
+        period = rng.uniform(5.0, 9.0)
+        ang = rng.uniform(-0.3, 0.3)
+        u = xx * np.cos(ang) + yy * np.sin(ang)
+        v = -xx * np.sin(ang) + yy * np.cos(ang)
+        weave = np.sin(2 * np.pi * u / period) * np.sin(2 * np.pi * v / period)
+        slub = cv2.GaussianBlur(
+            rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), sigmaX=3, sigmaY=0.6
+        )
+        fold = np.sin(2 * np.pi * (xx / size * rng.uniform(0.5, 1.5) + rng.uniform(0, 1)))
+        t = weave * 14 + slub / (slub.std() + 1e-6) * 6 + fold * 8
+        col = tone * rng.uniform(0.75, 1.0, 3).astype(np.float32)
+        return col + t[..., None]
+    raise ValueError(kind)
+
+
+def make_hard_shot(index: int, size: int = 640) -> Shot:
+    rng = np.random.default_rng(5000 + index)
+    kind = HARD_CLASSES[index % len(HARD_CLASSES)]
+    shape = SHAPES[(index * 5 + 1) % len(SHAPES)]
+    source = SOURCES[(index * 7 + 2) % len(SOURCES)]
+    if kind == "fullbleed":
+        # (retina and colorwheel sit on black: those would be products on a backdrop.)
+        source = SOURCES[(index // 6) % 6]
+    photo = _source(source)
+    pale = kind == "pale" or (kind in ("paper", "fabric", "shadow") and index % 3 == 0)
+    if kind == "fullbleed":
+        # A design or photo that fills the frame: nothing is backdrop.
+        ph, pw = photo.shape[:2]
+        crop = min(ph, pw)
+        y0 = int(rng.integers(0, ph - crop + 1))
+        x0 = int(rng.integers(0, pw - crop + 1))
+        img = cv2.resize(photo[y0 : y0 + crop, x0 : x0 + crop], (size, size))
+        if index % 12 == 5:
+            # A flat poster: bands of colour, a big disc and type-like bars, full bleed.
+            img = np.zeros((size, size, 3), np.uint8)
+            img[:] = rng.integers(40, 230, 3)
+            for k in range(4):
+                y = int(size * (0.15 + 0.2 * k))
+                img[y : y + size // 12] = rng.integers(20, 250, 3)
+            cv2.circle(
+                img,
+                (size // 2, size // 2),
+                size // 4,
+                [int(v) for v in rng.integers(20, 250, 3)],
+                -1,
+            )
+            for k in range(3):
+                cv2.rectangle(
+                    img,
+                    (size // 8, int(size * (0.75 + 0.06 * k))),
+                    (int(size * (0.4 + 0.15 * k)), int(size * (0.78 + 0.06 * k))),
+                    (250, 250, 250),
+                    -1,
+                )
+        noise = rng.normal(0, 1.5, img.shape).astype(np.float32)
+        return Shot(
+            f"h{index:02d}-fullbleed-{source}",
+            np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8),
+            np.ones((size, size), np.float32),
+        )
+    obj = int(size * rng.uniform(0.5, 0.72))
+    alpha_obj = _shape(shape, obj, rng)
+    ph, pw = photo.shape[:2]
+    crop = min(ph, pw)
+    y0 = int(rng.integers(0, ph - crop + 1))
+    x0 = int(rng.integers(0, pw - crop + 1))
+    patch = cv2.resize(
+        photo[y0 : y0 + crop, x0 : x0 + crop], (obj, obj), interpolation=cv2.INTER_AREA
+    ).astype(np.float32)
+    shadow_strength = rng.uniform(0.18, 0.32)
+    shadow_blur = 0.02
+    if pale:
+        # A cream, white or pale-grey product a few levels away from its (pale) backdrop.
+        tone = rng.uniform(222, 248)
+        base = tone + rng.choice([-1, 1]) * rng.uniform(8, 16)
+        patch = base - 12 + 0.12 * patch + rng.uniform(-3, 3, 3).astype(np.float32)
+        yy = np.linspace(-1, 1, obj, dtype=np.float32)[:, None, None]
+        patch = patch - 10 * yy  # soft top light on the product
+    if kind == "pale":
+        bg = np.full((size, size, 3), tone, np.float32) + rng.uniform(-4, 4, 3).astype(np.float32)
+    elif kind in ("paper", "fabric"):
+        bg = _texture_backdrop(kind, size, rng)
+    elif kind == "noisy":
+        bg = _backdrop(("white", "grey", "tint", "gradient")[index % 4], size, rng)
+    else:  # shadow: a long, soft shadow on a textured backdrop
+        bg = _texture_backdrop(("paper", "fabric")[index % 2], size, rng)
+    if pale and kind != "pale":
+        bg = bg - bg.mean((0, 1)) + tone  # the texture in the product's own pale tone
+        shadow_strength = rng.uniform(0.3, 0.45)
+        shadow_blur = 0.045
+    alpha = np.zeros((size, size), np.float32)
+    oy = int(rng.integers(int(size * 0.08), size - obj - int(size * 0.08) + 1))
+    ox = int(rng.integers(int(size * 0.08), size - obj - int(size * 0.08) + 1))
+    alpha[oy : oy + obj, ox : ox + obj] = alpha_obj
+    fg = np.zeros((size, size, 3), np.float32)
+    fg[oy : oy + obj, ox : ox + obj] = patch
+    dx, dy = (0.03, 0.04) if kind != "shadow" else (0.08, 0.06)
+    shift = np.float32([[1, 0, size * dx], [0, 1, size * dy]])
+    shadow = cv2.warpAffine(alpha, shift, (size, size))
+    shadow = cv2.GaussianBlur(shadow, (0, 0), size * shadow_blur) * shadow_strength
+    bg = bg * (1 - shadow[..., None])
+    image = fg * alpha[..., None] + bg * (1 - alpha[..., None])
+    if kind == "noisy":
+        # Sensor noise: luminance and chroma, stronger in the darks, like a phone at ISO 1600.
+        lum = rng.normal(0, 7, (size, size, 1)).astype(np.float32)
+        chroma = rng.normal(0, 3.5, (size, size, 3)).astype(np.float32)
+        image = image + (lum + chroma) * (1.3 - image / 255 * 0.6)
+    image = np.clip(image + rng.normal(0, 1.2, image.shape) + 0.5, 0, 255).astype(np.uint8)
+    return Shot(f"h{index:02d}-{kind}-{shape}-{source}", image, alpha)
+
+
+def make_hard_set(per_class: int = 8, size: int = 640) -> list[Shot]:
+    return [make_hard_shot(i, size) for i in range(per_class * len(HARD_CLASSES))]

@@ -28,10 +28,11 @@ from generations.engines.base import (
     upstream_sink,
 )
 from generations.library import files_removed_on_error, store_asset
-from generations.models import Asset, Job, Preset
+from generations.models import Asset, Job, JobAttempt, Preset
 from generations.presets import PresetError, parse_variables, render_template
 from generations.pricing import price_per_output
-from studio.actions import charge, refund
+from studio import audit
+from studio.actions import InsufficientCredits, StaffActionError, charge, refund
 from studio.models import Shop
 
 if TYPE_CHECKING:
@@ -269,7 +270,19 @@ def claim_job(job_id: str) -> Job | None:
     )
     if claimed != 1:
         return None
-    return Job.objects.select_related("shop", "preset", "input_asset", "created_by").get(id=job_id)
+    job = Job.objects.select_related("shop", "preset", "input_asset", "created_by").get(id=job_id)
+    # The attempt log is what staff read to see why a job took several tries (the admin's job page).
+    # The conditional update above gave this claim its own attempt number, so the row is new.
+    JobAttempt.objects.create(job=job, number=job.attempts, started_at=now)
+    return job
+
+
+def _end_attempt(job_id: Any, outcome: str, detail: str = "", number: int | None = None) -> None:
+    """Close the job's running attempt (or only attempt `number`) with its outcome."""
+    running = JobAttempt.objects.filter(job_id=job_id, outcome=JobAttempt.Outcome.RUNNING)
+    if number is not None:
+        running = running.filter(number=number)
+    running.update(outcome=outcome, detail=detail[:2000], finished_at=timezone.now())
 
 
 class ProgressReporter:
@@ -384,7 +397,12 @@ def run_generation(job: Job, progress: ProgressReporter) -> tuple[list[Output], 
         Output(img.data, img.content_type, img.width, img.height, img.seed, img.metadata)
         for img in images
     ]
-    return outputs, {}
+    # Prompt words the engine could not draw (the offline art engine reports them): kept on the
+    # job so pages, API results and webhooks can say so instead of silently ignoring them.
+    unrecognized = list(
+        dict.fromkeys(w for img in images for w in img.metadata.get("unrecognized_words", []))
+    )
+    return outputs, ({"unrecognized_words": unrecognized} if unrecognized else {})
 
 
 def execute_job(
@@ -473,6 +491,7 @@ def complete_job(job: Job, outputs: list[Output], result: dict[str, Any] | None 
             result=result or {},
             error="",
         )
+        _end_attempt(job.id, JobAttempt.Outcome.COMPLETED, number=job.attempts)
     job.refresh_from_db()
     _after_finish(job)
     return job
@@ -494,6 +513,7 @@ def fail_job(job: Job, reason: str, *, attempt: int | None = None) -> Job:
         )
         if updated:
             refund(job, job.cost_cents, memo=f"failed: {reason[:150]}")
+            _end_attempt(job.id, JobAttempt.Outcome.FAILED, reason, number=attempt)
     job.refresh_from_db()
     if updated:
         _after_finish(job)
@@ -512,6 +532,7 @@ def requeue_job(job: Job, reason: str, *, delay: float = 0, attempt: int | None 
             enqueued_at=timezone.now(),
         )
         if updated:
+            _end_attempt(job.id, JobAttempt.Outcome.RETRY, reason, number=attempt)
             transaction.on_commit(lambda: run_job.apply_async((str(job.id),), countdown=delay))
     job.refresh_from_db()
     return job
@@ -534,6 +555,7 @@ def cancel_job(job: Job, *, reason: str = "canceled by user") -> Job:
             lease_until=None,
         )
         refund(job, job.cost_cents, memo=reason)
+        _end_attempt(job.id, JobAttempt.Outcome.CANCELED, reason)
     job.refresh_from_db()
     _cancel_upstream(locked)
     _after_finish(job)
@@ -577,6 +599,7 @@ def sweep_jobs() -> dict[str, int]:
                 enqueued_at=now,
             )
             if updated:
+                _end_attempt(job.id, JobAttempt.Outcome.LOST, "lease expired: re-queued")
                 run_job.delay_on_commit(str(job.id))
                 counts["requeued"] += 1
     stale = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
@@ -599,3 +622,86 @@ def _after_finish(job: Job) -> None:
             hook(job)
         except Exception:
             log.exception("finish hook %s failed for job %s", hook, job.id)
+
+
+# --- staff actions on jobs (the admin is one door; each outcome says why) --------------------------
+
+
+@dataclass
+class BulkJobOutcome:
+    done: list[Job] = field(default_factory=list)
+    new_jobs: list[Job] = field(default_factory=list)
+    skipped: list[tuple[Job, str]] = field(default_factory=list)
+
+
+def _staff_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise StaffActionError("Give a reason; it is kept in the audit trail.")
+    return reason
+
+
+def retry_jobs(jobs: list[Job], *, by: AbstractBaseUser, reason: str) -> BulkJobOutcome:
+    """Submit failed or canceled jobs again as new jobs (charged again); the others, and those
+    the shop cannot pay for, are reported with the reason."""
+    reason = _staff_reason(reason)
+    outcome = BulkJobOutcome()
+    for job in Job.objects.select_related("shop", "preset", "input_asset", "created_by").filter(
+        pk__in=[j.pk for j in jobs]
+    ):
+        if job.status not in (Job.Status.FAILED, Job.Status.CANCELED):
+            outcome.skipped.append(
+                (job, f"it is {job.status}; only failed or canceled jobs are retried")
+            )
+            continue
+        if job.shop.suspended_at is not None:
+            outcome.skipped.append((job, "its shop is suspended"))
+            continue
+        try:
+            with transaction.atomic():
+                new = submit_job(
+                    job.shop,
+                    kind=job.kind,
+                    params=job.params,
+                    cost_cents=job.cost_cents,
+                    user=job.created_by,
+                    engine=job.engine,
+                    model=job.model,
+                    source="admin-retry",
+                    preset=job.preset,
+                    input_asset=job.input_asset,
+                    memo=f"staff retry of {job.id}",
+                )
+                audit.record(
+                    by,
+                    "job.retry",
+                    job,
+                    before={"status": job.status, "error": job.error},
+                    after={"new_job": str(new.id), "charged_cents": job.cost_cents},
+                    reason=reason,
+                )
+        except (InsufficientCredits, JobError) as exc:
+            outcome.skipped.append((job, str(exc)))
+            continue
+        outcome.done.append(job)
+        outcome.new_jobs.append(new)
+    return outcome
+
+
+def cancel_jobs(jobs: list[Job], *, by: AbstractBaseUser, reason: str) -> BulkJobOutcome:
+    """Cancel queued or running jobs (refunded in full); finished ones are reported with why."""
+    reason = _staff_reason(reason)
+    outcome = BulkJobOutcome()
+    for job in Job.objects.select_related("shop").filter(pk__in=[j.pk for j in jobs]):
+        before = {"status": job.status, "stage": job.stage}
+        try:
+            cancel_job(job, reason=f"canceled by staff: {reason}")
+        except CancelError as exc:
+            outcome.skipped.append((job, str(exc)))
+            continue
+        with transaction.atomic():
+            audit.record(
+                by, "job.cancel", job, before=before, after={"status": job.status}, reason=reason
+            )
+        outcome.done.append(job)
+    return outcome

@@ -21,6 +21,7 @@ from PIL import Image
 
 from generations.loader import LoadedImage, load_image
 from generations.models import Asset, Job, Preset
+from generations.moderation import PublishRefused, initial_publication, set_publication
 from studio.models import Shop
 
 if TYPE_CHECKING:
@@ -80,6 +81,12 @@ def store_asset(
         thumb_source = poster
     if not width or not height:
         raise ValueError("store_asset needs width and height for non-image content")
+    # `is_public` is what the maker asked for; the shop's or the site's policy may send it to
+    # staff review first (generations/moderation.py).
+    sha256 = hashlib.sha256(data).hexdigest()
+    is_public, moderation = initial_publication(
+        shop, is_public, sha256=sha256, parent_id=parent.pk if parent is not None else None
+    )
     asset = Asset(
         shop=shop,
         kind=kind,
@@ -87,7 +94,7 @@ def store_asset(
         width=width,
         height=height,
         bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         prompt=prompt,
         negative_prompt=negative_prompt,
         model=model,
@@ -97,6 +104,7 @@ def store_asset(
         parent=parent,
         job=job,
         is_public=is_public,
+        moderation=moderation,
         created_by=user,
         search_text=" ".join(filter(None, [prompt.lower(), preset.name.lower() if preset else ""])),
     )
@@ -190,8 +198,13 @@ def delete_assets(assets: list[Asset]) -> None:
 
 
 def set_public(asset: Asset, is_public: bool) -> Asset:
-    Asset.objects.filter(pk=asset.pk).update(is_public=is_public)
-    asset.is_public = is_public
+    """Publish (through staff review when required) or unpublish one asset.
+
+    Raises moderation.PublishRefused when staff rejected or hid it.
+    """
+    outcome = set_publication([asset], is_public)
+    if outcome.refused:
+        raise PublishRefused(outcome.refused[0][1])
     return asset
 
 

@@ -80,6 +80,10 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("retry_job", "Can retry failed or canceled jobs"),
+            ("cancel_job", "Can cancel queued or running jobs"),
+        ]
         indexes = [
             models.Index(fields=["shop", "-created_at"], name="job_shop_recent"),
             models.Index(fields=["status", "lease_until"], name="job_status_lease"),
@@ -101,6 +105,34 @@ def thumbnail_upload_to(asset: Asset, filename: str) -> str:
     return f"{asset.shop.storage_prefix}assets/{asset.id.hex}/thumb-{filename}"
 
 
+class JobAttempt(models.Model):
+    """One run of a job by a worker: when it started and ended, and how (for investigation)."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        RETRY = "retry", "Failed, retried"
+        LOST = "lost", "Lease expired (worker lost)"
+        CANCELED = "canceled", "Canceled"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.RUNNING)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="one_row_per_job_attempt")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.job_id} ({self.outcome})"
+
+
 class Asset(models.Model):
     """An image or video in a shop's library."""
 
@@ -108,6 +140,15 @@ class Asset(models.Model):
         UPLOAD = "upload", "Upload"
         GENERATED = "generated", "Generated"
         DERIVED = "derived", "Derived"
+
+    class Moderation(models.TextChoices):
+        # generations/moderation.py owns the transitions; `is_public` is the result (in the
+        # public gallery right now), so every gallery query stays `is_public=True`.
+        UNREVIEWED = "unreviewed", "Not reviewed"
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected for the gallery"
+        HIDDEN = "hidden", "Hidden by staff"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="assets")
@@ -140,9 +181,18 @@ class Asset(models.Model):
     thumbnail = models.ImageField(upload_to=thumbnail_upload_to, max_length=300, blank=True)
     # Lower-cased prompt + preset name, so word search is one indexed-friendly column.
     search_text = models.TextField(blank=True)
+    moderation = models.CharField(
+        max_length=12, choices=Moderation.choices, default=Moderation.UNREVIEWED
+    )
+    moderation_reason = models.TextField(blank=True, help_text="Shown to the shop's owners")
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("moderate_asset", "Can approve, reject and hide images")]
         indexes = [
             # Keyset pagination: (shop, created_at, id) in both directions.
             models.Index(fields=["shop", "-created_at", "-id"], name="asset_shop_keyset"),
@@ -154,10 +204,20 @@ class Asset(models.Model):
                 name="asset_public_keyset",
                 condition=Q(is_public=True),
             ),
+            # The moderation queue reads only the few rows that wait for review.
+            models.Index(
+                fields=["created_at"],
+                name="asset_pending_review",
+                condition=Q(moderation="pending"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.moderation == self.Moderation.HIDDEN
 
     @property
     def is_video(self) -> bool:
@@ -170,6 +230,63 @@ class Asset(models.Model):
     @property
     def download_name(self) -> str:
         return f"{self.id.hex}.{self.extension}"
+
+
+class ModerationItem(Asset):
+    """The admin's moderation queue: assets waiting for review or reported (a proxy of Asset)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "moderation queue item"
+        verbose_name_plural = "moderation queue"
+
+
+class AssetReport(models.Model):
+    """A signed-in user's report of a public image, resolved by a moderation decision."""
+
+    class Reason(models.TextChoices):
+        SEXUAL = "sexual", "Sexual content"
+        VIOLENCE = "violence", "Violence or gore"
+        HATE = "hate", "Hate or harassment"
+        ILLEGAL = "illegal", "Illegal content"
+        COPYRIGHT = "copyright", "Copyright or trademark"
+        SPAM = "spam", "Spam or scam"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld (rejected or hidden)"
+        DISMISSED = "dismissed", "Dismissed (approved)"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A user's second report of the same image adds nothing for the moderators.
+            models.UniqueConstraint(
+                fields=["asset", "reporter"],
+                condition=Q(status="open"),
+                name="one_open_report_per_user",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["asset"], name="report_open", condition=Q(status="open")),
+        ]
+
+    def __str__(self) -> str:
+        return f"report of {self.asset_id}: {self.reason} ({self.status})"
 
 
 class PriceRule(models.Model):

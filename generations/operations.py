@@ -22,7 +22,13 @@ from generations.actions import JobError, Output, ProgressReporter, runner, subm
 from generations.engines import registry
 from generations.engines.base import EngineError, OperationRequest, UnknownModel
 from generations.imageops.catalog import OPERATIONS, VIDEO_PRICES, OperationSpec, Option
-from generations.imageops.common import OperationInputError, encode_mask_png, mask_from_image
+from generations.imageops.common import (
+    OperationInputError,
+    changed_pixels,
+    encode_mask_png,
+    mask_from_image,
+    no_op_threshold,
+)
 from generations.loader import FORMAT_CONTENT_TYPES, ImageRejected, load_image
 from generations.models import Asset, Job, PriceRule
 from studio.models import Shop
@@ -391,7 +397,29 @@ def run_operation_job(job: Job, progress: ProgressReporter) -> tuple[list[Output
         )
     if spec.output != "none" and not outputs:
         raise EngineError(f"{engine.name} returned no output for {spec.name}.")
+    _refuse_no_op(spec.name, image, mask, outputs)
     return outputs, result
+
+
+def _refuse_no_op(name: str, image: bytes, mask: bytes | None, outputs: list[Output]) -> None:
+    """An operation whose output is the input, give or take a few pixels, fails (and so is
+    refunded in full): nobody pays for nothing."""
+    mask_pixels = None
+    if mask:
+        try:
+            mask_pixels = int(mask_from_image(load_image(mask).image).sum())
+        except (ImageRejected, OperationInputError):
+            mask_pixels = None
+    for out in outputs:
+        changed = changed_pixels(image, out.data)
+        if changed is None:
+            continue
+        pixels = (out.width or 0) * (out.height or 0)
+        if changed < no_op_threshold(pixels, mask_pixels):
+            raise EngineError(
+                f"{name} changed nothing visible ({changed} pixels), so no image was made and "
+                "the charge was refunded."
+            )
 
 
 for _name in OPERATIONS:

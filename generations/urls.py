@@ -20,6 +20,7 @@ urlpatterns = [
     path("library/<uuid:asset_id>/public/", views.asset_public, name="asset_public"),
     path("gallery/", views.gallery, name="gallery"),
     path("gallery/<uuid:asset_id>/", views.gallery_detail, name="gallery_detail"),
+    path("gallery/<uuid:asset_id>/report/", views.gallery_report, name="gallery_report"),
     path("gallery/<uuid:asset_id>/file/", views.public_asset_file, name="public_asset_file"),
     path("gallery/<uuid:asset_id>/thumb/", views.public_asset_thumb, name="public_asset_thumb"),
     path("presets/", views.preset_list, name="preset_list"),

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -23,7 +24,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from generations import actions
+from generations import actions, moderation
 from generations.engines import registry
 from generations.forms import (
     PresetForm,
@@ -43,7 +44,7 @@ from generations.library import (
     upload_asset,
 )
 from generations.loader import ImageRejected
-from generations.models import Asset, Job, Preset
+from generations.models import Asset, AssetReport, Job, Preset
 from generations.presets import PresetError, Variable, parse_variables
 from generations.pricing import price_per_output
 from studio.actions import InsufficientCredits
@@ -428,7 +429,7 @@ def asset_download(request: HttpRequest, asset_id: Any) -> FileResponse:
 
 
 def _public_asset(asset_id: Any) -> Asset:
-    return get_object_or_404(Asset.objects.select_related("shop"), id=asset_id, is_public=True)
+    return get_object_or_404(moderation.gallery_assets().select_related("shop"), id=asset_id)
 
 
 @require_GET
@@ -459,8 +460,34 @@ def gallery_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
         }
     )
     return render(
-        request, "generations/gallery_detail.html", {"asset": asset, "prompt_query": prompt_query}
+        request,
+        "generations/gallery_detail.html",
+        {
+            "asset": asset,
+            "prompt_query": prompt_query,
+            "report_reasons": AssetReport.Reason.choices,
+        },
     )
+
+
+@login_required
+@require_POST
+def gallery_report(request: HttpRequest, asset_id: Any) -> HttpResponse:
+    """Report a public image to staff (reason + note); rate limited per user."""
+    try:
+        moderation.report_asset(
+            asset_id,
+            reporter=request.user,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+        )
+    except moderation.ReportRefused as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        messages.error(request, exc.message)
+        return redirect("gallery_detail", asset_id=asset_id)
+    messages.success(request, "Thank you: staff will review this image.")
+    return redirect("gallery_detail", asset_id=asset_id)
 
 
 @shop_required("manage_own")
@@ -523,9 +550,9 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
             return redirect(back)
         messages.success(request, f"Deleted {count}.{note}")
     else:
-        Asset.objects.filter(pk__in=[a.pk for a in mine]).update(is_public=action == "public")
-        where = "in the public gallery" if action == "public" else "private to this shop"
-        messages.success(request, f"{count} now {where}.{note}")
+        outcome = moderation.set_publication(mine, action == "public", by=request.user)
+        level = messages.WARNING if outcome.refused else messages.SUCCESS
+        messages.add_message(request, level, outcome.summary() + note)
     return redirect(back)
 
 
@@ -535,21 +562,31 @@ def asset_public(request: HttpRequest, asset_id: Any) -> HttpResponse:
     asset = _shop_asset(request, asset_id)
     if not _can_manage(request, asset):
         raise PermissionDenied("Designers can publish only the items they made.")
-    set_public(asset, request.POST.get("is_public") == "1")
+    refused = ""
+    try:
+        set_public(asset, request.POST.get("is_public") == "1")
+    except moderation.PublishRefused as exc:
+        refused = str(exc)
     if request.htmx:
         return render(
-            request, "generations/partials/public_toggle.html", {"asset": asset, "can_manage": True}
+            request,
+            "generations/partials/public_toggle.html",
+            {"asset": asset, "can_manage": True, "refused": refused},
         )
-    messages.success(
-        request,
-        "Published in the public gallery." if asset.is_public else "Now private to this shop.",
-    )
+    if refused:
+        messages.error(request, refused)
+    elif asset.is_public:
+        messages.success(request, "Published in the public gallery.")
+    elif asset.moderation == Asset.Moderation.PENDING:
+        messages.success(request, "Sent to staff for review; the gallery shows it once approved.")
+    else:
+        messages.success(request, "Now private to this shop.")
     return redirect("asset_detail", asset_id=asset.id)
 
 
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
-    context = _library_context(request, Asset.objects.filter(is_public=True))
+    context = _library_context(request, moderation.gallery_assets())
     context["gallery"] = True
     if request.htmx and request.GET.get("cursor"):
         return render(request, "generations/partials/asset_grid_page.html", context)

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 
 from generations.loader import ImageRejected, load_image
 from generations.models import Asset
+from generations.moderation import assets_taken_down
 from mockups import render as renderer
 from mockups import signing, sources
 from mockups.catalog import CATALOG
@@ -24,6 +25,7 @@ from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.products import find_template, spec_for
 from studio.models import Shop
+from studio.suspension import shop_status_changed
 
 PARAMS = frozenset(
     {"asset", "shop", "variant", "w", "fmt", "fit", "x", "y", "scale", "rotate", "bg", "h", "sig"}
@@ -133,6 +135,17 @@ def forget_lookups() -> None:
     _lookups.clear()
 
 
+def _forget_on_takedown(sender: Any, **kwargs: Any) -> None:
+    # A hidden asset or a suspended shop must stop rendering in this process at once, not after
+    # LOOKUP_TTL (the remembered rows say what they were when looked up).
+    forget_lookups()
+
+
+assets_taken_down.connect(_forget_on_takedown, dispatch_uid="mockups-forget-hidden")
+shop_status_changed.connect(_forget_on_takedown, dispatch_uid="mockups-forget-suspended")
+SHOP_SUSPENDED = "This shop is suspended; its mockups and buy pages are unavailable."
+
+
 def _remember(key: Any, compute: Any) -> Any:
     now = time.monotonic()
     hit = _lookups.get(key)
@@ -218,6 +231,8 @@ def mockup(
     if not shop_slug:
         raise MockupError("The shop parameter is required.", 400, "missing_shop")
     shop, template = _shop_and_template(shop_slug, template_slug)
+    if shop.suspended_at is not None:
+        raise MockupError(SHOP_SUSPENDED, 403, "shop_suspended")
     sig = params.get("sig", "")
     if sig:
         if not signing.verify(shop, request.path, query_items, sig):
@@ -418,6 +433,12 @@ def create_listing(
 ) -> Listing:
     if asset.shop_id != shop.id:
         raise MockupError("The asset is not in this shop's library.", 404, "asset_not_found")
+    if asset.is_hidden:
+        raise MockupError(
+            "Staff hid this image from public view, so it cannot be sold on a buy page.",
+            409,
+            "asset_hidden",
+        )
     if template.shop_id not in (None, shop.id):
         raise MockupError("No such template.", 404, "unknown_template")
     parse_query(  # the same rules as a mockup URL, so a listing always renders
@@ -438,6 +459,21 @@ def create_listing(
         )
 
 
+def listing_unavailable(listing: Listing) -> MockupError | None:
+    """Why a buy page must not show or sell this listing now, or None."""
+    if listing.shop.suspended_at is not None:
+        return MockupError(SHOP_SUSPENDED, 403, "shop_suspended")
+    if listing.asset.is_hidden:
+        return MockupError(
+            "This product is no longer available: staff removed its image from public view.",
+            410,
+            "asset_hidden",
+        )
+    if not listing.is_active:
+        return MockupError("This listing is no longer available.", 410, "listing_closed")
+    return None
+
+
 def place_order(
     listing: Listing,
     *,
@@ -448,8 +484,9 @@ def place_order(
     quantity: int,
     note: str = "",
 ) -> Order:
-    if not listing.is_active:
-        raise MockupError("This listing is no longer available.", 410, "listing_closed")
+    refusal = listing_unavailable(listing)
+    if refusal is not None:
+        raise refusal
     keys = [v["key"] for v in listing.template.variants or []]
     if variant and variant not in keys:
         raise MockupError("Pick one of the listed colours.", 400, "invalid_variant")

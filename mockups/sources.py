@@ -29,6 +29,7 @@ FETCH_OPTIONS: dict[str, Any] = {}
 
 
 SourceError = MockupError
+ASSET_HIDDEN = "Staff removed this image from public view; its mockups are no longer available."
 
 
 @dataclass
@@ -121,12 +122,14 @@ def _own_asset(shop: Shop, url: str, key: str) -> AssetRef:
         raise SourceError("The asset URL is not a library file.", 404, "asset_not_found") from exc
     asset = (
         Asset.objects.filter(id=asset_id, shop=shop)
-        .only("id", "shop_id", "file", "sha256", "content_type")
+        .only("id", "shop_id", "file", "sha256", "content_type", "moderation")
         .order_by()
         .first()
     )
     if asset is None or asset.file.name != key or not asset.content_type.startswith("image/"):
         raise SourceError("No such image in this shop's library.", 404, "asset_not_found")
+    if asset.is_hidden:
+        raise SourceError(ASSET_HIDDEN, 410, "asset_hidden")
     return AssetRef(url, asset, asset.sha256, immutable=True)
 
 

@@ -490,6 +490,15 @@ def listing_page(request: HttpRequest, token: str) -> HttpResponse:
     listing = get_object_or_404(
         Listing.objects.select_related("shop", "template", "asset"), token=token, is_active=True
     )
+    refusal = actions.listing_unavailable(listing)
+    if refusal is not None:
+        # The page names no image, shop details or mockup URLs of a hidden or suspended listing.
+        return render(
+            request,
+            "mockups/listing_unavailable.html",
+            {"message": refusal.message},
+            status=refusal.status,
+        )
     template = listing.template
     asset_url = sources.asset_public_url(request, listing.asset)
     variants = template.variants or []

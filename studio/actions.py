@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Invitation, LedgerEntry, Membership, Role, Shop
+from studio import audit
+from studio.models import ApiKey, Invitation, LedgerEntry, Membership, Role, Shop
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -39,6 +40,10 @@ class InsufficientCredits(Exception):
 
 class InvitationError(Exception):
     pass
+
+
+class StaffActionError(ValueError):
+    """A staff action cannot be done as asked; the message says why (shown in the admin)."""
 
 
 def current_period() -> str:
@@ -262,3 +267,195 @@ def grant_credits(
         period=current_period(),
         memo=memo[:200],
     )
+
+
+# --- staff corrections and actions with consequences (audited; docs/admin.md) ----------------------
+# Ledger rows are never edited: a correction is a new entry with the reason in its memo, and an
+# audit row says who made it.
+
+STAFF_CENTS_LIMIT = 10_000_000  # $100,000: a typo guard, not a policy
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise StaffActionError("Give a reason; it is kept in the audit trail.")
+    return reason
+
+
+@transaction.atomic
+def staff_credit(shop: Shop, cents: int, *, by: AbstractBaseUser, reason: str) -> LedgerEntry:
+    """Add `cents` to the shop's wallet (negative takes it back, never below zero)."""
+    reason = _reason(reason)
+    if cents == 0 or abs(cents) > STAFF_CENTS_LIMIT:
+        raise StaffActionError(
+            f"The amount must be a non-zero number of cents up to {STAFF_CENTS_LIMIT:,}."
+        )
+    locked = Shop.objects.select_for_update().get(pk=shop.pk)
+    before = audit.snapshot(locked, ["wallet_cents"])
+    if locked.wallet_cents + cents < 0:
+        raise StaffActionError(
+            f"{shop.name}'s wallet holds {locked.wallet_cents}¢; taking {-cents}¢ would make it "
+            "negative."
+        )
+    locked.wallet_cents += cents
+    locked.save(update_fields=["wallet_cents"])
+    shop.wallet_cents = locked.wallet_cents
+    entry = LedgerEntry.objects.create(
+        shop=locked,
+        kind=LedgerEntry.Kind.STAFF_CREDIT,
+        wallet_cents=cents,
+        amount_cents=cents,
+        period=current_period(),
+        memo=f"staff: {reason}"[:200],
+    )
+    audit.record(
+        by,
+        "ledger.staff_credit",
+        locked,
+        before=before,
+        after={**audit.snapshot(locked, ["wallet_cents"]), "ledger_entry": entry.pk},
+        reason=reason,
+    )
+    return entry
+
+
+@transaction.atomic
+def staff_set_plan_budget(
+    shop: Shop, cents: int, *, by: AbstractBaseUser, reason: str
+) -> LedgerEntry:
+    """Change the monthly plan budget (a grant entry records it; no money moves now)."""
+    reason = _reason(reason)
+    if not 0 <= cents <= STAFF_CENTS_LIMIT:
+        raise StaffActionError(f"The budget must be between 0 and {STAFF_CENTS_LIMIT:,} cents.")
+    before = audit.snapshot(Shop.objects.get(pk=shop.pk), ["plan_budget_cents"])
+    entry = grant_credits(
+        shop, plan_budget_cents=cents, memo=f"staff: plan budget {cents}¢: {reason}"
+    )
+    shop.plan_budget_cents = cents
+    audit.record(
+        by,
+        "shop.plan_budget",
+        shop,
+        before=before,
+        after={"plan_budget_cents": cents, "ledger_entry": entry.pk},
+        reason=reason,
+    )
+    return entry
+
+
+def refundable_cents(job: Job) -> int:
+    """What is left of a job's charge after its refunds (automatic and staff)."""
+    rows = LedgerEntry.objects.filter(job=job)
+    charged = -sum(e.amount_cents for e in rows if e.kind == LedgerEntry.Kind.CHARGE)
+    returned = sum(
+        e.amount_cents
+        for e in rows
+        if e.kind in (LedgerEntry.Kind.REFUND, LedgerEntry.Kind.STAFF_REFUND)
+    )
+    return max(charged - returned, 0)
+
+
+@transaction.atomic
+def staff_refund(job: Job, cents: int, *, by: AbstractBaseUser, reason: str) -> LedgerEntry:
+    """Give back up to what is left of a job's charge, to the wallet, as a new ledger entry."""
+    reason = _reason(reason)
+    locked = Shop.objects.select_for_update().get(pk=job.shop_id)
+    room = refundable_cents(job)
+    if cents <= 0:
+        raise StaffActionError("The refund must be a positive number of cents.")
+    if cents > room:
+        raise StaffActionError(
+            f"Job {job.id} has {room}¢ of its charge left to refund; {cents}¢ is too much."
+        )
+    before = audit.snapshot(locked, ["wallet_cents"])
+    locked.wallet_cents += cents
+    locked.save(update_fields=["wallet_cents"])
+    entry = LedgerEntry.objects.create(
+        shop=locked,
+        kind=LedgerEntry.Kind.STAFF_REFUND,
+        job=job,
+        wallet_cents=cents,
+        amount_cents=cents,
+        period=current_period(),
+        memo=f"staff refund: {reason}"[:200],
+    )
+    audit.record(
+        by,
+        "ledger.staff_refund",
+        job,
+        before={**before, "refundable_cents": room},
+        after={
+            **audit.snapshot(locked, ["wallet_cents"]),
+            "refundable_cents": room - cents,
+            "ledger_entry": entry.pk,
+        },
+        reason=reason,
+        shop=locked,
+    )
+    return entry
+
+
+@transaction.atomic
+def override_rate_limit(
+    shops: list[Shop], per_minute: int, *, by: AbstractBaseUser, reason: str
+) -> list[Shop]:
+    """Set the shops' API requests per minute per key (0 = the server default)."""
+    reason = _reason(reason)
+    if not 0 <= per_minute <= 100_000:
+        raise StaffActionError("The limit must be between 0 (server default) and 100000.")
+    done = []
+    for shop in Shop.objects.select_for_update().filter(pk__in=[s.pk for s in shops]):
+        before = audit.snapshot(shop, ["api_rate_limit_per_minute"])
+        if shop.api_rate_limit_per_minute == per_minute:
+            continue
+        shop.api_rate_limit_per_minute = per_minute
+        shop.save(update_fields=["api_rate_limit_per_minute"])  # also forgets cached keys
+        audit.record(
+            by,
+            "shop.rate_limit",
+            shop,
+            before=before,
+            after=audit.snapshot(shop, ["api_rate_limit_per_minute"]),
+            reason=reason,
+        )
+        done.append(shop)
+    return done
+
+
+def revoke_keys(
+    keys: list[ApiKey], *, by: AbstractBaseUser, reason: str
+) -> tuple[list[ApiKey], list[tuple[ApiKey, str]]]:
+    """Revoke active keys at once (they stop working in every process within
+    API_KEY_CACHE_SECONDS); returns (revoked, [(key, why not)])."""
+    from studio.apikeys import forget_key
+
+    reason = _reason(reason)
+    revoked: list[ApiKey] = []
+    skipped: list[tuple[ApiKey, str]] = []
+    now = timezone.now()
+    with transaction.atomic():
+        for key in (
+            ApiKey.objects.select_for_update()
+            .select_related("shop")
+            .filter(pk__in=[k.pk for k in keys])
+        ):
+            if key.revoked_at is not None:
+                skipped.append((key, f"already revoked on {key.revoked_at:%Y-%m-%d %H:%M}"))
+                continue
+            ApiKey.objects.filter(pk=key.pk).update(revoked_at=now)
+            key.revoked_at = now
+            audit.record(
+                by,
+                "apikey.revoke",
+                key,
+                before={"revoked_at": None},
+                after={"revoked_at": now},
+                reason=reason,
+            )
+            revoked.append(key)
+            forget_key(key.key_hash)
+        # Again after commit: a lookup in between may have cached the row before the update.
+        hashes = [k.key_hash for k in revoked]
+        transaction.on_commit(lambda: [forget_key(h) for h in hashes])
+    return revoked, skipped

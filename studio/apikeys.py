@@ -181,9 +181,7 @@ def _cached(digest: str) -> ApiKey | None:
     return key
 
 
-def authenticate(raw: str) -> ApiKey | None:
-    """The active key (with its shop) for a raw secret, or None. One indexed query (key + shop),
-    or none while the key is in this process's cache."""
+def _active_key(raw: str) -> ApiKey | None:
     if not raw or len(raw) > 200 or not raw.startswith(("sk_live_", "sk_test_")):
         return None
     digest = hash_key(raw)
@@ -200,6 +198,34 @@ def authenticate(raw: str) -> ApiKey | None:
     if ttl > 0:
         _remember(key, ttl, generation)
     return key
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """The outcome of checking a raw key: the key, or why it is refused (for the envelope)."""
+
+    key: ApiKey | None
+    status: int = 401
+    code: str = "unauthorized"
+    message: str = "Invalid or revoked API key."
+
+
+def check(raw: str) -> KeyCheck:
+    """Like `authenticate`, but says why a key is refused: a valid key of a suspended shop is
+    403 `shop_suspended` with the staff's reason; anything else unknown or revoked is 401."""
+    key = _active_key(raw)
+    if key is None:
+        return KeyCheck(None)
+    if key.shop.suspended_at is not None:
+        return KeyCheck(None, 403, "shop_suspended", key.shop.suspension_message())
+    return KeyCheck(key, 200, "", "")
+
+
+def authenticate(raw: str) -> ApiKey | None:
+    """The active key (with its shop) for a raw secret, or None (also for a suspended shop: use
+    `check` for the reason). One indexed query (key + shop), or none while the key is in this
+    process's cache."""
+    return check(raw).key
 
 
 _LAST_USED_INDEX = [f.attname for f in ApiKey._meta.concrete_fields].index("last_used_at")

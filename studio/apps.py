@@ -18,3 +18,10 @@ class StudioConfig(AppConfig):
         post_save.connect(apikeys.key_changed, sender=ApiKey, dispatch_uid="apikey-cache-save")
         post_delete.connect(apikeys.key_changed, sender=ApiKey, dispatch_uid="apikey-cache-del")
         post_save.connect(apikeys.shop_changed, sender=Shop, dispatch_uid="shop-apikey-cache")
+
+        # The moderator and support groups get exactly their permissions after every migrate.
+        from django.db.models.signals import post_migrate
+
+        from studio.staff import sync_staff_groups
+
+        post_migrate.connect(sync_staff_groups, dispatch_uid="studio-staff-groups")

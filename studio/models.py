@@ -7,6 +7,7 @@ import string
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -62,9 +63,22 @@ class Shop(models.Model):
     # API requests per minute per key; 0 means the server default.
     api_rate_limit_per_minute = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Staff moderation (docs/admin.md): publishing to the public gallery waits for review, and a
+    # suspended shop's keys, pages, mockup URLs and buy pages refuse with the reason.
+    gallery_requires_review = models.BooleanField(
+        default=False, help_text="Images this shop publishes wait for staff review"
+    )
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("suspend_shop", "Can suspend and reinstate shops"),
+            ("view_shop_as", "Can view the studio as a shop (read-only)"),
+            ("override_rate_limit", "Can override a shop's API rate limit"),
+            ("set_gallery_review", "Can require gallery review for a shop"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -73,6 +87,18 @@ class Shop(models.Model):
         period = period or timezone.now().strftime("%Y-%m")
         used = self.plan_used_cents if self.plan_period == period else 0
         return max(self.plan_budget_cents - used, 0)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    def suspension_message(self) -> str:
+        """What the shop's own members and API clients are told while it is suspended."""
+        reason = f" Reason: {self.suspension_reason}" if self.suspension_reason else ""
+        return (
+            f"The shop {self.name} is suspended by staff.{reason} "
+            "Contact support to have it reinstated."
+        )
 
     @property
     def balance_cents(self) -> int:
@@ -130,6 +156,9 @@ class LedgerEntry(models.Model):
         REFUND = "refund", "Refund"
         GRANT = "grant", "Grant"
         TOPUP = "topup", "Wallet top-up"
+        # Corrections by staff are new entries with the reason in the memo (docs/admin.md).
+        STAFF_CREDIT = "staff_credit", "Staff credit"
+        STAFF_REFUND = "staff_refund", "Staff refund"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="ledger")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -150,6 +179,7 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "ledger entries"
+        permissions = [("grant_credits", "Can grant credits and make staff refunds")]
         constraints = [
             # One charge and at most one refund per job, whatever the code above tries.
             models.UniqueConstraint(
@@ -185,6 +215,7 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "API key"
+        permissions = [("revoke_apikey", "Can revoke API keys")]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.shop.slug})"
@@ -256,3 +287,51 @@ class SandboxClaim(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.shop.slug}"
+
+
+# --- the audit trail of staff actions and moderation decisions (studio/audit.py writes it) ----------
+
+
+class AuditEntryImmutable(Exception):
+    """Audit entries are written once; nothing may change or delete one."""
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when, with the state before and after and the reason."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text too: the trail must still say who it was after the user is deleted.
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    shop = models.ForeignKey(
+        Shop, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    target_type = models.CharField(max_length=60, help_text="app_label.model")
+    target_id = models.CharField(max_length=64)
+    target_label = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit trail"
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+            models.Index(fields=["shop", "-created_at"], name="audit_shop_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_label or self.target_id} by {self.actor_label}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AuditEntryImmutable("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AuditEntryImmutable("Audit entries cannot be deleted.")

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 
 def shop_required(permission: str = "browse") -> Callable[..., Any]:
@@ -22,6 +22,10 @@ def shop_required(permission: str = "browse") -> Callable[..., Any]:
             membership = getattr(request, "membership", None)
             if membership is None:
                 return redirect("shop_create")
+            if membership.shop.suspended_at is not None and not getattr(request, "view_as", None):
+                # A suspended shop's pages refuse with the reason (studio/suspension.py); staff
+                # viewing it read-only still see it.
+                return render(request, "studio/shop_suspended.html", status=403)
             if not membership.can(permission):
                 raise PermissionDenied(f"Your role ({membership.role}) cannot do this.")
             return view(request, *args, **kwargs)

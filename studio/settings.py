@@ -327,6 +327,15 @@ CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
     "schedule": 3600.0,
 }
 
+# --- Staff review (docs/admin.md) ------------------------------------------------------------------
+# Every shop's images wait for staff review before the public gallery shows them (a shop can also
+# be put under review on its own from the admin).
+GALLERY_REQUIRES_REVIEW = env_bool("GALLERY_REQUIRES_REVIEW", False)
+# Reports of public images one signed-in user may send per hour.
+REPORTS_PER_HOUR = int(os.environ.get("REPORTS_PER_HOUR", "10"))
+# How long a staff member's read-only "view the studio as this shop" lasts before it ends itself.
+VIEW_AS_MINUTES = int(os.environ.get("VIEW_AS_MINUTES", "60"))
+
 # --- The design chat (generations/chat/, docs/chat.md) ------------------------------------------
 # With CHAT_MODEL set, turns are planned by that model over an OpenAI-compatible chat-completions
 # API (tool calling, streamed); without it (the default) by the offline planner. The offline

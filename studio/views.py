@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -32,7 +32,17 @@ def media_file(request: HttpRequest, path: str) -> HttpResponse:
 
     MEDIA_ROOT is read per request (tests and `STUDIO_DATA_DIR` may move it).
     """
+    # An image staff hid is served only to its shop's members and staff (docs/admin.md).
+    from generations.moderation import media_access
+
+    access = media_access(path, getattr(request, "user", None))
+    if access == "refuse":
+        raise Http404("This file was removed from public view.")
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    if access == "private":
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,4 +1,6 @@
-"""The staff admin: every changelist, add and change page loads; job actions retry and cancel."""
+"""The staff admin: every changelist, add and change page loads; job actions retry and cancel.
+
+The staff review features (queue, groups, view-as, audit) are tested in tests/staff/."""
 
 from __future__ import annotations
 
@@ -67,7 +69,7 @@ def test_it_handles_asset_thumbnail_previews(staff_client, one_of_each):
     html = staff_client.get(
         reverse("admin:generations_asset_change", args=[asset.pk])
     ).content.decode()
-    assert f'<img src="{asset.thumbnail.url}" style="max-height:320px"' in html
+    assert f'<img src="{asset.file.url}" style="max-height:480px' in html
 
 
 def test_it_handles_job_output_previews(staff_client, shop, user):
@@ -78,10 +80,10 @@ def test_it_handles_job_output_previews(staff_client, shop, user):
     assert html.count('alt="output ') == 2
 
 
-def run_action(staff_client, action, jobs):
+def run_action(staff_client, action, jobs, reason="customer ticket 42"):
     return staff_client.post(
         reverse("admin:generations_job_changelist"),
-        {"action": action, "_selected_action": [str(j.pk) for j in jobs]},
+        {"action": action, "_selected_action": [str(j.pk) for j in jobs], "reason": reason},
         follow=True,
     )
 
@@ -91,9 +93,13 @@ def test_it_handles_the_cancel_action(staff_client, shop, user):
     done = make_job(shop, user)
     actions.cancel_job(done)
     response = run_action(staff_client, "cancel_jobs", [queued, done])
-    assert "Canceled 1 job(s)." in response.content.decode()
+    html = response.content.decode()
+    assert "Canceled 1 job(s)." in html
+    # The job that could not be canceled is named with the reason.
+    assert f"Not done for {done}: This job is already canceled." in html
     queued.refresh_from_db()
-    assert queued.status == Job.Status.CANCELED and queued.stage.startswith("canceled by staff")
+    assert queued.status == Job.Status.CANCELED
+    assert queued.stage == "canceled by staff: customer ticket 42"
     assert LedgerEntry.objects.filter(job=queued, kind="refund").count() == 1
 
 
@@ -103,7 +109,9 @@ def test_it_handles_the_retry_action(staff_client, shop, user, django_capture_on
     queued = make_job(shop, user)
     with django_capture_on_commit_callbacks() as callbacks:
         response = run_action(staff_client, "retry_jobs", [failed, queued])
-    assert "Re-submitted 1 job(s) as new jobs." in response.content.decode()
+    html = response.content.decode()
+    assert "Re-submitted 1 job(s) as new jobs." in html
+    assert f"Not done for {queued}: it is queued; only failed or canceled jobs are retried" in html
     retry = Job.objects.get(source="admin-retry")
     assert retry.params["prompt"] == "retry me" and retry.status == Job.Status.QUEUED
     assert LedgerEntry.objects.filter(job=retry, kind="charge").count() == 1
@@ -116,7 +124,7 @@ def test_it_rejects_a_retry_the_shop_cannot_pay(staff_client, shop, user):
     shop.plan_budget_cents = 0
     shop.save()
     response = run_action(staff_client, "retry_jobs", [failed])
-    assert "Not enough credits" in response.content.decode()
+    assert f"Not done for {failed}: Not enough credits" in response.content.decode()
     assert not Job.objects.filter(source="admin-retry").exists()
 
 
@@ -137,17 +145,24 @@ def test_it_rejects_ledger_edits(staff_client, shop):
     )
 
 
-def test_it_handles_wallet_top_ups_through_the_ledger(staff_client, shop):
+def test_it_handles_wallet_credit_through_the_ledger(staff_client, shop):
     response = staff_client.post(
         reverse("admin:studio_shop_changelist"),
-        {"action": "top_up_10", "_selected_action": [str(shop.pk)]},
+        {
+            "action": "grant_credit",
+            "_selected_action": [str(shop.pk)],
+            "reason": "goodwill after the outage",
+            "amount": "1000",
+        },
         follow=True,
     )
-    assert "Added 1000¢ to 1 wallet(s)." in response.content.decode()
+    assert "$10.00 credited (a new ledger entry)." in response.content.decode()
     shop.refresh_from_db()
     assert shop.wallet_cents == 1000
     entry = LedgerEntry.objects.get(shop=shop)
-    assert (entry.kind, entry.amount_cents) == ("topup", 1000) and "staff" in entry.memo
+    assert (entry.kind, entry.amount_cents) == ("staff_credit", 1000)
+    assert entry.memo == "staff: goodwill after the outage"
     # The balance fields are not editable in the change form.
     html = staff_client.get(reverse("admin:studio_shop_change", args=[shop.pk])).content.decode()
-    assert 'name="wallet_cents"' not in html and 'name="plan_budget_cents"' in html
+    assert 'name="wallet_cents"' not in html and 'name="plan_budget_cents"' not in html
+    assert 'name="name"' in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -283,3 +284,110 @@ def test_a_negated_neutral_stays_out_of_fixed_inks_too(prompt, negative, near):
     for seed in range(4):
         img = arr(builtin.render(prompt, 128, 128, seed, negative=negative))
         assert near(img).mean() < 0.01, seed
+
+
+# --- the drawn-subject vocabulary (issue 12) ---------------------------------------------------
+
+
+def hue_share(a: np.ndarray, colour: tuple[int, int, int], tol: int = 12) -> float:
+    """Share of saturated pixels within `tol` OpenCV hue steps of `colour`'s hue."""
+    hsv = cv2.cvtColor(a.astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.int16)
+    ref = cv2.cvtColor(np.uint8([[colour]]), cv2.COLOR_RGB2HSV)[0, 0].astype(np.int16)
+    dh = np.abs(hsv[..., 0] - ref[0])
+    dh = np.minimum(dh, 180 - dh)
+    return float(((dh <= tol) & (hsv[..., 1] > 90) & (hsv[..., 2] > 60)).mean())
+
+
+def test_it_draws_a_teal_fox_under_a_golden_moon():
+    d = builtin.design_for("a teal fox under a golden moon", "", random.Random(1))
+    assert d.subjects == ["icon:fox", "moon"]
+    assert d.colours == {
+        "icon:fox": builtin.COLOUR_WORDS["teal"],
+        "moon": builtin.COLOUR_WORDS["gold"],
+    }
+    for seed in range(4):
+        img = arr(builtin.render("a teal fox under a golden moon", 256, 256, seed))
+        assert hue_share(img, builtin.COLOUR_WORDS["teal"]) > 0.01, seed  # the fox
+        assert hue_share(img, builtin.COLOUR_WORDS["gold"], tol=7) > 0.005, seed  # the moon
+        # The fox keeps its drawing: its white chest and dark ears are still there.
+        assert ((img > 225).all(axis=2)).mean() + ((img < 60).all(axis=2)).mean() > 0.005
+
+
+@pytest.mark.parametrize(
+    ("prompt", "subjects"),
+    [
+        ("a golden retriever playing with a ball", ["icon:dog", "icon:soccer-ball"]),
+        ("portrait of a woman in a red dress", ["icon:woman", "icon:dress"]),
+        ("ice cream and hot dogs sticker", ["icon:soft-ice-cream", "icon:hot-dog"]),
+        ("vintage badge with pine trees", ["pine"]),  # the hand-drawn subjects keep their words
+        ("a red rose tattoo", ["icon:rose"]),
+        ("an orange sticker", ["icon:tangerine"]),
+        ("three bicycles on a poster", ["icon:bicycle"]),
+    ],
+)
+def test_it_reads_common_nouns_as_drawn_subjects(prompt, subjects):
+    assert builtin.design_for(prompt, "", random.Random(1)).subjects == subjects
+
+
+def test_it_reports_words_that_name_nothing():
+    (img,) = generate(prompt="a zorblax and a fox, majestic", seed=1)
+    assert img.metadata["unrecognized_words"] == ["zorblax", "majestic"]
+    assert img.metadata["subjects"] == ["fox"]
+    (plain,) = generate(prompt='a cute red fox sticker "HELLO" 4k', seed=1)
+    assert plain.metadata["unrecognized_words"] == []  # style, format, colour and filler words
+
+
+def test_an_icon_subject_in_line_style_is_ink_on_paper():
+    for seed in range(3):
+        img = arr(
+            builtin.render("a minimalist line drawing of a giraffe, black on white", 200, 200, seed)
+        )
+        colourful = (img.max(axis=2) - img.min(axis=2)) > 40
+        assert colourful.mean() < 0.001
+        assert ((img < 90).all(axis=2)).mean() > 0.01  # the drawing's strokes
+
+
+def test_the_negative_prompt_keeps_icon_subjects_and_colours_out():
+    assert builtin.motifs_for("a fox and a bear", "fox", random.Random(1)) == ["icon:bear"]
+    for seed in range(4):
+        img = arr(builtin.render("strawberry sticker", 128, 128, seed, negative="red"))
+        assert near_red_share(img) < 0.003, seed
+
+
+@pytest.mark.parametrize("composition", list(builtin.COMPOSERS))
+def test_every_composition_draws_an_icon_subject(composition):
+    rng = random.Random(3)
+    d = builtin.design_for('an otter with a guitar "ROCK ON"', "", rng)
+    img = builtin.COMPOSERS[composition](192, 192, d, rng)
+    plain = builtin.COMPOSERS[composition](
+        192, 192, replace(d, subjects=["heart"]), random.Random(3)
+    )
+    assert np.abs(arr(img) - arr(plain)).sum(axis=2).astype(bool).mean() > 0.02
+
+
+def test_the_vocabulary_ships_with_its_licence():
+    from generations.engines.builtin import icons
+
+    assert len(icons.icon_set().icons) > 1500
+    licences = icons.DATA.parent.parent / "LICENSES"
+    assert "MIT License" in (licences / "fluent-emoji-MIT.txt").read_text()
+    assert "MIT" in icons.icon_set().source
+
+
+@pytest.mark.django_db
+def test_the_job_card_names_the_words_that_drew_nothing(owner_client, shop, user):
+    """GIVEN a prompt with a word the engine cannot draw WHEN the job completes THEN the stored
+    asset keeps the words in `parameters["unrecognized_words"]` and the job card shows them."""
+    from django.urls import reverse
+
+    from generations import actions
+    from tests.pagekit import make_job
+
+    job = make_job(shop, user, prompt="a zorblax beside a fox", width=64, height=64)
+    done = actions.execute_job(str(job.id))
+    assert done.status == "completed"
+    (asset,) = done.outputs.all()
+    assert asset.parameters["unrecognized_words"] == ["zorblax"]
+    assert asset.parameters["subjects"] == ["fox"]
+    card = owner_client.get(reverse("job_detail", args=[job.id]), HTTP_HX_REQUEST="true")
+    assert "Not drawn (no subject known for): zorblax" in card.content.decode()

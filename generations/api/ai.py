@@ -29,6 +29,7 @@ from generations.api.edge import (
     Returns,
     iso,
     meta,
+    omitted,
     operation,
     route,
     studio_error,
@@ -87,6 +88,9 @@ class GenerateImageIn(In):
 class Ai(Out):
     model: str
     prompt: str
+    unrecognized_words: list[str] | None = omitted(
+        "Prompt words the engine had no subject for (drawn without them)."
+    )
 
 
 class GeneratedMedia(Out):
@@ -278,7 +282,11 @@ def finish_generate_image(
         width=asset.width,
         height=asset.height,
         aspect_ratio=job.params.get("aspect_ratio") or body.aspect_ratio or "1:1",
-        ai=Ai(model=job.model, prompt=body.prompt),
+        ai=Ai(
+            model=job.model,
+            prompt=body.prompt,
+            unrecognized_words=(job.result or {}).get("unrecognized_words") or None,
+        ),
         credits_used=charged_cents(job),
         credits_remaining=shop.balance_cents,
         created_at=iso(asset.created_at),

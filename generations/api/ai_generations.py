@@ -90,6 +90,9 @@ class Generation(Out):
         "The job's status (GET only)."
     )
     error: str | None = omitted("Why the job failed (GET of a failed generation only).")
+    unrecognizedWords: list[str] | None = omitted(
+        "Prompt words the engine had no subject for (drawn without them)."
+    )
 
 
 class Exhausted(SimpleError):
@@ -177,6 +180,7 @@ def generation_body(job: Job, request: HttpRequest) -> Generation:
         persistence="ok",
         costCents=charged_cents(job),
         model=job.model,
+        unrecognizedWords=(job.result or {}).get("unrecognized_words") or None,
     )
 
 

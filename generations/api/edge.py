@@ -603,16 +603,18 @@ def route(*operations: Operation) -> Callable[..., HttpResponse]:
         headers: dict[str, str] = {}
         if operations[0].scope is not None:
             raw = raw_key(request)
-            key = apikeys.authenticate(raw) if raw else None
+            checked = apikeys.check(raw) if raw else None
+            key = checked.key if checked is not None else None
             if key is None:
                 decision = ratelimit.hit(f"ip:{client_ip(request)}", ratelimit.key_limit(0))
-                err = ApiError(
-                    401,
-                    "Invalid or revoked API key."
-                    if raw
-                    else "An API key is required: send it as x-api-key or Authorization: Bearer.",
-                    code="unauthorized",
-                )
+                if checked is not None:  # an unknown or revoked key, or a suspended shop's
+                    err = ApiError(checked.status, checked.message, code=checked.code)
+                else:
+                    err = ApiError(
+                        401,
+                        "An API key is required: send it as x-api-key or Authorization: Bearer.",
+                        code="unauthorized",
+                    )
                 return _apply(error_response(request, family, err), decision.headers())
             decision = ratelimit.hit(
                 f"key:{key.pk}", ratelimit.key_limit(key.shop.api_rate_limit_per_minute)

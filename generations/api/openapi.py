@@ -76,7 +76,9 @@ def _responses(op: Operation) -> dict[int, Returns]:
         common[400] = Returns(err, "Invalid request (the message names the field)")
     if op.scope is not None:
         common[401] = Returns(err, "Missing or invalid API key")
-        common[403] = Returns(err, "The key lacks the route's scope")
+        common[403] = Returns(
+            err, "The key lacks the route's scope, or its shop is suspended (shop_suspended)"
+        )
         common[429] = Returns(
             err, "Rate limit exceeded", headers={"Retry-After": "Seconds to wait"}
         )

@@ -143,6 +143,9 @@ class JobPayload(Out):
     data: list[ImageItem] | None = omitted("The images (completed jobs).")
     usage: Usage | None = omitted("What the job cost (completed jobs).")
     error: str | None = omitted("Why the job failed.")
+    unrecognizedWords: list[str] | None = omitted(
+        "Prompt words the engine had no subject for (drawn without them)."
+    )
 
 
 class JobData(Out):
@@ -285,6 +288,7 @@ def job_payload(job: Job, request: HttpRequest, response_format: str = "url") ->
         urls = AssetUrls(request.shop, request)  # type: ignore[attr-defined]
         body.data = [_image_item(row, urls, response_format) for row in job_output_rows(job.id)]
         body.usage = Usage(credits=charged_cents(job))
+        body.unrecognizedWords = (job.result or {}).get("unrecognized_words") or None
     return body
 
 
@@ -441,7 +445,8 @@ def generation_detail(request: HttpRequest, job_id: str, query: PollQuery) -> Jo
 JOB_POLL_FIELDS = tuple(
     f.attname
     for f in Job._meta.concrete_fields
-    if f.attname in {"id", "status", "stage", "error", "model", "created_at", "cost_cents"}
+    if f.attname
+    in {"id", "status", "stage", "error", "model", "created_at", "cost_cents", "result"}
 )
 JOB_POLL = CompiledQuery(
     lambda: with_refunds(

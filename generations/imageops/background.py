@@ -29,6 +29,20 @@ GRABCUT_RNG_SEED = 20261122
 GRABCUT_SEED_STEP = 2
 SHARPNESS_SIGMA = 3.0
 SHARP_EDGE_RATIO = 1.6
+EDGE_FLOOR = 24.0
+T_LO_FLAT = 4.5  # backdrop distance below which a pixel may be backdrop, on a flat backdrop
+FLAT_RANGE = float(
+    __import__("os").environ.get("FR", 8)
+)  # Lab range of the fitted backdrop that counts as flat
+# Border texture (L std in 5×5 windows) above which a backdrop is cloth or paper, and the share
+# of it below which a smooth patch can not be that backdrop.
+TEXTURED_BACKDROP = 4.0
+TEXTURE_KEEP = 0.35
+# No backdrop (a full-bleed design or photo): the border varies more than any backdrop texture
+# we know (cloth and paper stay under ~14 Lab units), or the cut would run along three sides, or
+# along a quarter of two opposite sides.
+FULL_BLEED_SIGMA = 18.0
+FULL_BLEED_SIDE_SHARE = 0.1
 
 
 @dataclass
@@ -36,6 +50,7 @@ class BackgroundResult:
     rgba: np.ndarray  # H×W×4 uint8, colour decontaminated
     alpha: np.ndarray  # H×W uint8
     box: list[int] | None  # [x1, y1, x2, y2] of the foreground
+    no_backdrop: bool = False  # full bleed: nothing to remove, the image is kept whole
 
 
 def _design(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -142,13 +157,23 @@ def _edges(lab: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray, np.nda
     pixel."""
     grey = cv2.GaussianBlur(lab[..., 0].astype(np.uint8), (3, 3), 0)
     grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    # Colour edges too: a cream product on a grey-white backdrop differs more in chroma than in
+    # lightness. Canny on a 3-channel gradient takes the strongest channel at each pixel.
+    colour = lab.copy()
+    colour[..., 1:] = 128 + (colour[..., 1:] - 128) * 1.6
+    colour = cv2.GaussianBlur(np.clip(colour, 0, 255).astype(np.uint8), (3, 3), 0)
+    dx = cv2.Sobel(colour, cv2.CV_16S, 1, 0)
+    dy = cv2.Sobel(colour, cv2.CV_16S, 0, 1)
+    cgrad = np.sqrt((dx.astype(np.float32) ** 2 + dy.astype(np.float32) ** 2).max(axis=2))
     border_grad = np.concatenate(
-        [grad[:border].ravel(), grad[-border:].ravel(), grad[:, :border].ravel()]
+        [cgrad[:border].ravel(), cgrad[-border:].ravel(), cgrad[:, :border].ravel()]
     )
-    g_hi = max(24.0, 3.0 * float(np.percentile(border_grad, 95)))
-    edges = cv2.Canny(grey, g_hi * 0.5, g_hi, L2gradient=True) > 0
+    # The bar for an edge follows the backdrop's own texture and noise: on a clean backdrop a
+    # faint outline counts, on cloth or paper the weave does not.
+    g_hi = max(EDGE_FLOOR, 3.0 * float(np.percentile(border_grad, 95)))
+    edges = cv2.Canny(dx, dy, g_hi * 0.5, g_hi, L2gradient=True) > 0
     kernel = np.ones((3, 3), np.uint8)
-    weak = cv2.Canny(grey, g_hi * 0.2, g_hi * 0.4, L2gradient=True) > 0
+    weak = cv2.Canny(dx, dy, g_hi * 0.2, g_hi * 0.4, L2gradient=True) > 0
     # A cast shadow's outline is a penumbra, a product's outline a step: blurring a step by a
     # few pixels divides its gradient by about three, a ramp several pixels wide keeps most of
     # it. Soft edges are not outlines (they would enclose the shadow as "product").
@@ -191,6 +216,23 @@ class Segmentation:
     sigma: float
     t_lo: float
     t_hi: float
+    no_backdrop: bool = False
+
+
+def _full_bleed(fg: np.ndarray, sigma: float, border: int) -> bool:
+    """Whether the picture has no backdrop at all (a poster, a photo filling the frame)."""
+    if sigma > FULL_BLEED_SIGMA:
+        return True
+    top, bottom, left, right = (
+        float(side.mean()) for side in (fg[:border], fg[-border:], fg[:, :border], fg[:, -border:])
+    )
+    if sum(share > FULL_BLEED_SIDE_SHARE for share in (top, bottom, left, right)) >= 3:
+        return True
+    # Bands or type that run off two opposite edges: the design spans the frame (a bleed).
+    return (
+        min(top, bottom) > 2.5 * FULL_BLEED_SIDE_SHARE
+        or min(left, right) > 2.5 * FULL_BLEED_SIDE_SHARE
+    )
 
 
 def segment(small: np.ndarray) -> Segmentation:
@@ -201,7 +243,13 @@ def segment(small: np.ndarray) -> Segmentation:
     coef, _inliers, sigma = fit_backdrop(lab, border)
     coef_rgb, _, _ = fit_backdrop(small.astype(np.float32), border)
     model_lab = eval_backdrop(coef, h, w)
-    t_lo = max(6.0, 2.5 * sigma)
+    # On a flat, clean backdrop a pale product a few levels off it is already far (in noise
+    # units); graded backdrops keep the wider bar (their model is only a fit).
+    flat = (
+        float(np.ptp(model_lab[..., 0])) < FLAT_RANGE
+        and float(np.ptp(model_lab[..., 1:])) < FLAT_RANGE / 2
+    )
+    t_lo = max(T_LO_FLAT if flat else 6.0, 2.5 * sigma)
     t_hi = max(14.0, 5.0 * sigma)
     edges, weak_edges, outlines = _edges(lab, border)
     # The surface of pass 2 is fitted through what lies outside every outline, weak ones too:
@@ -221,6 +269,13 @@ def segment(small: np.ndarray) -> Segmentation:
         model_rgb = _surface(small, known)
     lab_d, dist, shadow_raw = _distances(small, lab, model_lab, model_rgb, smooth)
     bg_like = (dist < t_lo) & ~edges
+    texture = _texture(lab)
+    grain = float(np.median(np.concatenate([texture[:border].ravel(), texture[-border:].ravel()])))
+    if grain > TEXTURED_BACKDROP:
+        # Cloth and paper carry their texture everywhere, in shadow too: a patch as smooth as
+        # glass can not be that backdrop, whatever its colour (a white label on linen).
+        weave = cv2.blur(texture, (9, 9))
+        bg_like &= weave > TEXTURE_KEEP * grain
     reached = _components_touching_border(bg_like)
     enclosed = ~reached
 
@@ -286,7 +341,7 @@ def segment(small: np.ndarray) -> Segmentation:
         fg = enclosed
     fg = _peel_shadows(fg & ~holes, dist < t_lo, outlines)
     fg = _clean(fg, holes)
-    return Segmentation(fg, coef_rgb, sigma, t_lo, t_hi)
+    return Segmentation(fg, coef_rgb, sigma, t_lo, t_hi, _full_bleed(fg, sigma, border))
 
 
 def _grabcut(crop: np.ndarray, mask: np.ndarray, bgd: np.ndarray, fgd: np.ndarray) -> None:
@@ -566,6 +621,10 @@ def remove_background(rgb: np.ndarray, *, matting: bool = True) -> BackgroundRes
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     seg = segment(small)
+    if seg.no_backdrop:
+        # Keep the picture whole and say so (the operation reports it and charges nothing).
+        rgba = np.dstack([rgb, np.full((h, w), 255, np.uint8)])
+        return BackgroundResult(rgba, rgba[..., 3].copy(), [0, 0, w, h], no_backdrop=True)
     fg = seg.fg
     coarse = cv2.resize(fg.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     coarse = cv2.GaussianBlur(coarse, (0, 0), max(0.6, 0.5 / scale))

@@ -119,3 +119,30 @@ def bbox_of(mask: np.ndarray) -> list[int] | None:
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def changed_pixels(before: bytes, after: bytes) -> int | None:
+    """How many pixels an operation visibly changed (any channel, alpha included, by more than
+    a rounding step), or None when the two images cannot be compared (another size, a video).
+    An output whose every pixel is the input's changed nothing a user paid for."""
+    from generations.loader import ImageRejected, load_image
+
+    try:
+        a, b = load_image(before).image, load_image(after).image
+    except ImageRejected:
+        return None
+    if a.size != b.size:
+        return None
+    x = np.asarray(a.convert("RGBA"), np.int16)
+    y = np.asarray(b.convert("RGBA"), np.int16)
+    return int((np.abs(x - y).max(axis=2) > 2).sum())
+
+
+def no_op_threshold(pixels: int, mask_pixels: int | None) -> int:
+    """Fewer changed pixels than this is "nothing": 0.1 % of the image (at least 64 pixels; an
+    erase-text that touched 54 pixels of a poster did not erase its type), or a fifth of a
+    painted mask when that is smaller (erasing a speck the user painted over is real work)."""
+    limit = max(64, round(0.001 * pixels))
+    if mask_pixels:
+        limit = min(limit, max(1, mask_pixels // 5))
+    return limit

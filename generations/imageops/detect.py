@@ -85,17 +85,32 @@ def detect_objects(rgb: np.ndarray, max_objects: int = 20) -> list[DetectedObjec
 def detect_text(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
     """Mask (bool, full size) of text strokes, slightly dilated so an erase covers antialiasing.
 
-    Text is found as clusters of small high-contrast strokes in rows: morphological gradient,
-    Otsu, a horizontal closing to join letters into words, then geometry filters per word box.
+    Body text is found at up to 1400 px; display type (headlines on posters, slogans on shirts,
+    strokes tens of pixels wide) at coarser levels of a pyramid, where its letters become the
+    thin strokes the same word finder looks for. The levels' masks are merged at full size.
     """
     h, w = rgb.shape[:2]
-    small, scale = resize_long(rgb, 1400)
+    out = _text_at(rgb, 1400, sensitivity)
+    for long_side in (480, 240):
+        if max(h, w) > long_side * 1.2:
+            coarse = _text_at(rgb, long_side, sensitivity, display=True)
+            out |= coarse
+    return out
+
+
+def _text_at(
+    rgb: np.ndarray, long_side: int, sensitivity: float, *, display: bool = False
+) -> np.ndarray:
+    """Words at one pyramid level: morphological gradient, Otsu, a horizontal closing to join
+    letters into words, then geometry filters per word box."""
+    h, w = rgb.shape[:2]
+    small, scale = resize_long(rgb, long_side)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     sh, sw = grey.shape
     grad = cv2.morphologyEx(grey, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     otsu, _ = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     binary = (grad > max(otsu, 40 / sensitivity)).astype(np.uint8)
-    join = max(5, round(sw / 120))
+    join = max(5, round(sw / 120)) if not display else max(5, round(max(sh, sw) / 30))
     words = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((1, join), np.uint8))
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(words, 8)
     out = np.zeros((sh, sw), np.uint8)
@@ -104,7 +119,7 @@ def detect_text(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
         if bh < 6 or bh > 0.25 * sh or bw < 1.2 * bh or bw > 0.98 * sw:
             continue
         fill = area / float(bw * bh)
-        if not 0.25 < fill < 0.95:
+        if not 0.25 < fill < (0.95 if not display else 1.0):
             continue
         box = binary[y : y + bh, x : x + bw]
         # Letters: several stroke components across the box, not one blob or one line.
@@ -113,10 +128,26 @@ def detect_text(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
         if len(strokes) < 2:
             continue
         region = grey[y : y + bh, x : x + bw].astype(np.int16)
-        background = int(np.median(region))
+        if display:
+            # Bold type can cover most of its box: the backdrop is what rings the box.
+            y0, y1, x0, x1 = max(0, y - 2), min(sh, y + bh + 2), max(0, x - 2), min(sw, x + bw + 2)
+            frame = np.concatenate(
+                [grey[y0, x0:x1], grey[y1 - 1, x0:x1], grey[y0:y1, x0], grey[y0:y1, x1 - 1]]
+            ).astype(np.int16)
+            background = int(np.median(frame))
+        else:
+            background = int(np.median(region))
         ink = np.abs(region - background) > max(18, 0.35 * float(np.abs(region - background).max()))
+        if display:
+            # Display type on a design: the letters are the box's ink, and the box must be
+            # mostly letters over one backdrop (not a photo's busy patch): few distinct tones.
+            if not 0.15 < float(ink.mean()) < 0.75:
+                continue
+            rest = region[~ink]
+            if rest.size and float(np.std(rest)) > 28:
+                continue
         out[y : y + bh, x : x + bw] |= ink.astype(np.uint8)
-    pad = max(2, round(sh / 300))
+    pad = max(2, round(sh / 300)) if not display else 1
     out = cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1,) * 2))
     if scale < 1.0:
         out = cv2.resize(out, (w, h), interpolation=cv2.INTER_NEAREST)

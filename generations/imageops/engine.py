@@ -186,6 +186,11 @@ def _remove_background(img, mask, req, progress):  # type: ignore[no-untyped-def
     rgb = to_rgb(img)
     progress(15, "segmenting the product")
     result = background.remove_background(rgb, matting=bool(req.params.get("matting", True)))
+    if result.no_backdrop:
+        raise EngineError(
+            "No backdrop found: the picture fills the frame edge to edge (a full-bleed design "
+            "or photo), so nothing was removed and the image is kept as it is. Nothing was charged."
+        )
     progress(90, "encoding")
     if req.params.get("mask_only"):
         return [_image(result.alpha, box=result.box)]

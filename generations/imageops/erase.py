@@ -105,6 +105,8 @@ def erase(rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> np.ndarray
         return cv2.inpaint(rgb, m.astype(np.uint8), 3, cv2.INPAINT_TELEA)
     if method == "navier-stokes":
         return cv2.inpaint(rgb, m.astype(np.uint8), 3, cv2.INPAINT_NS)
+    if method == "auto":
+        return _erase_by_copying(rgb, m, thick)
     # Work on the region around the hole only: cheaper, and distant content is not wanted.
     ys, xs = np.nonzero(m)
     pad = int(max(16, 2.5 * thick))
@@ -130,3 +132,231 @@ def erase(rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> np.ndarray
     region = np.clip(np.round(filled), 0, 255).astype(np.uint8)
     out[y1:y2, x1:x2] = np.where(cm[..., None], region, rgb[y1:y2, x1:x2])
     return out
+
+
+def _erase_by_copying(rgb: np.ndarray, m: np.ndarray, thick: float) -> np.ndarray:
+    """Large holes filled from their surroundings by copying (`exemplar_fill`), each group of
+    nearby holes on its own (the letters of a word over a disc and over the sky have different
+    surroundings): grown over the erased thing's colour fringe, with other objects beside it
+    kept out of the sources (their colour must not leak in)."""
+    h, w = m.shape
+    out = rgb.copy()
+    groups = cv2.dilate(m.astype(np.uint8), np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(groups, 8)
+    for i in range(1, n):
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        part = m & (labels == i)
+        if not part.any():
+            continue
+        t = _thickness(part)
+        pad = int(max(24, 3.0 * t))
+        y1, y2 = max(0, y - pad), min(h, y + bh + pad)
+        x1, x2 = max(0, x - pad), min(w, x + bw + pad)
+        crop, cm = out[y1:y2, x1:x2], part[y1:y2, x1:x2]
+        # The other holes (the next letters) are still there: never a source.
+        pending = m[y1:y2, x1:x2] & ~cm
+        if t <= THIN_RADIUS:
+            filled = cv2.inpaint(crop, (cm | pending).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        else:
+            cm, avoid = _fringe_and_neighbours(crop, cm)
+            cm &= ~pending
+            filled = exemplar_fill(crop, cm, avoid=avoid | pending)
+        out[y1:y2, x1:x2] = np.where(cm[..., None], filled, crop)
+    return out
+
+
+def _fringe_and_neighbours(crop: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the hole grown over the object's soft fringe, pixels of other objects next to it).
+
+    The backdrop is the ring's majority: in a blurred copy, ring pixels near the ring's median
+    colour. A thin band just outside the hole that is off the backdrop and nearer the erased
+    object's colour is fringe (antialiasing, a halo): erased too. Larger off-backdrop patches in
+    the ring are other objects: they stay, and are kept out of the fill's sources."""
+    blur = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), 2.0)
+    ring_w = max(
+        6, round(0.25 * float(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3).max()))
+    )
+    ring = (cv2.dilate(hole.astype(np.uint8), np.ones((2 * ring_w + 1,) * 2, np.uint8)) > 0) & ~hole
+    if not ring.any():
+        return hole, np.zeros_like(hole)
+    backdrop = np.median(blur[ring], axis=0)
+    spread = float(np.percentile(np.linalg.norm(blur[ring] - backdrop, axis=1), 50))
+    far = np.linalg.norm(blur - backdrop, axis=2) > max(30.0, 3.0 * spread)
+    obj = np.median(crop[hole].astype(np.float32), axis=0)
+    near_obj = np.linalg.norm(crop.astype(np.float32) - obj, axis=2) < np.linalg.norm(
+        crop.astype(np.float32) - backdrop, axis=2
+    )
+    band = (cv2.dilate(hole.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0) & ~hole
+    fringe = band & (far | near_obj) & near_obj
+    grown = hole | fringe
+    others = ring & far & ~fringe
+    # Only sizeable patches are objects (noise and texture specks are not), and only those that
+    # merely touch the hole: one that surrounds a good part of it (text over a disc) is that
+    # part's backdrop, and the fill must come from it.
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(others.astype(np.uint8), 8)
+    rim = (cv2.dilate(grown.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~grown
+    rim_len = max(1, int(rim.sum()))
+    contact = np.bincount(labels[rim], minlength=n)
+    keep = np.zeros(n, bool)
+    keep[1:] = (stats[1:, cv2.CC_STAT_AREA] >= max(20, 0.02 * hole.sum())) & (
+        contact[1:] < 0.3 * rim_len
+    )
+    others = keep[labels]
+    # The whole object, not just its part inside the ring.
+    if others.any():
+        _n2, lab2 = cv2.connectedComponents((far & ~grown).astype(np.uint8), connectivity=8)
+        ids = np.unique(lab2[others])
+        others = np.isin(lab2, ids[ids > 0])
+    return grown, others
+
+
+# --- exemplar fill (issue 12): continue the picture by copying it, not by smearing it ---------
+
+FILL_WORK_SIDE = 224  # the patch search runs at this size; the copy is made at full resolution
+SEARCH_SHARE = 0.45  # search window (share of the working image) around each target patch
+SHADING_EXPLAINED = 0.9  # share of the picture's colour variance a quadratic must explain
+
+
+def exemplar_fill(
+    rgb: np.ndarray, mask: np.ndarray, *, avoid: np.ndarray | None = None
+) -> np.ndarray:
+    """Fill `mask` with patches copied from the known part of the image (Criminisi-style, in
+    onion-peel order, each target matched over its known pixels with OpenCV's masked template
+    match in a window around it). The search runs on a reduced copy; the offsets it finds are
+    carried to full resolution and full-resolution pixels are copied, so grain, weave and edges
+    stay sharp; smooth shading is carried on by a fitted surface (`_continue_shading`).
+    `avoid` marks known pixels that must neither be copied nor matched against (another object
+    beside the hole: its colour must not leak in)."""
+    h, w = mask.shape
+    scale = min(1.0, FILL_WORK_SIDE / max(h, w))
+    sw, sh = max(8, round(w * scale)), max(8, round(h * scale))
+    small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_mask = cv2.resize(mask.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+    known0 = ~small_mask
+    if avoid is not None:
+        small_avoid = cv2.resize(avoid.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+        known0 &= ~cv2.dilate(small_avoid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if not known0.any():
+        return rgb.copy()
+    p = max(9, round(max(sw, sh) / 16)) | 1
+    r = p // 2
+    # Sources: patch centres whose whole patch lies in the original known area.
+    valid = cv2.erode(known0.astype(np.uint8), np.ones((p, p), np.uint8)) > 0
+    valid[:r], valid[-r:], valid[:, :r], valid[:, -r:] = False, False, False, False
+    if not valid.any():
+        return erase(rgb, mask, method="multiscale")
+    work = small.copy()
+    filled = known0.copy()
+    todo = small_mask.copy()
+    off_y = np.zeros((sh, sw), np.int32)
+    off_x = np.zeros((sh, sw), np.int32)
+    dist = cv2.distanceTransform(small_mask.astype(np.uint8), cv2.DIST_L2, 3)
+    order = np.argsort(dist[small_mask], kind="stable")
+    ty, tx = np.nonzero(small_mask)
+    ty, tx = ty[order], tx[order]
+    win = max(p * 3, round(SEARCH_SHARE * max(sw, sh)))
+    pad_img = cv2.copyMakeBorder(work, r, r, r, r, cv2.BORDER_REFLECT)
+    for y, x in zip(ty.tolist(), tx.tolist(), strict=True):
+        if filled[y, x]:
+            continue
+        # The target patch (on the padded canvas) and which of its pixels are known so far.
+        tpl = pad_img[y : y + p, x : x + p]
+        tmask = np.zeros((p, p), np.float32)
+        ys0, xs0 = y - r, x - r
+        sy0, sx0 = max(0, ys0), max(0, xs0)
+        sy1, sx1 = min(sh, ys0 + p), min(sw, xs0 + p)
+        tmask[sy0 - ys0 : sy1 - ys0, sx0 - xs0 : sx1 - xs0] = filled[sy0:sy1, sx0:sx1]
+        if tmask.sum() < 1:
+            continue
+        # Candidate centres within the window.
+        wy0, wy1 = max(r, y - win), min(sh - r, y + win + 1)
+        wx0, wx1 = max(r, x - win), min(sw - r, x + win + 1)
+        region = work[wy0 - r : wy1 + r, wx0 - r : wx1 + r]
+        ok = valid[wy0:wy1, wx0:wx1]
+        if region.shape[0] < p or region.shape[1] < p or not ok.any():
+            ok_all = np.argwhere(valid)
+            cy, cx = ok_all[np.argmin(np.abs(ok_all - (y, x)).sum(1))]
+        else:
+            score = cv2.matchTemplate(
+                region, np.ascontiguousarray(tpl), cv2.TM_SQDIFF, mask=np.dstack([tmask] * 3)
+            )
+            score = np.where(ok[: score.shape[0], : score.shape[1]], score, np.inf)
+            # A little pull towards nearby sources keeps the fill coherent with its surroundings.
+            gy, gx = np.mgrid[wy0 : wy0 + score.shape[0], wx0 : wx0 + score.shape[1]]
+            score = score + 0.002 * tmask.sum() * ((gy - y) ** 2 + (gx - x) ** 2)
+            k = int(np.argmin(score))
+            cy, cx = wy0 + k // score.shape[1], wx0 + k % score.shape[1]
+        # Copy the source patch into the unfilled part of the target patch.
+        src = work[cy - r : cy + r + 1, cx - r : cx + r + 1]
+        dy, dx = cy - y, cx - x
+        sub = ~filled[sy0:sy1, sx0:sx1] & todo[sy0:sy1, sx0:sx1]
+        s_src = src[sy0 - ys0 : sy1 - ys0, sx0 - xs0 : sx1 - xs0]
+        work[sy0:sy1, sx0:sx1][sub] = s_src[sub]
+        pad_img[sy0 + r : sy1 + r, sx0 + r : sx1 + r][sub] = s_src[sub]
+        off_y[sy0:sy1, sx0:sx1][sub] = dy
+        off_x[sy0:sy1, sx0:sx1][sub] = dx
+        filled[sy0:sy1, sx0:sx1] |= sub
+    # Full resolution: copy along the same offsets (nearest offset of the reduced grid).
+    big_oy = cv2.resize(off_y.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    big_ox = cv2.resize(off_x.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    hy, hx = np.nonzero(mask)
+    sy = np.clip(np.round(hy + big_oy[hy, hx]).astype(np.int64), 0, h - 1)
+    sx = np.clip(np.round(hx + big_ox[hy, hx]).astype(np.int64), 0, w - 1)
+    out = rgb.astype(np.float32).copy()
+    good = ~mask[sy, sx] & (avoid is None or ~avoid[sy, sx])
+    coarse = cv2.resize(work, (w, h), interpolation=cv2.INTER_LINEAR)
+    out[hy, hx] = np.where(good[:, None], rgb[sy, sx].astype(np.float32), coarse[hy, hx])
+    return _continue_shading(rgb, out, mask)
+
+
+def _continue_shading(rgb: np.ndarray, copied: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Gradients (a sky darkening upward, a studio sweep) go on past the edge: where a smooth
+    quadratic explains the picture's shading, the copy's low frequencies are replaced by that
+    surface extended into the hole, and the copy keeps only its detail."""
+    h, w = mask.shape
+    k = max(1, round(max(h, w) / 96))
+    small = cv2.resize(rgb, (max(2, w // k), max(2, h // k)), interpolation=cv2.INTER_AREA)
+    known = (
+        cv2.resize(
+            (~mask).astype(np.uint8),
+            (small.shape[1], small.shape[0]),
+            interpolation=cv2.INTER_NEAREST,
+        )
+        > 0
+    )
+    ys, xs = np.nonzero(known)
+    if len(ys) < 12:
+        return np.clip(np.round(copied), 0, 255).astype(np.uint8)
+    sh, sw = known.shape
+    u, v = xs / max(sw - 1, 1), ys / max(sh - 1, 1)
+    design = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], 1)
+    values = small[ys, xs].astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+    resid = values - design @ coef
+    explained = 1 - float(resid.var(0).sum()) / max(float(values.var(0).sum()), 1e-6)
+    spread = float(np.sqrt(values.var(0).sum()))
+    if explained < SHADING_EXPLAINED or spread < 6:
+        return np.clip(np.round(copied), 0, 255).astype(np.uint8)
+    # The surface at full resolution, and the copy's detail on top of it.
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    uu, vv = gx / max(w - 1, 1), gy / max(h - 1, 1)
+    surface = np.stack(
+        [
+            coef[0, c]
+            + coef[1, c] * uu
+            + coef[2, c] * vv
+            + coef[3, c] * uu * uu
+            + coef[4, c] * uu * vv
+            + coef[5, c] * vv * vv
+            for c in range(3)
+        ],
+        axis=-1,
+    )
+    # Extrapolated far past the picture a quadratic runs away: hold it to the picture's range.
+    lo, hi = values.min(0) - 0.25 * spread, values.max(0) + 0.25 * spread
+    surface = np.clip(surface, lo, hi)
+    sigma = max(2.0, max(h, w) / 64)
+    detail = copied - cv2.GaussianBlur(copied, (0, 0), sigma)
+    out = copied.copy()
+    out[mask] = (surface + detail)[mask]
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)

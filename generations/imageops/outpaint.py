@@ -1,15 +1,15 @@
 """Outpaint / expand: grow the canvas to an aspect ratio or by margins and fill the new area.
 
 The mask follows seed 001: white = the expansion area to fill, black = original content.
-The fill is the multi-scale erase fill, which extends the edge colours smoothly and mirrors the
-texture near the edge outward.
+The fill copies the picture outward (`erase.exemplar_fill`): patches matched to what is already
+there continue skies, gradients, weaves and flat bands instead of smearing or mirroring them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from generations.imageops.erase import erase
+from generations.imageops.erase import exemplar_fill
 
 
 def parse_ratio(ratio: str) -> float:
@@ -46,4 +46,4 @@ def outpaint(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Fill the white (True) area of `mask` on `canvas`."""
     if not mask.any():
         return canvas.copy()
-    return erase(canvas, mask, method="multiscale")
+    return exemplar_fill(canvas, mask)

@@ -160,3 +160,19 @@ def test_a_request_that_lost_its_key_rolls_its_job_and_charge_back(shop: Shop) -
         idempotency.submit_bound(request, create)
     assert err.value.status == 409
     assert Job.objects.count() == 0 and _charges(shop) == 0
+
+
+def test_prompt_words_the_engine_could_not_draw_are_reported(api: Any) -> None:
+    body = api.post(
+        "/ai-generations/generate", {"prompt": "a teal fox beside a zorblaxian", "numberResults": 1}
+    ).json()
+    assert "zorblaxian" in body["unrecognizedWords"]
+    job = Job.objects.get(id=body["generationId"])
+    assert "zorblaxian" in job.result["unrecognized_words"]
+    data = api.post("/v0/images/generations", {**EXAMPLE, "prompt": "a zorblaxian fox"}).json()
+    assert "zorblaxian" in data["data"]["unrecognizedWords"]
+    media = api.post("/ai/generate-image", {"prompt": "a zorblaxian fox"}).json()["data"]
+    assert "zorblaxian" in media["ai"]["unrecognized_words"]
+    # A prompt the engine fully understood reports nothing.
+    body = api.post("/ai-generations/generate", {"prompt": "a fox", "numberResults": 1}).json()
+    assert "unrecognizedWords" not in body

@@ -357,3 +357,79 @@ def test_video_is_six_seconds_of_h264_yuv420p_with_faststart():
     assert abs(probe["duration"] - 6.0) < 0.05 and probe["frames"] == 144
     assert (probe["width"], probe["height"]) == (960, 720) == (facts["width"], facts["height"])
     assert probe["faststart"]
+
+
+# --- issue 12: hard cases --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["h06-pale", "h18-pale", "h02-fabric", "h13-paper", "h10-shadow"])
+def test_background_removal_holds_on_hard_backdrops(name):
+    """Pale products on pale backdrops, cloth, paper and long soft shadows on texture."""
+    index = int(name[1:3])
+    shot = bgset.make_hard_shot(index, 640)
+    assert shot.name.startswith(name)
+    result = background.remove_background(shot.image)
+    assert not result.no_backdrop
+    assert bgset.iou(result.alpha / 255.0, shot.alpha) > 0.94, shot.name
+
+
+@pytest.mark.parametrize("index", [5, 11, 35])
+def test_background_removal_keeps_a_full_bleed_picture_whole(index):
+    shot = bgset.make_hard_shot(index, 320)
+    assert "fullbleed" in shot.name
+    result = background.remove_background(shot.image)
+    assert result.no_backdrop and (result.alpha == 255).all()
+    assert (result.rgba[..., :3] == shot.image).all()
+
+
+def test_expand_continues_a_gradient_and_a_weave_instead_of_mirroring():
+    h, w = 120, 160
+    ramp = np.linspace(40, 200, w, dtype=np.float32)[None, :, None].repeat(h, 0).repeat(3, 2)
+    xx = np.arange(w)[None, :].repeat(h, 0)
+    stripes = (np.sin(2 * np.pi * xx / 9.0) * 12)[..., None]  # a weave with a 9 px period
+    picture = np.clip(ramp + stripes, 0, 255).astype(np.uint8)
+    canvas, area = outpaint.expand_canvas(picture, (0, 60, 0, 0))
+    out = outpaint.outpaint(canvas, area).astype(np.float32)
+    new = out[:, w:]
+    # The ramp goes on rising (a mirror would fall back), within the picture's range.
+    smooth = cv2.GaussianBlur(new, (0, 0), 6).mean(axis=(0, 2))
+    assert smooth[-10:].mean() > out[:, w - 20 : w].mean() - 6
+    assert smooth[-10:].mean() > smooth[:10].mean() + 3
+    # The weave keeps its period: the new area correlates with itself 9 px along.
+    grey = new.mean(axis=2) - cv2.GaussianBlur(new.mean(axis=2), (0, 0), 4)
+    a, b = grey[:, :-9].ravel(), grey[:, 9:].ravel()
+    assert np.corrcoef(a, b)[0, 1] > 0.6
+
+
+def test_erase_fills_from_outside_without_the_objects_colour():
+    """A red disc with a soft edge, painted tightly (its fringe outside the mask), beside a
+    green bar that must stay: no red and no green in the fill."""
+    rng = np.random.default_rng(4)
+    base = np.full((200, 240, 3), (90, 130, 200), np.float32) + rng.normal(0, 6, (200, 240, 3))
+    disc = np.zeros((200, 240), np.float32)
+    cv2.circle(disc, (110, 100), 40, 1.0, -1)
+    soft = cv2.GaussianBlur(disc, (0, 0), 1.5)[..., None]
+    img = base * (1 - soft) + np.array([220, 30, 40], np.float32) * soft
+    img[50:150, 152:176] = (20, 150, 60)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    mask = cv2.dilate((disc > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    out = erase.erase(img, mask)
+    region = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    px = out[region].astype(np.int16)
+    reddish = (px[:, 0] > px[:, 2] + 40) & (px[:, 0] > 120)
+    greenish = (px[:, 1] > px[:, 2] + 20) & (px[:, 1] > px[:, 0] + 40)
+    assert reddish.mean() < 0.005 and greenish.mean() < 0.02
+    assert (out[50:150, 156:172] == img[50:150, 156:172]).all()  # the neighbour is untouched
+
+
+@pytest.mark.parametrize("index", [1, 5, 10, 19])
+def test_erase_text_finds_display_type_on_designs(index):
+    from bench import editset
+
+    task = editset.text_task(index)
+    found = detect.detect_text(task.image)
+    assert found[task.text].mean() > 0.9, task.name
+    # … and leaves most of the design alone.
+    assert (
+        found & ~cv2.dilate(task.text.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    ).mean() < 0.02

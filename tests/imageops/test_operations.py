@@ -6,6 +6,7 @@ import base64
 import io
 from unittest import mock
 
+import cv2
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
@@ -246,7 +247,17 @@ def test_video_runs_end_to_end(shop, user, asset):
         ("remove-background", {"mask_only": True}, "L", (80, 60)),
     ],
 )
-def test_each_operation_produces_its_output(shop, user, asset, operation, options, mode, size):
+def test_each_operation_produces_its_output(shop, user, operation, options, mode, size):
+    # A photo-like input (grain, a dim corner, a scratch): a clean flat image gives restore and
+    # light-restore nothing to change, and a no-op fails (see the no-op tests below).
+    rng = np.random.default_rng(3)
+    skin = operation == "retouch-skin"  # (it only touches skin tones)
+    img = flat(colour=(224, 172, 140) if skin else (40, 120, 200)).astype(np.float32)
+    img += rng.normal(0, 9, (60, 80, 3))
+    img[20:35, 30:50] = (250, 20, 20)
+    img[:, :30] *= 0.55
+    img[40, 5:70] = 255
+    asset = upload_asset(shop, png(np.clip(img, 0, 255).astype(np.uint8)), user=user)
     job = operations.submit_operation(shop, asset, operation, options, user)
     done = actions.execute_job(str(job.id))
     assert done.status == Job.Status.COMPLETED, done.error
@@ -286,3 +297,67 @@ def test_a_mask_is_removed_when_the_shop_cannot_pay(shop, user, asset):
     ):
         operations.submit_operation(shop, asset, "erase", {}, user, mask_bytes=square_mask())
     nothing_created(shop)
+
+
+@pytest.mark.parametrize(
+    ("operation", "options"), [("restore", {}), ("retouch-skin", {}), ("sketch", {})]
+)
+def test_it_refuses_an_operation_that_changes_nothing_and_refunds(
+    shop, user, operation, options, monkeypatch
+):
+    """GIVEN an operation whose output is its input WHEN the job runs THEN it fails, says so,
+    stores nothing and refunds the charge in full."""
+    from generations.imageops import engine
+
+    asset = upload_asset(shop, png(flat()), user=user)
+    # Whatever the filter, an engine that hands the picture back unchanged is a no-op.
+    monkeypatch.setitem(
+        engine.HANDLERS,
+        operation,
+        lambda img, mask, req, progress: [engine._image(np.asarray(img.convert("RGB")))],
+    )
+    job = operations.submit_operation(shop, asset, operation, options, user)
+    done = actions.execute_job(str(job.id))
+    assert done.status == Job.Status.FAILED and "changed nothing visible" in done.error
+    assert LedgerEntry.objects.get(job=job, kind="refund").amount_cents == job.cost_cents
+    assert not done.outputs.exists()
+
+
+def test_it_refuses_an_erase_that_moves_a_few_pixels(shop, user):
+    """A design's display type, 'erased' by changing a speck of it: not a delivery."""
+    img = flat(400, 300, (245, 240, 230))
+    img[100:180, 60:340] = (20, 20, 20)  # a big slab of display type
+    asset = upload_asset(shop, png(img), user=user)
+    from generations.imageops import engine
+
+    def speck(img, mask, req, progress):  # type: ignore[no-untyped-def]
+        out = np.asarray(img.convert("RGB")).copy()
+        out[100:106, 60:69] = (245, 240, 230)  # 54 pixels
+        return [engine._image(out)]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(engine.HANDLERS, "erase-text", speck)
+        job = operations.submit_operation(shop, asset, "erase-text", {}, user)
+        done = actions.execute_job(str(job.id))
+    assert done.status == Job.Status.FAILED and "(54 pixels)" in done.error
+    assert LedgerEntry.objects.filter(job=job, kind="refund").exists()
+
+
+def test_it_keeps_a_full_bleed_design_whole_and_says_so(shop, user):
+    """Background removal on a poster with no backdrop: nothing is deleted, the job fails with
+    the reason, and the charge is refunded."""
+    poster = np.zeros((240, 320, 3), np.uint8)
+    poster[:] = (60, 50, 120)
+    for k, colour in enumerate([(220, 80, 90), (120, 200, 220), (240, 200, 60)]):
+        poster[40 + 60 * k : 70 + 60 * k] = colour  # bands that run off both sides
+    cv2.circle(poster, (160, 120), 60, (30, 90, 60), -1)
+    from generations.imageops.background import remove_background
+
+    result = remove_background(poster)
+    assert result.no_backdrop and (result.alpha == 255).all()
+    assert (result.rgba[..., :3] == poster).all()
+    asset = upload_asset(shop, png(poster), user=user)
+    job = operations.submit_operation(shop, asset, "remove-background", {}, user)
+    done = actions.execute_job(str(job.id))
+    assert done.status == Job.Status.FAILED and "No backdrop found" in done.error
+    assert LedgerEntry.objects.get(job=job, kind="refund").amount_cents == job.cost_cents

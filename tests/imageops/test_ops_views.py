@@ -25,7 +25,9 @@ def png(array: np.ndarray) -> bytes:
 
 @pytest.fixture
 def asset(shop, user):
-    return upload_asset(shop, png(np.full((40, 50, 3), 90, np.uint8)), user=user)
+    img = np.full((40, 50, 3), 90, np.uint8)
+    img[12:18, 14:26] = (200, 40, 40)  # something for the erase test's mask to remove
+    return upload_asset(shop, png(img), user=user)
 
 
 def test_it_shows_controls_and_unavailable_operations_with_the_reason(owner_client, asset):
