@@ -388,8 +388,23 @@ class WebhookEndpoint(models.Model):
         return f"{self.url} ({self.shop.slug})"
 
 
+class WebhookSigningSecret(models.Model):
+    """The shop's secret for webhooks sent to a URL given with a request (seed 004's
+    `webhook_url`): those have no endpoint row, so no endpoint secret, but are signed the same way."""
+
+    shop = models.OneToOneField(
+        Shop, on_delete=models.CASCADE, related_name="webhook_signing_secret"
+    )
+    secret = models.CharField(max_length=80, default=new_webhook_secret)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"request webhook secret of {self.shop.slug}"
+
+
 class WebhookDelivery(models.Model):
-    """One event for one endpoint, with its attempts; retried with backoff for 24 hours."""
+    """One event for one endpoint (or for a request's own webhook URL), with its attempts;
+    retried with backoff for 24 hours."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -398,8 +413,13 @@ class WebhookDelivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", null=True, blank=True
     )
+    # A delivery to a URL the request named (no endpoint): its shop signs it.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="webhook_deliveries", null=True, blank=True
+    )
+    url = models.URLField(max_length=500, blank=True)
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True)
     event = models.CharField(max_length=40)
     body = models.TextField()
@@ -417,9 +437,19 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(endpoint__isnull=False) | (Q(shop__isnull=False) & ~Q(url="")),
+                name="webhook_delivery_has_a_target",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.endpoint.url} ({self.status})"
+        return f"{self.event} → {self.target_url} ({self.status})"
+
+    @property
+    def target_url(self) -> str:
+        return self.endpoint.url if self.endpoint_id else self.url
 
 
 class Post(models.Model):

@@ -154,9 +154,16 @@ def _output_pixels(spec: OperationSpec, options: dict[str, Any], asset: Asset) -
 # --- prices ----------------------------------------------------------------------------------------------
 
 
-def operation_price(spec: OperationSpec, engine: str, model: str, options: dict[str, Any]) -> int:
+def operation_price(
+    spec: OperationSpec,
+    engine: str,
+    model: str,
+    options: dict[str, Any],
+    default: int | None = None,
+) -> int:
     """A PriceRule that names this operation (kind) or its model wins, most specific first;
-    otherwise the catalog's default (seed 000: background removal 1¢, video 25¢ / 43¢)."""
+    otherwise `default` (a route family's own table, e.g. seed 001's credits) or the catalog's
+    default (seed 000: background removal 1¢, video 25¢ / 43¢)."""
     resolution = ""
     if spec.name == "video":
         resolution = f"{options['resolution']}p"
@@ -171,6 +178,8 @@ def operation_price(spec: OperationSpec, engine: str, model: str, options: dict[
     best = max(rules, key=lambda r: r.specificity, default=None)
     if best is not None:
         return best.cents_per_output
+    if default is not None:
+        return default
     if spec.name == "video":
         return VIDEO_PRICES[int(options["resolution"])]
     if options.get("zoom_factor") == 4:
@@ -193,9 +202,15 @@ def submit_operation(
     prompt: str = "",
     model: str = "",
     objects: list[Any] | None = None,
+    default_price: int | None = None,
+    extra_assets: list[Asset] | None = None,
+    extra_params: dict[str, Any] | None = None,
 ) -> Job:
     """Validate an operation on `asset` completely, then create, charge and enqueue its job.
 
+    `default_price` replaces the catalog's price when no PriceRule names the operation or model
+    (a route family's own table); `extra_assets` are further input images of the shop (a second
+    garment); `extra_params` are kept on the job as params["api"] (what the door was asked).
     Raises JobError (nothing created) or studio.actions.InsufficientCredits.
     """
     spec = OPERATIONS.get(operation)
@@ -279,6 +294,12 @@ def submit_operation(
         if extra.content_type not in IMAGE_TYPES:
             raise JobError("The second image must be an image.", field=spec.extra_asset)
         extra_ids.append(str(extra.id))
+    for extra in extra_assets or []:
+        if extra.shop_id != shop.id:
+            raise JobError("Choose an image from this shop's library.", field="extra")
+        if extra.content_type not in IMAGE_TYPES:
+            raise JobError("Every extra input must be an image.", field="extra")
+        extra_ids.append(str(extra.id))
 
     try:
         model_spec, _engine = registry.resolve_operation(spec.capability, model)
@@ -286,7 +307,7 @@ def submit_operation(
         raise JobError(str(exc), field="model") from exc
     except EngineError as exc:
         raise JobError(str(exc), field="operation") from exc
-    cents = operation_price(spec, model_spec.engine, model_spec.name, cleaned)
+    cents = operation_price(spec, model_spec.engine, model_spec.name, cleaned, default_price)
 
     mask_path = ""
     if mask is not None:
@@ -301,6 +322,8 @@ def submit_operation(
         "mask_path": mask_path,
         "extra_asset_ids": extra_ids,
     }
+    if extra_params:
+        params["api"] = extra_params
     try:
         return submit_job(
             shop,
@@ -355,9 +378,10 @@ def run_operation_job(job: Job, progress: ProgressReporter) -> tuple[list[Output
                 mask = fh.read()
     except OSError as exc:
         raise EngineError(f"The input could not be read from storage ({exc}).") from exc
-    extra = [
-        _read(a) for a in Asset.objects.filter(shop=job.shop, id__in=p.get("extra_asset_ids") or [])
-    ]
+    # In the order they were given (a try-on's upper garment before its lower one).
+    extra_ids = [str(i) for i in p.get("extra_asset_ids") or []]
+    found = {str(a.id): a for a in Asset.objects.filter(shop=job.shop, id__in=extra_ids)}
+    extra = [_read(found[i]) for i in extra_ids if i in found]
     model_spec, engine = registry.resolve_operation(spec.capability, job.model)
     request = OperationRequest(
         capability=spec.capability,

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from generations.actions import FINISH_HOOKS
-from generations.models import Job, WebhookDelivery, WebhookEndpoint
+from generations.models import Job, WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
 from studio.fetch import FetchError, check_url, fetch
 from studio.models import Shop
 
@@ -137,6 +137,33 @@ def enqueue_job_webhooks(job: Job) -> list[WebhookDelivery]:
 FINISH_HOOKS.append(enqueue_job_webhooks)
 
 
+def request_signing_secret(shop: Shop) -> str:
+    """The secret that signs webhooks sent to a URL given with a request (created on first use)."""
+    row, _ = WebhookSigningSecret.objects.get_or_create(shop=shop)
+    return row.secret
+
+
+def enqueue_url_webhook(job: Job, url: str, event: str, data: dict[str, Any]) -> WebhookDelivery:
+    """A delivery of one event to a URL a request named (seed 004's `webhook_url`): signed with
+    the shop's request-webhook secret, attempted and retried exactly like endpoint deliveries.
+    Body: {"id": <delivery id>, "type": event, "created": unix, "data": data}."""
+    check_endpoint_url(url)
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            shop_id=job.shop_id,
+            url=url,
+            job=job,
+            event=event,
+            body="",
+            next_attempt_at=timezone.now(),
+        )
+        payload = {"id": str(delivery.id), "type": event, "created": int(time.time()), "data": data}
+        delivery.body = json.dumps(payload, separators=(",", ":"))
+        delivery.save(update_fields=["body"])
+        deliver_webhook.delay_on_commit(str(delivery.id))
+    return delivery
+
+
 def backoff(attempts: int) -> float:
     return float(min(BASE_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY))
 
@@ -152,18 +179,22 @@ def attempt_delivery(delivery_id: str) -> WebhookDelivery | None:
     )
     if claimed != 1:
         return None
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(id=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint", "shop").get(id=delivery_id)
     body = delivery.body.encode()
     timestamp = int(time.time())
     status_code, excerpt, error = None, "", ""
+    if delivery.endpoint_id:
+        url, secret = delivery.endpoint.url, delivery.endpoint.secret
+    else:
+        url, secret = delivery.url, request_signing_secret(delivery.shop)
     try:
         result = fetch(
-            delivery.endpoint.url,
+            url,
             method="POST",
             content=body,
             headers={
                 "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(delivery.endpoint.secret, timestamp, body),
+                SIGNATURE_HEADER: sign(secret, timestamp, body),
                 "Studio-Event": delivery.event,
                 "Studio-Delivery": str(delivery.id),
             },

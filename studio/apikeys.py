@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 
 # Every scope a key may carry, with what it opens.
 SCOPES: dict[str, str] = {
-    "ai:generate": "Generate images (/ai-generations/generate, /v0/images/generations)",
-    "ai:bg-remove": "Remove backgrounds (/ai-generations/remove-background)",
+    "ai:generate": "Generate images (/ai-generations/generate, /v0/images/generations, "
+    "/v1/images/generations)",
+    "ai:bg-remove": "Remove backgrounds (/ai-generations/remove-background, "
+    "/v1/images/remove-background)",
     "ai:video": "Image to video (/ai-generations/generate-video)",
-    "ai:edit": "Image edits and operations",
+    "ai:edit": "Image edits and operations (/v1/images/*, /v1/tasks)",
     "ai": "Generate images into the media library and create posts (/ai/*, /v1/posts)",
     "uploads:write": "Upload images (/uploads)",
     "mockups": "Render and sign mockups",

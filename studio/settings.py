@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "template_partials",
     "studio",
     "generations",
+    "generations.scenes",
     "mockups",
 ]
 
@@ -259,6 +260,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Jobs: how long a claim holds before the sweeper may re-queue it, and how often a job is tried.
 JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "120"))
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
+# How many jobs the workers run at once in all (their total --concurrency): queue-time estimates
+# (seed 004's estimated_time_seconds) divide the work waiting ahead by it.
+JOB_CONCURRENCY = int(os.environ.get("JOB_CONCURRENCY", "1"))
 
 # --- Credits ----------------------------------------------------------------------------------------
 NEW_SHOP_PLAN_BUDGET_CENTS = int(os.environ.get("NEW_SHOP_PLAN_BUDGET_CENTS", "500"))
@@ -312,6 +316,16 @@ API_IDEMPOTENCY_LEASE_SECONDS = float(os.environ.get("API_IDEMPOTENCY_LEASE_SECO
 # Check every API response against the generated OpenAPI document (the test suite turns it on;
 # a mismatch raises). A debugging aid for staging, not for production traffic.
 API_CHECK_RESPONSES = os.environ.get("API_CHECK_RESPONSES", "").lower() in ("1", "true", "yes")
+# Seed 001 (/v1/images/*): the model behind each route, by route key (docs/api.md lists the keys
+# and their defaults), e.g. {"edits:editing": "gpt-image-1", "try-on": "my-tryon-model"}; "" means
+# the first configured model with the route's capability.
+try:
+    V1_IMAGES_MODELS: dict[str, str] = json.loads(os.environ.get("V1_IMAGES_MODELS") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"V1_IMAGES_MODELS is not valid JSON: {exc}") from exc
+# A /v1 task still CREATED (queued) this long after it was sent to the workers is sent again when
+# it is polled (seed 001: "CREATED status older than 120 seconds").
+V1_TASK_RESEND_SECONDS = float(os.environ.get("V1_TASK_RESEND_SECONDS", "120"))
 # Sandbox shops: POST /shops/sandbox mints per client address per hour, and their credit grant.
 SANDBOX_MINTS_PER_HOUR = int(os.environ.get("SANDBOX_MINTS_PER_HOUR", "10"))
 SANDBOX_CREDIT_CENTS = int(os.environ.get("SANDBOX_CREDIT_CENTS", "500"))

@@ -27,6 +27,7 @@ urlpatterns = [
     path("usage/", views.usage, name="usage"),
     path("", include("generations.api.urls")),
     path("", include("generations.urls")),
+    path("", include("generations.scenes.urls")),
     path("", include("mockups.urls")),
 ]
 

@@ -507,7 +507,8 @@ def _read_inputs(request: HttpRequest, op: Operation) -> dict[str, Any]:
         if where:
             raise _text_error(where)
         raw = _multipart_fields(request, op.body) if op.body is not None else {}
-        kwargs["files"] = request.FILES
+        if op.files is not None:  # a handler that declares no files takes no `files`
+            kwargs["files"] = request.FILES
     elif JSON in op.body_media:
         raw = _parse_json(request, op.body_required and op.body is not None)
         where = bad_text(raw)

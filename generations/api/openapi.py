@@ -137,11 +137,15 @@ def _multipart_schema(op: Operation, components: dict[str, Any], ref: dict[str, 
             schema["properties"][field_name] = prop
     if op.files is not None:
         for file_name in op.files.names:
-            schema["properties"][file_name] = {
-                "type": "string",
-                "format": "binary",
-                "description": op.files.description,
-            }
+            as_file = {"type": "string", "format": "binary", "description": op.files.description}
+            as_text = schema["properties"].get(file_name)
+            # A field the body model also declares may be sent either way: a file, or text
+            # (seed 001's `input_image` is a file or the URL of an image).
+            schema["properties"][file_name] = (
+                {"anyOf": [as_file, as_text], "description": as_text.get("description", "")}
+                if as_text
+                else as_file
+            )
         if op.files.pattern:
             schema["additionalProperties"] = {
                 "type": "string",
@@ -241,7 +245,9 @@ def document() -> dict[str, Any]:
             "title": "Studio HTTP API",
             "version": "1",
             "description": "The route families of the seed documents: AI generations "
-            "(/ai-generations), images (/v0), media and posts (/ai, /v1/posts), plus sandbox "
+            "(/ai-generations), image operations (/v1/images, /v1/tasks, /v1/health, and "
+            "their legacy /api/... paths), images (/v0), media and posts (/ai, /v1/posts), "
+            "plus sandbox "
             "shops and uploads. Every route needs a shop-scoped API key (x-api-key, api-key or "
             "Authorization: Bearer) except POST /shops/sandbox. Scopes: "
             + "; ".join(f"{k}: {v}" for k, v in SCOPES.items()),

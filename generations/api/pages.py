@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -67,9 +68,11 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
             error = str(exc)
     context = {
         "endpoints": WebhookEndpoint.objects.filter(shop=shop),
-        "deliveries": WebhookDelivery.objects.filter(endpoint__shop=shop).select_related(
-            "endpoint"
-        )[:50],
+        # Endpoint deliveries and deliveries to a request's own webhook_url (seed 004).
+        "deliveries": WebhookDelivery.objects.filter(Q(endpoint__shop=shop) | Q(shop=shop))
+        .select_related("endpoint")
+        .order_by("-created_at")[:50],
+        "request_secret": webhooks.request_signing_secret(shop),
         "error": error,
         "signature_header": webhooks.SIGNATURE_HEADER,
     }

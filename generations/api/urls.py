@@ -1,10 +1,21 @@
-"""Routes of the HTTP API (seed families 000, 002, 003 and the platform) and its owner pages."""
+"""Routes of the HTTP API (seed families 000, 001, 002, 003 and the platform) and its owner pages."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from generations.api import ai, ai_generations, chat, openapi, pages, platform, v0
+from generations.api import (
+    ai,
+    ai_generations,
+    chat,
+    openapi,
+    pages,
+    platform,
+    v0,
+    v1_generate,
+    v1_images,
+    v1_tasks,
+)
 
 urlpatterns = [
     # Platform
@@ -45,6 +56,25 @@ urlpatterns = [
     # Seed 003
     path("ai/generate-image", ai.generate_image_view, name="api_003_generate_image"),
     path("v1/posts", ai.posts_view, name="api_003_posts"),
+    # Seed 001: every route at its path and at its legacy path
+    *(
+        pattern
+        for path_, legacy_path, view, legacy_view in v1_images.VIEWS
+        for pattern in (
+            path(path_, view, name=f"api_001_{path_.removeprefix('v1/images/')}"),
+            path(
+                legacy_path, legacy_view, name=f"api_001_legacy_{path_.removeprefix('v1/images/')}"
+            ),
+        )
+    ),
+    path("v1/tasks/<str:task_id>", v1_tasks.task_view, name="api_001_task"),
+    path("v1/health", v1_tasks.health_view, name="api_001_health"),
+    # Seed 004
+    path("v1/generate", v1_generate.generate_view, name="api_004_generate"),
+    path("v1/jobs", v1_generate.jobs_view, name="api_004_jobs"),
+    path("v1/jobs/<str:job_id>", v1_generate.job_view, name="api_004_job"),
+    path("v1/jobs/<str:job_id>/cancel", v1_generate.job_cancel_view, name="api_004_job_cancel"),
+    path("v1/presets", v1_generate.presets_view, name="api_004_presets"),
     # Reference
     path("api/openapi.json", openapi.schema_view, name="api_openapi"),
     path("api/docs", openapi.docs_view, name="api_docs"),

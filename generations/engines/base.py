@@ -23,6 +23,7 @@ class Capability(StrEnum):
     RESTYLE = "restyle"  # cartoon, sketch, stylize, skin retouch
     OUTPAINT = "outpaint"
     VIDEO = "video"  # image to video
+    PRODUCT_SCENE = "product-scene"  # a product photo placed in a described scene (seed 004)
     # Capabilities that only a generative model can honestly provide.
     HEADSHOT = "headshot"
     HAIRSTYLE = "hairstyle"

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 T2I = Capability.TEXT_TO_IMAGE
 I2I = Capability.IMAGE_TO_IMAGE
 INPAINT = Capability.INPAINT
+SCENE = Capability.PRODUCT_SCENE  # seed 004's /v1/generate: an image edit with the product photo
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ DEFAULTS: list[CatalogEntry] = [
         "gpt-high",
         "GPT Image 1, high quality (OpenAI)",
         (("openai", "gpt-image-1?quality=high"),),
-        frozenset({T2I, I2I, INPAINT}),
+        frozenset({T2I, I2I, INPAINT, SCENE}),
     ),
     CatalogEntry(
         "gpt-image-1.5",
@@ -102,8 +103,8 @@ DEFAULTS: list[CatalogEntry] = [
         "FLUX.1 [schnell] (fast drafts)",
         (("fal", "fal-ai/flux/schnell"), ("replicate", "black-forest-labs/flux-schnell")),
     ),
-    CatalogEntry("kontext-pro", "FLUX.1 Kontext [pro]", KONTEXT_PRO, frozenset({T2I, I2I})),
-    CatalogEntry("kontext-max", "FLUX.1 Kontext [max]", KONTEXT_MAX, frozenset({T2I, I2I})),
+    CatalogEntry("kontext-pro", "FLUX.1 Kontext [pro]", KONTEXT_PRO, frozenset({T2I, I2I, SCENE})),
+    CatalogEntry("kontext-max", "FLUX.1 Kontext [max]", KONTEXT_MAX, frozenset({T2I, I2I, SCENE})),
     # Google's Gemini image models (Nano Banana), served through fal or Replicate
     CatalogEntry(
         "nano-banana-pro",
@@ -126,18 +127,18 @@ DEFAULTS: list[CatalogEntry] = [
     CatalogEntry(
         "google:4@2", "Nano Banana Pro (reference-guided)", NANO_BANANA_PRO, frozenset({T2I, I2I})
     ),
-    CatalogEntry("nanobananapro", "Nano Banana Pro", NANO_BANANA_PRO, frozenset({T2I, I2I})),
+    CatalogEntry("nanobananapro", "Nano Banana Pro", NANO_BANANA_PRO, frozenset({T2I, I2I, SCENE})),
     CatalogEntry(
         "nanobanana2",
         "Nano Banana 2 (Gemini 3.1 Flash Image)",
         _nano("fal-ai/nano-banana-2", "google/nano-banana-2"),
-        frozenset({T2I, I2I}),
+        frozenset({T2I, I2I, SCENE}),
     ),
     CatalogEntry(
         "nanobanana",
         "Nano Banana (Gemini 2.5 Flash Image)",
         _nano("fal-ai/nano-banana", "google/nano-banana"),
-        frozenset({T2I, I2I}),
+        frozenset({T2I, I2I, SCENE}),
     ),
     # Others the seeds name
     CatalogEntry(
@@ -159,7 +160,31 @@ DEFAULTS: list[CatalogEntry] = [
             ),
             ("replicate", "bytedance/seedream-4?_image_field=image_input"),
         ),
-        frozenset({T2I, I2I}),
+        frozenset({T2I, I2I, SCENE}),
+    ),
+    # Seed 001's own models (Qwen-Image, Qwen-Image-Edit, FLUX.1 Kontext [dev] edits), as the
+    # /v1/images routes name them by default (generations/api/v1_images.py).
+    CatalogEntry(
+        "qwen-image",
+        "Qwen-Image",
+        (("fal", "fal-ai/qwen-image"), ("replicate", "qwen/qwen-image")),
+    ),
+    CatalogEntry(
+        "qwen-image-edit",
+        "Qwen-Image-Edit (prompt edits)",
+        (("fal", "fal-ai/qwen-image-edit"), ("replicate", "qwen/qwen-image-edit")),
+        frozenset({I2I}),
+        max_count=1,
+    ),
+    CatalogEntry(
+        "flux-kontext",
+        "FLUX.1 Kontext [dev] (prompt edits)",
+        (
+            ("fal", "fal-ai/flux-kontext/dev"),
+            ("replicate", "black-forest-labs/flux-kontext-dev?_image_field=input_image"),
+        ),
+        frozenset({I2I}),
+        max_count=1,
     ),
     # Stability AI
     CatalogEntry("stable-image-core", "Stable Image Core", (("stability", "core"),)),
@@ -232,6 +257,19 @@ DEFAULTS: list[CatalogEntry] = [
         max_count=1,
     ),
 ]
+
+
+# Seed 004's price per image in credits (= cents) for its models; a PriceRule naming the model
+# (or the "scene" job kind) overrides it. See generations/scenes/actions.py:scene_price.
+SEED_004_CREDITS: dict[str, int] = {
+    "nanobanana2": 5,
+    "nanobananapro": 8,
+    "nanobanana": 3,
+    "kontext-pro": 3,
+    "kontext-max": 3,
+    "seedream": 3,
+    "gpt-high": 8,
+}
 
 
 def candidate_engines(capability: Capability) -> list[str]:

@@ -57,6 +57,7 @@ REMOTE_ENGINE_MODULES = (
     "generations.engines.comfyui",
     "generations.engines.local",
     "generations.engines.catalog",
+    "generations.scenes.engine",
 )
 _LOADED: list[bool] = []  # importing one engine module directly must not skip the others
 
