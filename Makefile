@@ -22,10 +22,12 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
+# The studio as its users see it: DEBUG is off unless the environment says DEBUG=true
+# (studio/settings.py), so errors show the studio's own pages and WhiteNoise serves static files.
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@echo "Starting the Celery worker (with beat running the job sweeper) and the web server."
+	@echo "Starting the Celery worker (with beat running the job sweeper) and the web server (DEBUG=$${DEBUG:-false})."
 	@echo "Open http://$(HOST):$(PORT)/ and log in as demo@example.com / demo-studio-2026 (Ctrl-C stops both)."
 	@# The beat schedule file and the filesystem broker live under STUDIO_DATA_DIR (see settings).
 	@$(VENV)/bin/celery -A studio worker --beat --loglevel=info --concurrency=2 & worker=$$!; \

@@ -6,7 +6,11 @@ after commit; the Celery task claims it with a conditional update and a lease.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import logging
+import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,14 +18,16 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image
 
 from generations.engines import registry
 from generations.engines.base import (
     Capability,
     EngineError,
+    EngineImage,
     GenerationRequest,
     JobCanceled,
     UnknownModel,
@@ -91,6 +97,25 @@ def size_for(aspect_ratio: str, long_side: int = 1024) -> tuple[int, int]:
 # --- submitting ---------------------------------------------------------------------------------------
 
 
+SUBMIT_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def clean_submit_key(value: Any) -> str:
+    """A page form's one-time token, or "" when it is missing or malformed (then no dedupe)."""
+    value = str(value or "").strip()
+    return value if SUBMIT_KEY.fullmatch(value) else ""
+
+
+def submitted_job(shop: Shop, submit_key: str) -> Job | None:
+    """The job a form submission with this token already made (a double click, a resend)."""
+    if not submit_key:
+        return None
+    job = Job.objects.filter(shop=shop, submit_key=submit_key).first()
+    if job is not None:
+        job.replayed = True  # type: ignore[attr-defined]
+    return job
+
+
 def submit_job(
     shop: Shop,
     *,
@@ -104,30 +129,45 @@ def submit_job(
     preset: Preset | None = None,
     input_asset: Asset | None = None,
     memo: str = "",
+    submit_key: str = "",
 ) -> Job:
     """Create a queued job, charge it, and enqueue it once the transaction commits.
 
+    With a `submit_key` (a page form's one-time token) a second submission returns the first
+    job, marked `replayed`, and charges nothing: the database holds one job per shop and key.
     Raises studio.actions.InsufficientCredits (nothing created) when the shop cannot pay.
     """
     from generations.tasks import run_job
 
-    with transaction.atomic():
-        job = Job.objects.create(
-            shop=shop,
-            created_by=user,
-            kind=kind,
-            params=params,
-            cost_cents=cost_cents,
-            engine=engine,
-            model=model,
-            source=source,
-            preset=preset,
-            input_asset=input_asset,
-            max_attempts=settings.JOB_MAX_ATTEMPTS,
-            enqueued_at=timezone.now(),
-        )
-        charge(shop, cost_cents, job=job, memo=memo or f"{kind} {model}".strip())
-        run_job.delay_on_commit(str(job.id))
+    submit_key = clean_submit_key(submit_key)
+    earlier = submitted_job(shop, submit_key)
+    if earlier is not None:
+        return earlier
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(
+                shop=shop,
+                created_by=user,
+                kind=kind,
+                params=params,
+                cost_cents=cost_cents,
+                engine=engine,
+                model=model,
+                source=source,
+                preset=preset,
+                input_asset=input_asset,
+                max_attempts=settings.JOB_MAX_ATTEMPTS,
+                enqueued_at=timezone.now(),
+                submit_key=submit_key,
+            )
+            charge(shop, cost_cents, job=job, memo=memo or f"{kind} {model}".strip())
+            run_job.delay_on_commit(str(job.id))
+    except IntegrityError:
+        # Two submissions with one token raced: the other one's job stands, this one rolled back.
+        earlier = submitted_job(shop, submit_key)
+        if earlier is None:
+            raise
+        return earlier
     return job
 
 
@@ -200,6 +240,10 @@ def prepare_generation(shop: Shop, spec: GenerationSpec) -> tuple[dict[str, Any]
     seed = None if spec.seed in (None, "") else _as_int(spec.seed, "seed")
     if seed is not None and not 0 <= seed < 2**31:
         raise JobError("seed must be between 0 and 2147483647.", field="seed")
+    if seed is None:
+        # No seed: a fresh one per submission, recorded on the job and its images, so asking
+        # again makes new images (not paid duplicates) and any result can still be remade.
+        seed = secrets.randbelow(2**31)
     model = model or registry.default_model_name(shop.default_model)
     try:
         model_spec, _engine = registry.resolve(model, Capability.TEXT_TO_IMAGE)
@@ -235,9 +279,23 @@ def prepare_generation(shop: Shop, spec: GenerationSpec) -> tuple[dict[str, Any]
     return params, model_spec.engine, model, cents
 
 
+def _model_label(name: str) -> str:
+    """The model's name as people read it, for ledger memos ("Procedural (offline)")."""
+    return next((m.label for m in registry.all_models() if m.name == name and m.label), name)
+
+
 def submit_generation(
-    shop: Shop, spec: GenerationSpec, *, user: AbstractBaseUser | None = None, source: str = "web"
+    shop: Shop,
+    spec: GenerationSpec,
+    *,
+    user: AbstractBaseUser | None = None,
+    source: str = "web",
+    submit_key: str = "",
 ) -> Job:
+    # A resent form finds its job before anything is validated or charged again.
+    earlier = submitted_job(shop, clean_submit_key(submit_key))
+    if earlier is not None:
+        return earlier
     params, engine, model, cents = prepare_generation(shop, spec)
     return submit_job(
         shop,
@@ -249,7 +307,8 @@ def submit_generation(
         model=model,
         source=source,
         preset=spec.preset,
-        memo=f"{params['count']} × {model}",
+        memo=f"{params['count']} × {_model_label(model)}",
+        submit_key=submit_key,
     )
 
 
@@ -375,7 +434,7 @@ def reference_images(job: Job) -> list[bytes]:
 def run_generation(job: Job, progress: ProgressReporter) -> tuple[list[Output], dict[str, Any]]:
     p = job.params
     _spec, engine = registry.resolve(job.model, Capability.TEXT_TO_IMAGE)
-    progress(2, f"generating with {job.model}")
+    progress(2, f"generating with {_model_label(job.model)}")
     request = GenerationRequest(
         prompt=p["prompt"],
         negative_prompt=p.get("negative_prompt", ""),
@@ -392,7 +451,10 @@ def run_generation(job: Job, progress: ProgressReporter) -> tuple[list[Output], 
     def scaled(percent: int, stage: str) -> None:
         progress(2 + int(percent * 0.9), stage)
 
-    images = engine.generate(request, scaled)
+    if _spec.engine in LOCAL_DRAWING_ENGINES and request.count > 1:
+        images = distinct_batch(engine, request, scaled)
+    else:
+        images = engine.generate(request, scaled)
     outputs = [
         Output(img.data, img.content_type, img.width, img.height, img.seed, img.metadata)
         for img in images
@@ -403,6 +465,59 @@ def run_generation(job: Job, progress: ProgressReporter) -> tuple[list[Output], 
         dict.fromkeys(w for img in images for w in img.metadata.get("unrecognized_words", []))
     )
     return outputs, ({"unrecognized_words": unrecognized} if unrecognized else {})
+
+
+# Engines that draw locally for free, so a near-duplicate in a batch may be drawn again.
+# (A remote engine bills every call, and its seeds already give distinct pictures.)
+LOCAL_DRAWING_ENGINES = frozenset({"builtin"})
+# Two images of a batch count as the same picture below this mean difference of their 48×48
+# greyscale thumbnails (0–255); the retro poster prompt drew 1–3 at neighbouring seeds.
+DISTINCT_MIN_DIFF = 10.0
+DISTINCT_TRIES = 6
+
+
+def _fingerprint(data: bytes) -> Any:
+    import numpy as np
+
+    with Image.open(io.BytesIO(data)) as im:
+        small = im.convert("L").resize((48, 48), Image.Resampling.BILINEAR)
+    return np.asarray(small, dtype=np.float32)
+
+
+def distinct_batch(
+    engine: Any, request: GenerationRequest, progress: Callable[[int, str], None]
+) -> list[EngineImage]:
+    """A batch whose images differ visibly: image i is drawn at seed + i as usual, and one that
+    looks like an earlier image of the batch is redrawn at the next unused seeds (the most
+    different try is kept). Deterministic: the same prompt and seed give the same batch, and each
+    image records the seed that draws it on its own."""
+    import numpy as np
+
+    base = request.seed if request.seed is not None else 0
+    count = request.count
+    kept: list[EngineImage] = []
+    prints: list[Any] = []
+    spare = base + count  # seeds past the batch's own range, used for redraws
+    for i in range(count):
+        progress(int(100 * i / count), f"rendering image {i + 1} of {count}")
+        best: tuple[float, EngineImage, Any] = (-1.0, EngineImage(b"", "", 0, 0), None)
+        for attempt in range(DISTINCT_TRIES):
+            if attempt == 0:
+                seed = (base + i) % 2**31
+            else:
+                seed, spare = spare % 2**31, spare + 1
+            one = dataclasses.replace(request, count=1, seed=seed)
+            image = engine.generate(one, lambda _p, _s: None)[0]
+            fp = _fingerprint(image.data)
+            diff = min((float(np.abs(fp - other).mean()) for other in prints), default=255.0)
+            if diff > best[0]:
+                best = (diff, image, fp)
+            if diff >= DISTINCT_MIN_DIFF:
+                break
+        kept.append(best[1])
+        prints.append(best[2])
+    progress(100, "rendered")
+    return kept
 
 
 def execute_job(

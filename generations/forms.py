@@ -51,7 +51,8 @@ class PromptForm(forms.Form):
     )
     aspect_ratio = forms.ChoiceField(
         label="Aspect ratio",
-        choices=[("", "Auto (preset’s, else 1:1)")] + [(r, r) for r in ASPECT_RATIOS],
+        choices=[("", "Auto")] + [(r, r) for r in ASPECT_RATIOS],
+        help_text="Auto: the preset’s, else square.",
         required=False,
     )
     count = forms.IntegerField(
@@ -89,7 +90,10 @@ class PromptForm(forms.Form):
             }
         )
         default = registry.default_model_name(getattr(shop, "default_model", ""))
-        self.fields["model"].choices = model_choices(f"Auto (preset’s, else {default})")
+        label = next(
+            (m.label for m in registry.all_models() if m.name == default and m.label), default
+        )
+        self.fields["model"].choices = model_choices(f"Auto · {label}")
         self.fields["model"].error_messages["invalid_choice"] = (
             "Unknown model %(value)s: choose one of the listed models."
         )

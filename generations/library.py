@@ -106,7 +106,7 @@ def store_asset(
         is_public=is_public,
         moderation=moderation,
         created_by=user,
-        search_text=" ".join(filter(None, [prompt.lower(), preset.name.lower() if preset else ""])),
+        search_text=search_text(prompt, preset, parameters or {}),
     )
     ext = EXTENSIONS.get(content_type, "bin")
     asset.file.save(f"original.{ext}", ContentFile(data), save=False)
@@ -123,6 +123,18 @@ def store_asset(
     if written is not None:
         written.append(asset)
     return asset
+
+
+def search_text(prompt: str, preset: Preset | None, parameters: dict[str, Any]) -> str:
+    """The words library search matches: the prompt, the preset's name, and for a derived image
+    its operation and its source's prompt."""
+    words = [
+        prompt,
+        preset.name if preset else "",
+        str(parameters.get("operation_label", "")),
+        str(parameters.get("source_prompt", "")),
+    ]
+    return " ".join(w.lower() for w in words if w)
 
 
 def _delete_files(asset: Asset) -> None:

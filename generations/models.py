@@ -69,6 +69,9 @@ class Job(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     cost_cents = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=40, default="web", help_text="Which door submitted it")
+    # A page form's one-time token: a double click or a resent form finds the job it already
+    # made instead of making (and charging) another. Empty for doors that do not send one.
+    submit_key = models.CharField(max_length=64, blank=True, default="")
     preset = models.ForeignKey(Preset, on_delete=models.SET_NULL, null=True, blank=True)
     input_asset = models.ForeignKey(
         "Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="operations"
@@ -87,6 +90,13 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["shop", "-created_at"], name="job_shop_recent"),
             models.Index(fields=["status", "lease_until"], name="job_status_lease"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "submit_key"],
+                condition=~Q(submit_key=""),
+                name="job_one_per_submit_key",
+            )
         ]
 
     def __str__(self) -> str:
@@ -222,6 +232,20 @@ class Asset(models.Model):
     @property
     def is_video(self) -> bool:
         return self.content_type.startswith("video/")
+
+    @property
+    def caption(self) -> str:
+        """What a person calls this item: its prompt; for a derived image the operation and its
+        source's prompt; for an upload its file name."""
+        p = self.parameters or {}
+        if self.kind == self.Kind.DERIVED:
+            label = p.get("operation_label") or str(p.get("operation", "")).replace("-", " ")
+            label = label[:1].upper() + label[1:] if label else "Edited"
+            about = p.get("source_prompt") or self.prompt
+            return f"{label}: {about}" if about else label
+        if self.prompt:
+            return self.prompt
+        return p.get("filename") or self.get_kind_display()
 
     @property
     def extension(self) -> str:

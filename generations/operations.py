@@ -18,7 +18,15 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Q
 
-from generations.actions import JobError, Output, ProgressReporter, runner, submit_job
+from generations.actions import (
+    JobError,
+    Output,
+    ProgressReporter,
+    clean_submit_key,
+    runner,
+    submit_job,
+    submitted_job,
+)
 from generations.engines import registry
 from generations.engines.base import EngineError, OperationRequest, UnknownModel
 from generations.imageops.catalog import OPERATIONS, VIDEO_PRICES, OperationSpec, Option
@@ -205,14 +213,19 @@ def submit_operation(
     default_price: int | None = None,
     extra_assets: list[Asset] | None = None,
     extra_params: dict[str, Any] | None = None,
+    submit_key: str = "",
 ) -> Job:
     """Validate an operation on `asset` completely, then create, charge and enqueue its job.
 
     `default_price` replaces the catalog's price when no PriceRule names the operation or model
     (a route family's own table); `extra_assets` are further input images of the shop (a second
     garment); `extra_params` are kept on the job as params["api"] (what the door was asked).
+    A `submit_key` already used in this shop returns that job (a double click or a resent form).
     Raises JobError (nothing created) or studio.actions.InsufficientCredits.
     """
+    earlier = submitted_job(shop, clean_submit_key(submit_key))
+    if earlier is not None:
+        return earlier
     spec = OPERATIONS.get(operation)
     if spec is None:
         raise JobError(
@@ -336,6 +349,7 @@ def submit_operation(
             source=source,
             input_asset=asset,
             memo=spec.label,
+            submit_key=submit_key,
         )
     except BaseException:
         if mask_path:
@@ -401,6 +415,14 @@ def run_operation_job(job: Job, progress: ProgressReporter) -> tuple[list[Output
     images = engine.run_operation(request, scaled)
     outputs: list[Output] = []
     result: dict[str, Any] = {"operation": spec.name}
+    # A derived image keeps what its source was, so the library can caption it and find it by
+    # the source's words (a cut-out of "a teal cat" is still a teal cat).
+    lineage = {
+        "operation_label": spec.label,
+        "source_prompt": asset.prompt
+        or asset.parameters.get("source_prompt", "")
+        or asset.parameters.get("filename", ""),
+    }
     for img in images:
         meta = dict(img.metadata)
         poster = meta.pop("_poster", None)
@@ -415,7 +437,7 @@ def run_operation_job(job: Job, progress: ProgressReporter) -> tuple[list[Output
                 img.width,
                 img.height,
                 img.seed,
-                {"operation": spec.name, **meta},
+                {"operation": spec.name, **lineage, **meta},
                 poster=poster,
             )
         )

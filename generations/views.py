@@ -21,8 +21,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from generations import actions, moderation
 from generations.engines import registry
@@ -47,6 +48,7 @@ from generations.loader import ImageRejected
 from generations.models import Asset, AssetReport, Job, Preset
 from generations.presets import PresetError, Variable, parse_variables
 from generations.pricing import price_per_output
+from generations.templatetags.imageops import HISTORY, detections
 from studio.actions import InsufficientCredits
 from studio.permissions import shop_required
 
@@ -54,6 +56,13 @@ PAGE_SIZE = 40
 JOBS_PAGE = 30
 RECENT_JOBS = 8
 FILE_CHOICES = 60  # library images offered for a preset's image variable
+# Prompts offered on the Create page to a new user (one click fills the prompt).
+IDEAS = (
+    'retro sunset poster with mountains, "GO OUTSIDE"',
+    "a teal cat under a moon, sticker",
+    'minimal coffee cup badge, warm brown, "BREW"',
+    "pink flowers and leaves, seamless pattern",
+)
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -112,6 +121,11 @@ def _preset_fields_context(
     return context
 
 
+def new_submit_token() -> str:
+    """A one-time token for a form that creates a job: sent twice, it makes one job."""
+    return uuid.uuid4().hex
+
+
 def _variables_from(data: Any) -> dict[str, str]:
     return {k[4:]: v.strip() for k, v in data.items() if k.startswith("var_") and len(k) > 4}
 
@@ -130,6 +144,8 @@ def _dashboard(
         "form": form,
         "balance_cents": request.shop.balance_cents,
         "jobs": Job.objects.filter(shop=request.shop).prefetch_related("outputs")[:RECENT_JOBS],
+        "submit_token": new_submit_token(),
+        "ideas": IDEAS,
         **_preset_fields_context(request, preset, values),
     }
     if request.htmx and form.is_bound:
@@ -141,6 +157,7 @@ def _dashboard(
 
 @shop_required()
 @require_GET
+@never_cache  # Back must fetch a fresh form (and submit token), not replay the last one
 def dashboard(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     remix = request.GET.get("remix")
@@ -205,7 +222,13 @@ def generate(request: HttpRequest) -> HttpResponse:
         )
         if not form.errors:
             try:
-                job = actions.submit_generation(request.shop, spec, user=request.user, source="web")
+                job = actions.submit_generation(
+                    request.shop,
+                    spec,
+                    user=request.user,
+                    source="web",
+                    submit_key=request.POST.get("submit_token", ""),
+                )
             except actions.JobError as exc:
                 field = exc.field if exc.field in form.fields else None
                 form.add_error(field, str(exc))
@@ -213,18 +236,32 @@ def generate(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
     if job is None:
         return _dashboard(request, form, variables, status=422)
+    replayed = getattr(job, "replayed", False)
     if request.htmx:
         # The new job card goes on top of the list; the form is re-rendered (out of band)
         # with what was submitted, so earlier errors disappear and the prompt can be tweaked.
+        request.shop.refresh_from_db(fields=["plan_used_cents", "plan_period", "wallet_cents"])
         fresh = PromptForm(initial=form.cleaned_data, shop=request.shop)
         context = {
             "job": job,
+            "new": True,
             "form": fresh,
             "balance_cents": request.shop.balance_cents,
+            "submit_token": new_submit_token(),
             **_preset_fields_context(request, form.cleaned_data["preset"], variables),
         }
-        return render(request, "generations/partials/job_created.html", context)
-    messages.success(request, "Job queued. This page refreshes until it is done.")
+        response = render(request, "generations/partials/job_created.html", context)
+        count = job.params.get("count", 1)
+        message = (
+            "Already on it: that request was sent twice, so it runs once."
+            if replayed
+            else f"Generating {count} image{'s' if count != 1 else ''} · {job.cost_cents}¢"
+        )
+        return trigger_client_event(response, "toast", {"message": message})
+    if replayed:
+        messages.info(request, "That request was sent twice; it runs once, here.")
+    else:
+        messages.success(request, "Job queued. This page refreshes until it is done.")
     return redirect("job_detail", job_id=job.id)
 
 
@@ -384,8 +421,10 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @shop_required()
 @require_GET
+@never_cache  # its edit forms carry one-time submit tokens
 def asset_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
     asset = _shop_asset(request, asset_id)
+    jobs = list(asset.operations.order_by("-created_at").prefetch_related("outputs")[:HISTORY])
     return render(
         request,
         "generations/asset_detail.html",
@@ -393,6 +432,9 @@ def asset_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
             "asset": asset,
             "can_manage": _can_manage(request, asset),
             "children": asset.children.all()[:24],
+            "parent": asset.parent if asset.parent_id and not asset.is_video else None,
+            "operation_jobs": jobs,
+            "found": detections(asset, jobs),
         },
     )
 

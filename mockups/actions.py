@@ -19,7 +19,7 @@ from generations.loader import ImageRejected, load_image
 from generations.models import Asset
 from generations.moderation import assets_taken_down
 from mockups import render as renderer
-from mockups import signing, sources
+from mockups import signing, sources, trim
 from mockups.catalog import CATALOG
 from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
@@ -188,6 +188,7 @@ def cache_key(template: ProductTemplate, asset_sha: str, query: MockupQuery) -> 
         "var": query.variant,
         "p": query.placement.normalised(),
         "bg": query.transparent,
+        "trim": trim.TRIM_VERSION,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
@@ -303,7 +304,7 @@ def _warm_source(ref: sources.AssetRef, spec: renderer.TemplateSpec, query: Mock
     if ref.own is None or not ref.sha256:
         return None
     prepared = renderer.prepare(spec, query.width)
-    size = (ref.own.width, ref.own.height)
+    size = trim.known_size(ref.sha256, (ref.own.width, ref.own.height))
     scale = renderer.source_scale(query.placement, size, prepared.flat)
     # Downscaled copies keep the aspect ratio, and the placement uses their own size.
     return renderer.SOURCES.get(_source_key(ref.sha256, scale))
@@ -327,9 +328,15 @@ def load_source(
         loaded = load_image(data, scale=shown)
     except ImageRejected as exc:
         raise MockupError(f"The asset is not a usable image: {exc}", 422, "invalid_image") from exc
+    image, box = trim.trim(loaded.image)
     full_size = (loaded.width, loaded.height)
+    if box is not None:
+        # The box is in decoded pixels; the placement works in the design's full-size pixels.
+        ratio = loaded.width / loaded.image.width
+        full_size = (max(round(image.width * ratio), 1), max(round(image.height * ratio), 1))
+        trim.remember(sha256, full_size)
     scale = renderer.source_scale(query.placement, full_size, prepared.flat)
-    source = renderer.prepare_source(loaded.image, min(scale * 1.25, 1.0), full_size)
+    source = renderer.prepare_source(image, min(scale * 1.25, 1.0), full_size)
     if sha256:
         renderer.SOURCES.put(_source_key(sha256, scale), source)
     return source

@@ -10,6 +10,17 @@ urlpatterns = [
     path("mockups/", views.editor, name="mockup_editor"),
     path("mockups/preview/", views.editor_preview, name="mockup_preview"),
     path("mockups/products/", views.product_picker, name="mockup_products"),
+    path("mockups/designs/", views.design_picker, name="mockup_designs"),
+    path(
+        "mockups/remove-background/",
+        views.remove_background_first,
+        name="mockup_remove_background",
+    ),
+    path(
+        "mockups/remove-background/<uuid:job_id>/",
+        views.background_job,
+        name="mockup_background_job",
+    ),
     path("mockups/sheet/", views.sheet, name="mockup_sheet"),
     path("mockups/templates/", views.template_list, name="mockup_templates"),
     path("mockups/templates/<uuid:template_id>/", views.template_edit, name="mockup_template_edit"),

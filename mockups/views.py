@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,16 +15,22 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
     require_POST,
     require_safe,
 )
+from django_htmx.http import HttpResponseClientRedirect
 
+from generations import operations
+from generations.actions import JobError
+from generations.library import LibraryQuery, keyset_page
 from generations.loader import ImageRejected
-from generations.models import Asset
-from mockups import actions, products, sources
+from generations.models import Asset, Job
+from mockups import actions, design_check, products, sources
 from mockups import render as renderer
 from mockups.errors import MockupError
 from mockups.forms import (
@@ -35,6 +42,7 @@ from mockups.forms import (
 )
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.sample import sample_design
+from studio.actions import InsufficientCredits
 from studio.permissions import shop_required
 
 # --- the public mockup URL ------------------------------------------------------------------------------
@@ -82,6 +90,9 @@ def mockup_image(request: HttpRequest, template_slug: str) -> HttpResponse:
 
 # --- editor ----------------------------------------------------------------------------------------------
 
+DESIGNS_PAGE = 24  # library images per page of the editor's design picker
+PLACEMENT_DEFAULTS = (("x", 0.5), ("y", 0.5), ("scale", 1.0), ("rotate", 0.0))
+
 
 def _shop_asset_or_none(shop: Any, raw: str) -> Asset | None:
     try:
@@ -90,14 +101,46 @@ def _shop_asset_or_none(shop: Any, raw: str) -> Asset | None:
         return None
 
 
+def _designs(request: HttpRequest, selected: Asset | None = None) -> dict[str, Any]:
+    """One page of the design picker: the shop's images, searchable like the library."""
+    shop = request.shop  # type: ignore[attr-defined]
+    q = request.GET.get("design_q", "")[:200]
+    images = Asset.objects.filter(shop=shop, content_type__startswith="image/")
+    items, next_cursor = keyset_page(
+        images, LibraryQuery(search=q), request.GET.get("design_cursor", ""), DESIGNS_PAGE
+    )
+    # The chosen design is always offered, even when it is older than the first page.
+    first_page = not q and not request.GET.get("design_cursor")
+    if selected is not None and first_page and all(a.id != selected.id for a in items):
+        items = [selected, *items]
+    elif selected is not None and not q and not first_page:
+        items = [a for a in items if a.id != selected.id]  # already on the first page
+    return {"designs": items, "designs_next": next_cursor, "design_q": q, "asset": selected}
+
+
+def _placement(get: Any) -> dict[str, Any]:
+    placement: dict[str, Any] = {"fit": get.get("fit", "contain")}
+    if placement["fit"] not in renderer.FITS:
+        placement["fit"] = "contain"
+    for name, default in PLACEMENT_DEFAULTS:
+        try:
+            value = float(get.get(name, default))
+        except ValueError:
+            value = default
+        placement[name] = value if value == value else default  # NaN → default
+    return placement
+
+
 def _editor_state(request: HttpRequest) -> dict[str, Any]:
     shop = request.shop  # type: ignore[attr-defined]
     get = request.GET
-    assets = list(Asset.objects.filter(shop=shop, content_type__startswith="image/")[:48])
-    asset = None
-    if get.get("asset"):
-        asset = _shop_asset_or_none(shop, get["asset"])
-    asset = asset or (assets[0] if assets else None)
+    asset = _shop_asset_or_none(shop, get["asset"]) if get.get("asset") else None
+    if asset is None:
+        asset = (
+            Asset.objects.filter(shop=shop, content_type__startswith="image/")
+            .order_by("-created_at", "-id")
+            .first()
+        )
     templates = list(products.visible_templates(shop, get.get("q", "")))
     template = None
     if get.get("template"):
@@ -106,19 +149,13 @@ def _editor_state(request: HttpRequest) -> dict[str, Any]:
         except MockupError:
             template = None
     template = template or (templates[0] if templates else products.find_template(shop, "tshirt"))
-    placement: dict[str, Any] = {"fit": get.get("fit", "contain")}
-    for name, default in (("x", 0.5), ("y", 0.5), ("scale", 1.0), ("rotate", 0.0)):
-        try:
-            placement[name] = float(get.get(name, default))
-        except ValueError:
-            placement[name] = default
+    placement = _placement(get)
     variant = get.get("variant", "")
     if variant not in [v["key"] for v in template.variants or []]:
         variant = template.default_variant
     fmt = get.get("fmt", "jpg") if get.get("fmt") in renderer.FORMATS else "jpg"
     state = {
-        "assets": assets,
-        "asset": asset,
+        **_designs(request, asset),
         "templates": templates,
         "template": template,
         "placement": placement,
@@ -129,13 +166,17 @@ def _editor_state(request: HttpRequest) -> dict[str, Any]:
         "fits": renderer.FITS,
         "url": "",
         "error": "",
+        "warnings": [],
+        "submit_token": uuid.uuid4().hex,
     }
     if asset is not None:
         params = {**actions.placement_params(placement), "fmt": fmt if fmt != "jpg" else ""}
         if variant:
             params["variant"] = variant
         try:
-            actions.parse_query({k: actions._fmt_param(v) for k, v in params.items()}, template)
+            query = actions.parse_query(
+                {k: actions._fmt_param(v) for k, v in params.items()}, template
+            )
             state["url"] = actions.mockup_url(
                 request, shop, template, sources.asset_public_url(request, asset), params
             )
@@ -148,12 +189,18 @@ def _editor_state(request: HttpRequest) -> dict[str, Any]:
             )
         except MockupError as exc:
             state["error"] = exc.message
+        else:
+            facts = design_check.design_facts(asset)
+            state["facts"] = facts
+            state["warnings"] = design_check.warnings_for(template, facts, query.placement)
+            state["geometry"] = design_check.geometry(template, facts, query.placement)
     state["listing_form"] = ListingForm(template=template, initial={"title": template.name})
     return state
 
 
 @shop_required()
 @require_GET
+@never_cache  # its "remove the background first" button carries a one-time submit token
 def editor(request: HttpRequest) -> HttpResponse:
     return render(request, "mockups/editor.html", _editor_state(request))
 
@@ -168,6 +215,74 @@ def editor_preview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def product_picker(request: HttpRequest) -> HttpResponse:
     return render(request, "mockups/partials/products.html", _editor_state(request))
+
+
+@shop_required()
+@require_GET
+def design_picker(request: HttpRequest) -> HttpResponse:
+    """A page of the design picker (search and "More" swap these in)."""
+    selected = _shop_asset_or_none(request.shop, request.GET.get("asset", ""))  # type: ignore[attr-defined]
+    return render(request, "mockups/partials/designs.html", _designs(request, selected))
+
+
+def _editor_query(data: Any, **changes: Any) -> str:
+    """The editor's URL parameters (product, colour, placement, format), with changes."""
+    keep = ("template", "variant", "fit", "x", "y", "scale", "rotate", "fmt", "q")
+    params = {k: data.get(k) for k in keep if data.get(k) not in (None, "")}
+    params.update({k: v for k, v in changes.items() if v not in (None, "")})
+    return urlencode(params)
+
+
+@shop_required("generate")
+@require_POST
+def remove_background_first(request: HttpRequest) -> HttpResponse:
+    """One click in the editor: cut the design out (a background-removal job on the library
+    image), then come back to the editor with the cut-out in place."""
+    asset = _shop_asset_or_none(request.shop, request.POST.get("asset", ""))  # type: ignore[attr-defined]
+    if asset is None:
+        raise Http404("No such image in this shop's library.")
+    try:
+        job = operations.submit_operation(
+            request.shop,  # type: ignore[attr-defined]
+            asset,
+            "remove-background",
+            {},
+            request.user,
+            source="web",
+            submit_key=request.POST.get("submit_token", ""),
+        )
+    except (JobError, InsufficientCredits) as exc:
+        if request.htmx:
+            return render(
+                request, "generations/partials/form_error.html", {"error": str(exc)}, status=422
+            )
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('mockup_editor')}?{_editor_query(request.POST, asset=asset.id)}")
+    if not request.htmx:
+        messages.success(request, "Removing the background; the result appears here when done.")
+        return redirect("job_detail", job_id=job.id)
+    return _background_job(request, job, request.POST)
+
+
+def _background_job(request: HttpRequest, job: Job, data: Any) -> HttpResponse:
+    if job.status == Job.Status.COMPLETED:
+        cutout = job.outputs.order_by("created_at").first()
+        if cutout is not None:
+            url = f"{reverse('mockup_editor')}?{_editor_query(data, asset=cutout.id)}"
+            return HttpResponseClientRedirect(url)
+    return render(
+        request,
+        "mockups/partials/background_job.html",
+        {"job": job, "query": _editor_query(data)},
+    )
+
+
+@shop_required()
+@require_GET
+def background_job(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """The editor polls its background-removal job here; done, it reloads with the cut-out."""
+    job = get_object_or_404(Job, id=job_id, shop=request.shop, kind="remove-background")  # type: ignore[attr-defined]
+    return _background_job(request, job, request.GET)
 
 
 @shop_required()

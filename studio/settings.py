@@ -30,9 +30,12 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
-# "Local" means the embedded defaults are in use: no DATABASE_URL was given.
-IS_LOCAL = not os.environ.get("DATABASE_URL")
+# Off unless asked for: `make run` serves the studio as its users see it (friendly error pages,
+# no URL listings); development sets DEBUG=true.
+DEBUG = env_bool("DEBUG", False)
+# "Local" means one machine's own SQLite: no DATABASE_URL, or a sqlite: one (the test workers).
+# Local runs may generate their SECRET_KEY into STUDIO_DATA_DIR and use plain-http cookies.
+IS_LOCAL = not os.environ.get("DATABASE_URL") or os.environ["DATABASE_URL"].startswith("sqlite:")
 
 
 def _secret_key() -> str:
@@ -183,6 +186,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# WhiteNoise serves static files with DEBUG off too, straight from the app's static folders, so
+# `make run` needs no collectstatic (a deployment may still collect them to STATIC_ROOT).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 

@@ -71,7 +71,10 @@ def test_it_lists_the_distinct_models_of_one_shop_sorted(shop):
 def test_it_offers_the_models_in_the_library_filter(owner_client, shop):
     _assets(shop, 2, model="gpt-image-1")
     html = owner_client.get("/library/").content.decode()
-    assert ">gpt-image-1</option>" in html
+    # The option sends the model's name and shows its label (people's words, not the id).
+    from generations.templatetags.library_format import model_label
+
+    assert f'<option value="gpt-image-1" >{model_label("gpt-image-1")}</option>' in html
 
 
 @pytest.mark.postgres

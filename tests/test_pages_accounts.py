@@ -108,12 +108,12 @@ def test_it_handles_404_and_403_pages_that_look_like_the_site(
     response = owner_client.get("/library/00000000-0000-0000-0000-000000000000/")
     html = response.content.decode()
     assert response.status_code == 404
-    assert "Not found" in html and 'class="topbar"' in html and "studio.css" in html
+    assert "Not found" in html and 'class="sidebar"' in html and "studio.css" in html
     viewer = client_for(add_member(shop, Role.VIEWER), shop)
     response = viewer.post(reverse("generate"), {"prompt": "x", "count": "1"})
     html = response.content.decode()
     assert response.status_code == 403
-    assert "Not allowed" in html and 'class="topbar"' in html and "You are viewer" in html
+    assert "Not allowed" in html and 'class="sidebar"' in html and "You are viewer" in html
     assert Client().get("/no/such/page/").status_code == 404
 
 
@@ -123,4 +123,4 @@ def test_it_rejects_a_post_without_csrf_token_with_a_page_that_looks_like_the_si
     response = client.post(reverse("generate"), {"prompt": "x", "count": "1"})
     html = response.content.decode()
     assert response.status_code == 403
-    assert "This form expired" in html and 'class="topbar"' in html
+    assert "This form expired" in html and 'class="sidebar"' in html

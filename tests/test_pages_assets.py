@@ -160,7 +160,9 @@ def test_it_handles_use_this_prompt_from_the_gallery(owner_client, user, make_us
     )
     html = owner_client.get(reverse("gallery_detail", args=[theirs.id])).content.decode()
     link = (
-        re.search(r'href="(/\?prompt=[^"]+)">Use this prompt', html).group(1).replace("&amp;", "&")
+        re.search(r'href="(/\?prompt=[^"]+)">.*?Use this prompt', html)
+        .group(1)
+        .replace("&amp;", "&")
     )
     form = owner_client.get(link).context["form"]
     assert form["prompt"].value() == "a violet moth"

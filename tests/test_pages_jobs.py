@@ -31,7 +31,7 @@ def test_it_handles_the_polling_card_until_the_job_finishes(owner_client, shop, 
     url = reverse("job_detail", args=[job.id])
     card = owner_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert card.startswith("<article") and 'hx-trigger="every 1s"' in card
-    assert "<progress" in card and "Waiting for a worker" in card
+    assert "<progress" in card and "In line, starting soon" in card
 
     Job.objects.filter(id=job.id).update(status="active", progress=40, stage="drawing motifs")
     card = owner_client.get(url, HTTP_HX_REQUEST="true").content.decode()

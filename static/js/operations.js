@@ -1,14 +1,21 @@
-// Operation forms answer a refused request with 422 and the reason, retargeted to #op-error:
-// htmx does not swap 4xx responses by default, so allow it for these.
+// The asset page's edit tools. A refused edit (422) shows its reason under the button that was
+// pressed (base.html lets htmx swap 422s); the reason stays until the next edit is sent.
+// Detected objects: choosing one in the list highlights its box on the picture.
 (function () {
   "use strict";
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    if (e.detail.xhr.status === 422 && e.detail.xhr.getResponseHeader("HX-Retarget") === "#op-error") {
-      e.detail.shouldSwap = true; e.detail.isError = false;
-    }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form.op");
+    if (!form) return;
+    document.querySelectorAll(".operations .op-error").forEach(function (box) { box.innerHTML = ""; });
   });
-  document.addEventListener("htmx:afterRequest", function (e) {
-    var box = document.getElementById("op-error");
-    if (box && e.detail.successful && e.detail.elt.closest && e.detail.elt.closest("form.op")) box.innerHTML = "";
+  function highlight() {
+    var chosen = document.querySelector("input[name=objects]:checked");
+    document.querySelectorAll("[data-detection]").forEach(function (rect) {
+      rect.classList.toggle("chosen", !!chosen && rect.dataset.detection === chosen.dataset.object);
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.name === "objects") highlight();
   });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", highlight); else highlight();
 })();

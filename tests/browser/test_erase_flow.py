@@ -83,6 +83,7 @@ def test_it_erases_a_painted_region_end_to_end(
     page.goto(f"{live_server.url}/library/{asset.id}/")
 
     # Paint over the red square: canvas coordinates scale from image pixels to screen pixels.
+    page.get_by_text("Paint a mask").click()
     canvas = page.locator("[data-painter] canvas")
     box = canvas.bounding_box()
     sx, sy = box["width"] / 240, box["height"] / 200
@@ -96,7 +97,7 @@ def test_it_erases_a_painted_region_end_to_end(
 
     page.click("#op-erase summary")
     page.click("#op-erase button.primary")
-    done = page.wait_for_selector("#op-jobs .job-card.status-completed", timeout=60_000)
+    done = page.wait_for_selector("#op-result-erase .job-card.status-completed", timeout=60_000)
     assert "Erase" in done.inner_text() or "erase" in done.inner_text().lower()
 
     job = Job.objects.get(kind="erase")
@@ -107,7 +108,7 @@ def test_it_erases_a_painted_region_end_to_end(
     assert np.abs(pixels[80:120, 100:140] - (60, 130, 190)).max() <= 12  # the blemish is gone
 
     # The result's page: before/after slider and the lineage strip pointing at the parent.
-    page.click("#op-jobs .job-card.status-completed .thumbs a")
+    page.click("#op-result-erase .job-card.status-completed .thumbs a")
     page.wait_for_url(f"**/library/{result.id}/")
     assert page.locator("[data-compare] .compare-range").count() == 1
     lineage = page.locator("section.lineage")

@@ -75,6 +75,7 @@ def test_it_handles_sign_up_generate_and_find_in_library(browser, live_server, c
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url(f"{base}/")
     assert page.get_by_role("heading", name="Generate").is_visible()
+    assert page.get_by_role("heading", name="What will you create today?").is_visible()
 
     page.get_by_label("Prompt", exact=True).fill(f'a teal {WORD} on an orange poster "HI"')
     page.get_by_label("Count").fill("2")
@@ -136,7 +137,7 @@ def test_it_handles_a_preset_chosen_with_htmx(browser, live_server, celery_worke
     page = browser.new_page()
     page.set_default_timeout(30_000)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("preset@example.com")
+    page.get_by_label("Email").fill("preset@example.com")
     page.get_by_label("Password").fill("a-long-passphrase-42")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")

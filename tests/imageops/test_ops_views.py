@@ -30,11 +30,17 @@ def asset(shop, user):
     return upload_asset(shop, png(img), user=user)
 
 
-def test_it_shows_controls_and_unavailable_operations_with_the_reason(owner_client, asset):
+def test_it_shows_controls_and_unavailable_operations_with_the_reason(owner_client, asset, user):
     page = owner_client.get(f"/library/{asset.id}/").content.decode()
     assert 'id="op-erase"' in page and 'id="op-video"' in page and "data-painter" in page
-    assert "Headshot</strong> — unavailable" in page and "set STUDIO_MODELS" in page
+    # Setting names are for staff: an owner reads that the edit is not set up.
+    assert '<span>Headshot</span><span class="badge">Not set up</span>' in page
+    assert "STUDIO_MODELS" not in page
     assert "maskpainter.js" in page and "25¢" in page  # video price shown
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    page = owner_client.get(f"/library/{asset.id}/").content.decode()
+    assert "set STUDIO_MODELS" in page
 
 
 def test_it_submits_an_operation_from_the_form(owner_client, asset):
@@ -72,7 +78,7 @@ def test_it_refuses_a_bad_mask_with_422_and_creates_nothing(owner_client, asset)
         f"/library/{asset.id}/operations/erase/", {"mask_data": data_url}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422 and b"must be the same size" in response.content
-    assert response["HX-Retarget"] == "#op-error"
+    assert response["HX-Retarget"] == "#op-error-erase"  # under the Erase button
     assert not Job.objects.exists() and not LedgerEntry.objects.exists()
     response = owner_client.post(f"/library/{asset.id}/operations/erase/", {})
     assert response.status_code == 302  # without htmx: back to the asset page with a message
@@ -90,4 +96,7 @@ def test_a_viewer_cannot_run_operations(client_for, add_member, shop, asset):
     viewer = add_member(shop, Role.VIEWER)
     client = client_for(viewer, shop)
     assert client.post(f"/library/{asset.id}/operations/restore/").status_code == 403
-    assert b"Your role cannot run operations" in client.get(f"/library/{asset.id}/").content
+    assert (
+        b"Your role can look at images but not edit them."
+        in client.get(f"/library/{asset.id}/").content
+    )

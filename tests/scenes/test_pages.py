@@ -30,7 +30,7 @@ def test_it_shows_the_form_presets_and_library_products(owner_client: Any, produ
     assert "Product photos" in html and f'value="{product.id}"' in html
     assert "Marble in window light" in html  # a built-in preset
     assert "Scene compositor (offline) · 1¢/image" in html
-    assert 'aria-current="page">Product photos' in html
+    assert 'href="/product-photos/" aria-current="page"' in html
 
 
 def test_it_handles_an_htmx_submit_and_the_polled_card(
