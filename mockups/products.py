@@ -297,11 +297,12 @@ class DesignTraits:
     luminance: float  # mean luminance of the visible pixels, 0 (black) … 1 (white)
     content_fraction: tuple[float, float] = (1.0, 1.0)  # visible part's share of width, height
 
-    def fill_scale(self, most: float = 2.5) -> float:
-        """The placement scale at which the visible part, not its transparent margin, fills
-        what `fit=contain` gives the whole image (1 for an opaque design)."""
+    def fill_scale(self, most: float = 2.5, fill: float = 0.82) -> float:
+        """The placement scale at which the visible part, not its transparent margin, takes
+        `fill` of what `fit=contain` gives the whole image (1 for an opaque design): a little
+        margin stays, so a design does not run into the print area's edges."""
         share = max(self.content_fraction)
-        return round(min(most, 0.96 / share), 3) if share < 0.9 else 1.0
+        return round(min(most, fill / share), 3) if share < fill else 1.0
 
 
 def design_traits(image: Image.Image) -> DesignTraits:

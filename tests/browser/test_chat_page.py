@@ -60,7 +60,7 @@ def log_in(context: Any, base: str, email: str) -> Any:
     page = context.new_page()
     page.set_default_timeout(90_000)
     page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(email)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/")

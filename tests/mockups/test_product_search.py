@@ -69,7 +69,7 @@ def test_a_shop_template_with_a_catalog_slug_replaces_it(shop: Shop) -> None:
 def test_it_ranks_by_what_suits_a_design(shop: Shop) -> None:
     cut = design_traits(design(512, 512, cutout=True))
     assert cut.transparent and cut.content_fraction == (0.5, 0.5)
-    assert cut.fill_scale() == 1.92
+    assert cut.fill_scale() == 1.64
     assert slugs(search_products(shop, design=cut))[0] == "sticker"
     tall = design_traits(design(400, 860))
     assert not tall.transparent and tall.fill_scale() == 1.0
