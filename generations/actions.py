@@ -351,9 +351,17 @@ class ProgressReporter:
     does not hammer the database. Raises JobCanceled if the job is no longer active.
     """
 
-    def __init__(self, job: Job, interval: float = 0.25) -> None:
+    def __init__(
+        self,
+        job: Job,
+        interval: float = 0.25,
+        on_progress: Callable[[int, str], None] | None = None,
+    ) -> None:
         self.job = job
         self.interval = interval
+        # Told of every report this job writes (a chat turn running this job as one of its
+        # tools mirrors the stage and renews its own lease); may raise JobCanceled.
+        self.on_progress = on_progress
         self._last = 0.0
         self._stage = ""
 
@@ -375,6 +383,8 @@ class ProgressReporter:
         if updated != 1:
             raise JobCanceled(str(self.job.id))
         self.job.progress, self.job.stage = percent, stage
+        if self.on_progress is not None:
+            self.on_progress(percent, stage)
 
     def record_upstream(self, handle: dict[str, Any]) -> None:
         """Keep the provider's id for this job's work on the row, so cancel_job can reach it."""
@@ -510,12 +520,16 @@ def distinct_batch(
     return kept
 
 
-def execute_job(job_id: str) -> Job | None:
-    """Claim and run a job to an outcome. Returns the job, or None if it was not ours to run."""
+def execute_job(
+    job_id: str, *, on_progress: Callable[[int, str], None] | None = None
+) -> Job | None:
+    """Claim and run a job to an outcome. Returns the job, or None if it was not ours to run.
+
+    `on_progress` hears every progress report (see ProgressReporter)."""
     job = claim_job(job_id)
     if job is None:
         return None
-    progress = ProgressReporter(job)
+    progress = ProgressReporter(job, on_progress=on_progress)
     try:
         fn = RUNNERS.get(job.kind)
         if fn is None:

@@ -9,8 +9,10 @@ class GenerationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
+        # Registers the design chat's runner (generations.chat.actions).
         # Registers the webhook finish hook and its Celery tasks in web and worker processes.
         from generations import (
             operations,  # noqa: F401
             webhooks,  # noqa: F401
         )
+        from generations.chat import actions  # noqa: F401 - the `chat` job runner

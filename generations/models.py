@@ -493,3 +493,13 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"post {self.id} ({self.shop.slug})"
+
+
+# The design chat's models live with the chat (generations/chat/); importing them here registers
+# them with this app.
+from generations.chat.models import (  # noqa: E402, F401
+    ChatEvent,
+    ChatToolCall,
+    ChatTurn,
+    Conversation,
+)

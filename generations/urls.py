@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from generations import ops_views, views
+from generations import chat_views, ops_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -28,6 +28,19 @@ urlpatterns = [
     path("presets/<uuid:preset_id>/", views.preset_edit, name="preset_edit"),
     path("presets/<uuid:preset_id>/delete/", views.preset_delete, name="preset_delete"),
     path("models", views.models_json, name="models_json"),
+    # The design chat (generations/chat_views.py)
+    path("chat/", chat_views.chat, name="chat"),
+    path("chat/send/", chat_views.chat_send, name="chat_send"),
+    path("chat/<uuid:conversation_id>/", chat_views.chat_conversation, name="chat_conversation"),
+    path("chat/turns/<uuid:turn_id>/", chat_views.chat_turn, name="chat_turn"),
+    path("chat/turns/<uuid:turn_id>/events/", chat_views.chat_turn_events, name="chat_turn_events"),
+    path("chat/turns/<uuid:turn_id>/keep/", chat_views.chat_keep, name="chat_keep"),
+    path(
+        "chat/turns/<uuid:turn_id>/regenerate/",
+        chat_views.chat_regenerate,
+        name="chat_regenerate",
+    ),
+    path("chat/turns/<uuid:turn_id>/cancel/", chat_views.chat_cancel, name="chat_cancel"),
     path(
         "library/<uuid:asset_id>/operations/<slug:operation>/",
         ops_views.operation_submit,

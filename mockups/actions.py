@@ -8,6 +8,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -379,14 +380,60 @@ def mockup_url(
     template: ProductTemplate,
     asset_url: str,
     params: dict[str, Any] | None = None,
+    *,
+    sign: bool = True,
 ) -> str:
-    """An absolute, signed mockup URL (signing costs nothing and survives `require_signed_urls`)."""
+    """An absolute mockup URL, signed by default (signing costs nothing and survives
+    `require_signed_urls`); `sign=False` leaves it unsigned for a shop that does not require it."""
     path = mockup_path(template.slug)
     items = {"asset": asset_url, "shop": shop.slug}
     for k, v in (params or {}).items():
         if v not in (None, "") and k in PARAMS:
             items[k] = _fmt_param(v)
+    if not sign and not shop.require_signed_urls:
+        query = urlencode(sorted(items.items()), quote_via=quote, safe="-_.~")
+        return request.build_absolute_uri(path) + "?" + query
     return request.build_absolute_uri(path) + "?" + signing.signed_query(shop, path, items)
+
+
+def prerender_mockup(
+    shop: Shop, template: ProductTemplate, asset: Asset, params: dict[str, Any] | None = None
+) -> str:
+    """Render a library image on a template into the render cache now, without a request, so
+    that its mockup URL (any host, signed or not) is a cache hit; returns the cache name.
+
+    The same checks as a URL (parse_query) and the same cache key; raises MockupError."""
+    if asset.shop_id != shop.id:
+        raise MockupError("The asset is not in this shop's library.", 404, "asset_not_found")
+    if not asset.content_type.startswith("image/"):
+        raise MockupError("A mockup needs an image.", 422, "invalid_image")
+    items = {k: _fmt_param(v) for k, v in (params or {}).items() if v not in (None, "")}
+    query = parse_query({**items, "asset": "-", "shop": shop.slug}, template)
+    key = cache_key(template, asset.sha256, query)
+    name = _cache_name(shop, key, query.fmt)
+    if default_storage.exists(name):
+        return name
+    spec = spec_for(template)
+    try:
+        with asset.file.open("rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise MockupError(
+            "The asset file is missing from storage.", 404, "asset_not_found"
+        ) from exc
+    source = load_source(data, spec=spec, query=query, sha256=asset.sha256)
+    pixels = renderer.compose(
+        spec,
+        source,
+        width=query.width,
+        variant=query.variant,
+        placement=query.placement,
+        transparent=query.transparent,
+    )
+    out, _content_type = renderer.encode(pixels, query.fmt)
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(out))
+    return name
 
 
 def _fmt_param(v: Any) -> str:

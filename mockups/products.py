@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -278,3 +281,196 @@ def delete_shop_template(template: ProductTemplate) -> None:
     storage = ProductTemplate._meta.get_field("base_photo").storage
     for name in files:
         storage.delete(name)
+
+
+# --- catalog search: by words and by what a design suits ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DesignTraits:
+    """What matters about a design when choosing a product for it (from its pixels)."""
+
+    width: int
+    height: int
+    transparent: bool  # a cut-out (a meaningful share of transparent pixels)
+    content_aspect: float  # width / height of the visible part
+    luminance: float  # mean luminance of the visible pixels, 0 (black) … 1 (white)
+    content_fraction: tuple[float, float] = (1.0, 1.0)  # visible part's share of width, height
+
+    def fill_scale(self, most: float = 2.5, fill: float = 0.82) -> float:
+        """The placement scale at which the visible part, not its transparent margin, takes
+        `fill` of what `fit=contain` gives the whole image (1 for an opaque design): a little
+        margin stays, so a design does not run into the print area's edges."""
+        share = max(self.content_fraction)
+        return round(min(most, fill / share), 3) if share < fill else 1.0
+
+
+def design_traits(image: Image.Image) -> DesignTraits:
+    """Traits of a decoded design; the image is looked at downscaled (≤ 256 px)."""
+    small = image.copy()
+    small.thumbnail((256, 256))
+    rgba = np.asarray(small.convert("RGBA"), np.float32) / 255.0
+    alpha = rgba[..., 3]
+    visible = alpha >= 0.5
+    transparent = bool((~visible).mean() > 0.05)
+    if not visible.any():
+        return DesignTraits(image.width, image.height, True, image.width / image.height, 0.5)
+    ys, xs = np.nonzero(visible)
+    box_w, box_h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    rgb = rgba[..., :3][visible]
+    luminance = float((rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean())
+    fraction = (box_w / visible.shape[1], box_h / visible.shape[0])
+    return DesignTraits(
+        image.width, image.height, transparent, float(box_w / box_h), luminance, fraction
+    )
+
+
+@dataclass
+class ProductMatch:
+    template: ProductTemplate
+    words: float  # how well the search words name this product
+    suits: float  # how well the design suits it (0 without a design)
+    variant: str  # the colour variant to show it in
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(self.words * 10 + self.suits, 3)
+
+
+def print_aspect(template: ProductTemplate) -> float:
+    from mockups.render import flat_size
+
+    width, height = flat_size(template.print_area)
+    return width / height if height else 1.0
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 and not word.endswith("ss") else word
+
+
+def _template_words(template: ProductTemplate) -> set[str]:
+    text = f"{template.name} {template.tags} {template.slug.replace('-', ' ')} {template.slug}"
+    return {_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9-]*", text.lower())}
+
+
+def _word_score(template: ProductTemplate, words: list[str]) -> float:
+    names = _template_words(template)
+    score = 0.0
+    for word in words:
+        if word in names or _stem(word) in names:
+            score += 3
+        elif len(word) >= 4 and any(name.startswith(word) for name in names):
+            score += 1  # "phone" finds "phone-case"
+    return score
+
+
+# What kind of print a product takes, from its tags (shop templates name their own).
+FULL_BLEED_WORDS = {"poster", "print", "wall", "canvas", "case", "frame", "art", "decor"}
+GARMENT_WORDS = {"apparel", "shirt", "tee", "hoodie", "sweatshirt", "bag", "tote", "cotton"}
+
+
+def _rgb(colour: str) -> tuple[int, int, int] | None:
+    from PIL import ImageColor
+
+    try:
+        return ImageColor.getrgb(colour)[:3]  # CSS names ("navy", "teal") and #rrggbb
+    except ValueError:
+        return None
+
+
+def pick_variant(template: ProductTemplate, colour: str) -> str:
+    """The variant a colour word names: its key, a word of its name, else the nearest colour.
+    "" when the template has no variants; its default when no colour is asked for."""
+    variants = template.variants or []
+    if not variants:
+        return ""
+    colour = colour.strip().lower().replace("gray", "grey")
+    if not colour:
+        return template.default_variant
+    for v in variants:
+        if colour == v["key"] or colour in v.get("name", "").lower().split():
+            return v["key"]
+    wanted = _rgb(colour) or _rgb(colour.replace("grey", "gray"))
+    if wanted is None:
+        return template.default_variant
+
+    def distance(v: dict[str, str]) -> float:
+        have = _rgb(v.get("color", "")) or (255, 255, 255)
+        return sum((a - b) ** 2 for a, b in zip(have, wanted, strict=True))
+
+    return min(variants, key=distance)["key"]
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = _rgb(hex_colour) or (255, 255, 255)
+    return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
+
+
+def _suits(template: ProductTemplate, design: DesignTraits) -> tuple[float, list[str], str]:
+    """(score 0…2, reasons, variant with the most contrast) for a design on a template."""
+    reasons: list[str] = []
+    ratio = design.content_aspect / max(print_aspect(template), 1e-6)
+    fit = max(0.0, 1.0 - abs(math.log(ratio)) / math.log(4))
+    if fit > 0.8:
+        reasons.append("its print area has the design's proportions")
+    score = fit
+    die_cut = bool(template.print_area.get("die_cut"))
+    words = _template_words(template)
+    garment = bool(words & GARMENT_WORDS)
+    full_bleed = bool(words & FULL_BLEED_WORDS) and not garment and not die_cut
+    if design.transparent:
+        if die_cut:
+            score += 0.8
+            reasons.append("a cut-out design becomes a die-cut sticker")
+        elif garment or template.kind == ProductTemplate.Kind.CYLINDER:
+            score += 0.4
+            reasons.append("a cut-out prints cleanly on it")
+    elif full_bleed:
+        score += 0.5
+        reasons.append("a full-bleed design fills its print")
+    variant = template.default_variant
+    if template.variants and (design.luminance > 0.7 or design.luminance < 0.3):
+        # A light design reads on a dark product and the other way round.
+        variant = max(
+            template.variants,
+            key=lambda v: abs(_luminance(v.get("color", "#ffffff")) - design.luminance),
+        )["key"]
+        if variant != template.default_variant:
+            reasons.append(f"the {variant} colour contrasts with the design")
+    return round(score, 3), reasons, variant
+
+
+def search_products(
+    shop: Shop,
+    query: str = "",
+    *,
+    design: DesignTraits | None = None,
+    colour: str = "",
+    limit: int = 5,
+) -> list[ProductMatch]:
+    """The shop's templates and the built-in catalog, ranked by the query's words (name, tags,
+    slug); products the words do not name are left out unless no product matches any word.
+    A design ranks the rest by what suits it (proportions, cut-out or full-bleed) and picks the
+    variant with the most contrast; a colour word picks the variant instead."""
+    ensure_catalog()
+    words = [w for w in re.findall(r"[a-z0-9][a-z0-9-]*", query.lower()) if len(w) > 1][:8]
+    templates = list(ProductTemplate.objects.filter(Q(shop=shop) | Q(shop=None)).order_by("name"))
+    # A shop's own template hides the catalog product with the same slug (as find_template does).
+    own = {t.slug for t in templates if t.shop_id == shop.id}
+    templates = [t for t in templates if t.shop_id == shop.id or t.slug not in own]
+    matches = []
+    for template in templates:
+        word_score = _word_score(template, words) if words else 0.0
+        suits, reasons, variant = (0.0, [], template.default_variant)
+        if design is not None:
+            suits, reasons, variant = _suits(template, design)
+        if colour:
+            variant = pick_variant(template, colour)
+        if template.shop_id:
+            reasons.append("one of the shop's own products")
+        matches.append(ProductMatch(template, word_score, suits, variant, reasons))
+    named = [m for m in matches if m.words > 0]
+    pool = named or (matches if design is not None or not words else [])
+    pool.sort(key=lambda m: (-m.score, m.template.shop_id is None, m.template.name))
+    return pool[:limit]

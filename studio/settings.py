@@ -429,3 +429,17 @@ GALLERY_REQUIRES_REVIEW = env_bool("GALLERY_REQUIRES_REVIEW", False)
 REPORTS_PER_HOUR = int(os.environ.get("REPORTS_PER_HOUR", "10"))
 # How long a staff member's read-only "view the studio as this shop" lasts before it ends itself.
 VIEW_AS_MINUTES = int(os.environ.get("VIEW_AS_MINUTES", "60"))
+
+# --- The design chat (generations/chat/, docs/chat.md) ------------------------------------------
+# With CHAT_MODEL set, turns are planned by that model over an OpenAI-compatible chat-completions
+# API (tool calling, streamed); without it (the default) by the offline planner. The offline
+# planner is also the fallback when the model's provider fails.
+CHAT_MODEL = os.environ.get("CHAT_MODEL", "").strip()
+OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "").strip()
+OPENAI_BASE_URL = (os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+# Model calls (each a step: text and tool calls) one turn may make before it must answer.
+CHAT_MAX_STEPS = int(os.environ.get("CHAT_MAX_STEPS", "6"))
+# Seconds to wait for the model's first byte and between streamed chunks.
+CHAT_LLM_TIMEOUT = float(os.environ.get("CHAT_LLM_TIMEOUT", "30"))
+# How long a chat stream (API or page) follows a turn before it answers "still running".
+CHAT_STREAM_TIMEOUT_SECONDS = float(os.environ.get("CHAT_STREAM_TIMEOUT_SECONDS", "900"))

@@ -7,6 +7,7 @@ from django.urls import path
 from generations.api import (
     ai,
     ai_generations,
+    chat,
     openapi,
     pages,
     platform,
@@ -32,6 +33,10 @@ urlpatterns = [
         ai_generations.generate_video_view,
         name="api_000_generate_video",
     ),
+    # The chat orchestrator (before <generation_id>, which would take "chat").
+    path("ai-generations/chat/start", chat.chat_start_view, name="api_000_chat_start"),
+    path("ai-generations/chat/jobs/<str:job_id>", chat.chat_job_view, name="api_000_chat_job"),
+    path("ai-generations/chat/stream", chat.chat_stream_view, name="api_000_chat_stream"),
     path(
         "ai-generations/<str:generation_id>",
         ai_generations.generation_view,

@@ -75,6 +75,8 @@ def _run_jobs_inline(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[str
     settings.API_RATE_LIMIT_PER_MINUTE = 1000
     settings.RATELIMIT_REDIS_URL = ""
     settings.CACHE_URL = ""
+    # No worker runs here: a chat stream (fuzzed too) follows its queued turn this long, not 15 min.
+    settings.CHAT_STREAM_TIMEOUT_SECONDS = 1
     ran: list[str] = []
 
     def wait(job_id: Any, timeout: float) -> Job:

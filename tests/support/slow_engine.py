@@ -5,9 +5,9 @@ by the integration tests. It is only "configured" when STUDIO_SLOW_ENGINE=1, so 
 in model lists outside the tests that ask for it.
 
 It sleeps in small steps, reporting progress at each (which renews the job's lease), then draws a
-small solid image per output. `params["slow_seconds"]` sets the duration (default 4 s). Each run
-appends a line to the file named by `params["run_log"]` (if given), so a test can count how many
-times the engine really ran.
+small solid image per output. `params["slow_seconds"]` (else STUDIO_SLOW_ENGINE_SECONDS) sets the
+duration (default 4 s). Each run appends a line to the file named by `params["run_log"]` (if
+given), so a test can count how many times the engine really ran.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class SlowEngine(Engine):
         return os.environ.get("STUDIO_SLOW_ENGINE") == "1"
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> list[EngineImage]:
-        seconds = float(request.params.get("slow_seconds", 4))
+        seconds = float(
+            request.params.get("slow_seconds", os.environ.get("STUDIO_SLOW_ENGINE_SECONDS", 4))
+        )
         run_log = request.params.get("run_log")
         if run_log:
             with Path(run_log).open("a") as fh:
