@@ -396,13 +396,21 @@ def mockup_url(
     return request.build_absolute_uri(path) + "?" + signing.signed_query(shop, path, items)
 
 
+@dataclass(frozen=True)
+class Prerendered:
+    name: str  # the render cache name
+    cents: int  # what the render was charged (0 when it was already cached)
+
+
 def prerender_mockup(
     shop: Shop, template: ProductTemplate, asset: Asset, params: dict[str, Any] | None = None
-) -> str:
+) -> Prerendered:
     """Render a library image on a template into the render cache now, without a request, so
-    that its mockup URL (any host, signed or not) is a cache hit; returns the cache name.
+    that its mockup URL (any host, signed or not) is a cache hit.
 
-    The same checks as a URL (parse_query) and the same cache key; raises MockupError."""
+    The same checks as a URL (parse_query), the same cache key, and the same price: a fresh
+    render is charged like one a URL asks for (seed 000), a cached one is free. Raises
+    MockupError (429 quota_exceeded when the shop cannot pay)."""
     if asset.shop_id != shop.id:
         raise MockupError("The asset is not in this shop's library.", 404, "asset_not_found")
     if not asset.content_type.startswith("image/"):
@@ -410,9 +418,11 @@ def prerender_mockup(
     items = {k: _fmt_param(v) for k, v in (params or {}).items() if v not in (None, "")}
     query = parse_query({**items, "asset": "-", "shop": shop.slug}, template)
     key = cache_key(template, asset.sha256, query)
-    name = _cache_name(shop, key, query.fmt)
-    if default_storage.exists(name):
-        return name
+    name = rendercache.cache_name(shop, key, query.fmt)
+    if rendercache.read(name):
+        return Prerendered(name, 0)
+    cents = rendercache.render_price(template)
+    rendercache.check_balance(shop, cents)
     spec = spec_for(template)
     try:
         with asset.file.open("rb") as fh:
@@ -431,9 +441,10 @@ def prerender_mockup(
         transparent=query.transparent,
     )
     out, _content_type = renderer.encode(pixels, query.fmt)
-    if not default_storage.exists(name):
-        default_storage.save(name, ContentFile(out))
-    return name
+    stored = rendercache.store(
+        shop, name, out, cents=cents, memo=f"Mockup render: {template.name} ({query.width} px)"
+    )
+    return Prerendered(name, stored.cents)
 
 
 def _fmt_param(v: Any) -> str:

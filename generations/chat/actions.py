@@ -249,11 +249,12 @@ def run_chat_turn(job: Job, progress: ProgressReporter) -> tuple[list[Output], d
 
 
 def turn_cost(turn: ChatTurn) -> int:
-    """What a turn's tools cost after refunds (from the ledger of their jobs)."""
-    jobs = Job.objects.filter(
-        id__in=ChatToolCall.objects.filter(turn=turn, job__isnull=False).values("job_id")
-    )
-    return sum(cost_cents(j) for j in jobs)
+    """What a turn's tools cost after refunds: the ledger of their jobs, plus what tools that run
+    without a job charged directly (a fresh mockup render)."""
+    calls = ChatToolCall.objects.filter(turn=turn)
+    jobs = Job.objects.filter(id__in=calls.filter(job__isnull=False).values("job_id"))
+    direct = calls.filter(job__isnull=True).values_list("cost_cents", flat=True)
+    return sum(cost_cents(j) for j in jobs) + sum(direct)
 
 
 def finish_turn(run: TurnRun) -> None:

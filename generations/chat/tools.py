@@ -3,7 +3,8 @@
 generate_image → generations.actions.submit_generation (charged per image, refunded on failure)
 remove_background → generations.operations.submit_operation (charged like the asset page's)
 search_products → mockups.products.search_products (free)
-build_mockup → mockups.actions.prerender_mockup, a URL the doors build (free, like mockup URLs)
+build_mockup → mockups.actions.prerender_mockup, a URL the doors build (a fresh render is billed
+like a mockup URL's, a cached one is free)
 create_listing → mockups.actions.create_listing (free)
 
 Priced tools run as their own jobs (submit charges before work; the job refunds on failure);
@@ -313,10 +314,11 @@ def build_mockup(run: TurnRun, args: BuildMockupArgs, _resume: Job | None) -> di
     if variant:
         params["variant"] = variant
     try:
-        prerender_mockup(run.shop, template, asset, params)
+        rendered = prerender_mockup(run.shop, template, asset, params)
     except MockupError as exc:
         raise ToolError(f"The mockup could not be rendered: {exc}") from None
     return {
+        "costCents": rendered.cents,  # a fresh render is billed like a mockup URL's
         "product": template.slug,
         "productName": template.name,
         "variant": variant,

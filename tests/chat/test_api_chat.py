@@ -14,6 +14,7 @@ from generations import actions
 from generations.api import chat as chat_api_module
 from generations.chat.models import ChatToolCall, ChatTurn, Conversation
 from generations.models import Job
+from mockups.actions import forget_lookups
 from studio.models import Membership, Shop
 from tests.api.conftest import ApiClient
 from tests.chat import sse
@@ -68,7 +69,7 @@ def test_it_handles_start_then_poll_as_the_seed_shows(chat_api: ApiClient) -> No
     assert set(body) == {"status", "response"} and body["status"] == "done"
     response = body["response"]
     assert response["text"].startswith("I'll make a cozy cabin sticker")
-    assert response["costCents"] == 2
+    assert response["costCents"] == 3
     sticker, cutout = response["images"]
     assert {"id", "imageUrl", "width", "height"} <= set(sticker)
     assert sticker["imageUrl"].startswith("http://testserver/media/shops/")
@@ -76,15 +77,16 @@ def test_it_handles_start_then_poll_as_the_seed_shows(chat_api: ApiClient) -> No
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
     mockup = response["mockup"]
     assert mockup["product"] == "mug" and mockup["imageId"] == cutout["id"]
-    assert "sig=" not in mockup["url"]  # the shop does not require signatures
+    assert "sig=" in mockup["url"]  # new shops require signed mockup URLs by default
     rendered = fetch(mockup["url"])
     assert rendered.status_code == 200 and rendered["Content-Type"] == "image/jpeg"
     assert rendered["X-Mockup-Cache"] == "hit"  # the turn rendered it already
     assert rendered.body[:2] == b"\xff\xd8"
 
 
-def test_it_signs_the_mockup_url_when_the_shop_requires_it(chat_api: ApiClient, shop: Shop) -> None:
-    Shop.objects.filter(id=shop.id).update(require_signed_urls=True)
+def test_the_mockup_url_is_signed_only_when_the_shop_requires_it(
+    chat_api: ApiClient, shop: Shop
+) -> None:
     job_id = chat_api.post(START, {"messages": [{"role": "user", "content": SEED}]}).json()["jobId"]
     run(job_id)
     url = poll(chat_api, job_id)["response"]["mockup"]["url"]
@@ -92,6 +94,13 @@ def test_it_signs_the_mockup_url_when_the_shop_requires_it(chat_api: ApiClient, 
     assert fetch(url).status_code == 200
     unsigned = url.split("&sig=")[0]
     assert fetch(unsigned).status_code == 403
+    Shop.objects.filter(id=shop.id).update(require_signed_urls=False)
+    forget_lookups()  # the settings page does this; a bare update waits for LOOKUP_TTL
+    job_id = chat_api.post(START, {"messages": [{"role": "user", "content": SEED}]}).json()["jobId"]
+    run(job_id)
+    url = poll(chat_api, job_id)["response"]["mockup"]["url"]
+    assert "sig=" not in url
+    assert fetch(url).status_code == 200, fetch(url).content
 
 
 def test_it_continues_a_conversation_from_the_resent_history(chat_api: ApiClient) -> None:
@@ -109,7 +118,7 @@ def test_it_continues_a_conversation_from_the_resent_history(chat_api: ApiClient
     assert second["conversationId"] == first["conversationId"]
     run(second["jobId"])
     follow = poll(chat_api, second["jobId"])["response"]
-    assert follow["images"] == [] and follow["costCents"] == 0
+    assert follow["images"] == [] and follow["costCents"] == 1  # the hoodie render
     assert follow["mockup"]["product"] == "hoodie"
     assert follow["mockup"]["imageId"] == reply["mockup"]["imageId"]
     assert Job.objects.filter(kind="generate").count() == 1
@@ -164,14 +173,14 @@ def test_it_streams_the_ui_message_stream_protocol(
     stages = [c["data"]["stage"] for c in chunks if c["type"] == "data-stage"]
     assert stages[0] == "queued" and "generating image" in stages and stages[-1] == "done"
     assert types.index("text-delta") < types.index("tool-input-start")  # the intro comes first
-    assert sse.text_of(chunks).endswith("This cost 2¢.")
+    assert sse.text_of(chunks).endswith("This cost 3¢.")
     assert chunks[-1] == {
         "type": "finish",
         "finishReason": "stop",
         "messageMetadata": {
             "jobId": str(turn.job_id),
             "conversationId": str(turn.conversation_id),
-            "costCents": 2,
+            "costCents": 3,
         },
     }
     assert fetch(mockup["url"]).status_code == 200

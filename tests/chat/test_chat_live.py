@@ -94,7 +94,7 @@ def test_it_answers_the_seed_request_through_start_and_poll(
     assert body["status"] == "done", body
     assert stages & {"generating image", "removing background", "building the mockup"}
     response = body["response"]
-    assert len(response["images"]) == 2 and response["costCents"] == 2
+    assert len(response["images"]) == 2 and response["costCents"] == 3
     for image in response["images"]:
         assert httpx.get(image["imageUrl"]).status_code == 200
     assert response["mockup"]["product"] == "mug"

@@ -58,7 +58,7 @@ def test_it_handles_a_tool_calling_model_end_to_end(model: Any, say: Any) -> Non
     assert turn.planner == "model gpt-fake-mini"
     assert turn.reply.startswith("Sure! I'll make a cozy cabin sticker")
     assert turn.reply.endswith("Here is your cozy cabin sticker on a mug.")
-    assert turn.cost_cents == 2
+    assert turn.cost_cents == 3
     assert turn.state["produced"]["mockup"]["product"] == "mug"
 
     # The outgoing requests: the real protocol, with the tools and their results.
@@ -111,7 +111,7 @@ def test_it_handles_follow_ups_by_reusing_the_design(model: Any, say: Any) -> No
     assert names == ["search_products", "build_mockup"]  # no new image: the design is reused
     mockup = second.state["produced"]["mockup"]
     assert mockup["product"] == "hoodie" and mockup["imageId"] == design
-    assert second.cost_cents == 0
+    assert second.cost_cents == 1
 
 
 def test_it_rejects_invalid_tool_arguments_and_tells_the_model(model: Any, say: Any) -> None:
@@ -195,7 +195,7 @@ def test_it_keeps_what_the_model_made_when_it_fails_mid_turn(model: Any, say: An
     names = list(ChatToolCall.objects.filter(turn=turn).values_list("name", flat=True))
     assert names == ["generate_image", "remove_background", "build_mockup"]
     assert "Incorrect API key provided" in turn.planner
-    assert turn.cost_cents == 2
+    assert turn.cost_cents == 3
 
 
 def test_it_reads_a_server_that_answers_without_streaming(model: Any, say: Any) -> None:

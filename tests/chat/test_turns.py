@@ -47,13 +47,14 @@ def test_it_handles_the_seed_request(shop: Shop, say: Any) -> None:
     assert turn.reply == (
         "I'll make a cozy cabin sticker, cut it out of its background and put it on a mug.\n\n"
         "Here is a cozy cabin sticker, cut out of its background. It's on the Ceramic mug "
-        "11oz. This cost 2¢."
+        "11oz. This cost 3¢."
     )
-    assert turn.cost_cents == 2
+    assert turn.cost_cents == 3  # art, cut-out, and the mockup's fresh render (seed 000)
     shop.refresh_from_db()
-    assert shop.balance_cents == balance - 2
+    assert shop.balance_cents == balance - 3
     charges = LedgerEntry.objects.filter(shop=shop, kind="charge", amount_cents__lt=0)
-    assert sorted(c.job.kind for c in charges) == ["generate", "remove-background"]
+    kinds = sorted(c.job.kind if c.job else c.memo.split(":")[0] for c in charges)
+    assert kinds == ["Mockup render", "generate", "remove-background"]
     # The turn's own job is free: one zero charge, no refund.
     assert turn.job.cost_cents == 0 and turn.job.kind == "chat"
     kinds = list(ChatEvent.objects.filter(turn=turn).values_list("kind", flat=True))
@@ -69,7 +70,7 @@ def test_it_handles_follow_ups_that_reuse_earlier_results(shop: Shop, say: Any) 
     assert tool_names(hoodie) == ["build_mockup"]
     mockup = hoodie.state["produced"]["mockup"]
     assert (mockup["product"], mockup["imageId"]) == ("hoodie", design)
-    assert hoodie.cost_cents == 0 and generate_jobs(shop) == 1
+    assert hoodie.cost_cents == 1 and generate_jobs(shop) == 1  # only the new render
 
     blue = say("make it blue", after=hoodie)
     assert tool_names(blue) == ["generate_image", "remove_background", "build_mockup"]
@@ -82,7 +83,7 @@ def test_it_handles_follow_ups_that_reuse_earlier_results(shop: Shop, say: Any) 
     assert call.arguments["count"] == 3 and call.arguments["seed"] >= 0
     assert len(three.state["produced"]["images"]) == 3
     assert three.reply.startswith("I'll make 3 versions of a cozy cabin sticker in blue")
-    assert three.cost_cents == 4  # three images and one cut-out
+    assert three.cost_cents == 5  # three images, one cut-out and a fresh mockup render
     conversation = Conversation.objects.get(id=first.conversation_id)
     assert conversation.turns.count() == 4
     assert conversation.state["images"] == three.state["produced"]["images"]
@@ -199,7 +200,7 @@ def test_a_retried_turn_reuses_the_tools_it_finished(
         ("remove_background", "done"),
         ("build_mockup", "done"),
     ]
-    assert again.cost_cents == 2
+    assert again.cost_cents == 3
 
 
 def test_it_keeps_each_shops_conversations_apart(shop: Shop, say: Any, make_user: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.test import Client, RequestFactory
 
 from mockups.actions import mockup_url, prerender_mockup
@@ -21,7 +22,12 @@ pytestmark = pytest.mark.django_db
 def test_a_prerendered_mockup_url_is_a_cache_hit(shop: Shop, store: Any) -> None:
     asset = store(checkerboard(96, alpha=True))
     template = find_template(shop, "tshirt")
-    name = prerender_mockup(shop, template, asset, {"variant": "black", "scale": 1.5, "w": 640})
+    balance = shop.balance_cents
+    first = prerender_mockup(shop, template, asset, {"variant": "black", "scale": 1.5, "w": 640})
+    name = first.name
+    # A fresh render is billed like one a mockup URL asks for; the repeat below is free.
+    assert first.cents == settings.MOCKUP_RENDER_PRICE_CENTS
+    assert Shop.objects.get(pk=shop.pk).balance_cents == balance - first.cents
     assert name.startswith(f"mockup-cache/{shop.slug}/") and name.endswith(".jpg")
     request = RequestFactory().get("/")
     url = mockup_url(
@@ -36,10 +42,8 @@ def test_a_prerendered_mockup_url_is_a_cache_hit(shop: Shop, store: Any) -> None
     parts = urlsplit(url)
     response = Client().get(f"{parts.path}?{parts.query}")
     assert response.status_code == 200 and response["X-Mockup-Cache"] == "hit"
-    assert (
-        prerender_mockup(shop, template, asset, {"variant": "black", "scale": 1.5, "w": 640})
-        == name
-    )
+    again = prerender_mockup(shop, template, asset, {"variant": "black", "scale": 1.5, "w": 640})
+    assert again.name == name and again.cents == 0
 
 
 def test_it_signs_anyway_when_the_shop_requires_it(shop: Shop, store: Any) -> None:

@@ -57,7 +57,7 @@ test('the seed request and a follow-up, through the AI SDK client', async () => 
   assert.equal(reply.role, 'assistant');
   assert.match(reply.id, /^[0-9a-f-]{36}$/);
   assert.match(textOf(reply), /^I'll make a cozy cabin sticker/);
-  assert.match(textOf(reply), /This cost 2¢\.$/);
+  assert.match(textOf(reply), /This cost 3¢\.$/);
   for (const part of reply.parts.filter((p) => p.type === 'text')) {
     assert.equal(part.state, 'done');
   }
@@ -89,7 +89,7 @@ test('the seed request and a follow-up, through the AI SDK client', async () => 
   const jpeg = await assertImage(mockup.url, 'image/jpeg');
   assert.deepEqual([...jpeg.slice(0, 2)], [0xff, 0xd8]);
   assert.equal(dataOf(reply, 'stage').stage, 'done');
-  assert.equal(reply.metadata.costCents, 2);
+  assert.equal(reply.metadata.costCents, 3);
 
   // A follow-up in the same chat: the design is reused, nothing is generated or charged.
   const next = { id: 'u2', role: 'user', parts: [{ type: 'text', text: 'now on a hoodie' }] };
@@ -99,7 +99,7 @@ test('the seed request and a follow-up, through the AI SDK client', async () => 
   assert.equal(hoodie.product, 'hoodie');
   assert.equal(hoodie.imageId, cutout.id);
   await assertImage(hoodie.url, 'image/jpeg');
-  assert.equal(follow.metadata.costCents, 0);
+  assert.equal(follow.metadata.costCents, 1);
   assert.equal(follow.metadata.conversationId, reply.metadata.conversationId);
 
   console.log(
