@@ -113,7 +113,7 @@ def test_it_streams_a_conversation_in_the_browser(
     mockup = turn.locator(".chat-mockup img")
     assert loaded(mockup) and "/m/mug?" in mockup.get_attribute("src")
     assert mockup.evaluate("img => img.naturalWidth") == 800
-    assert "This cost 2¢." in turn.locator(".reply").inner_text()
+    assert "This cost 3¢." in turn.locator(".reply").inner_text()
     shoot(page, "chat-1280")
 
     # A follow-up from the suggestions: the same design, now on a hoodie, nothing generated.
