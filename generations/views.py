@@ -32,7 +32,6 @@ from generations.forms import (
     PromptForm,
     UploadForm,
     VariableFormSet,
-    preset_variables,
 )
 from generations.library import (
     AssetInUse,
@@ -46,7 +45,16 @@ from generations.library import (
 )
 from generations.loader import ImageRejected
 from generations.models import Asset, AssetReport, Job, Preset
-from generations.presets import PresetError, Variable, parse_variables
+from generations.presets import (
+    PresetError,
+    PresetFields,
+    Variable,
+    create_preset,
+    delete_preset,
+    parse_variables,
+    preset_variables,
+    update_preset,
+)
 from generations.pricing import price_per_output
 from generations.templatetags.imageops import HISTORY, detections
 from studio.actions import InsufficientCredits
@@ -669,14 +677,25 @@ def preset_edit(request: HttpRequest, preset_id: Any = None) -> HttpResponse:
                 {"form": form, "formset": formset, "preset": preset},
             )
         if form.is_valid() and formset.is_valid():
-            obj = form.save(commit=False)
-            obj.shop = request.shop
-            obj.variables = preset_variables(obj.template, formset.variables())
-            if not obj.created_by_id:
-                obj.created_by = request.user
-            obj.save()
-            messages.success(request, f"Preset “{obj.name}” saved.")
-            return redirect("preset_list")
+            data = form.cleaned_data
+            fields = PresetFields(
+                name=data["name"],
+                template=data["template"],
+                variables=formset.variables(),
+                negative_prompt=data["negative_prompt"],
+                aspect_ratio=data["aspect_ratio"],
+                model=data["model"],
+            )
+            try:
+                if preset is None:
+                    saved = create_preset(request.shop, fields, by=request.user)
+                else:
+                    saved = update_preset(preset, fields)
+            except PresetError as exc:
+                form.add_error("template", str(exc))
+            else:
+                messages.success(request, f"Preset “{saved.name}” saved.")
+                return redirect("preset_list")
         status = 422
     else:
         form = PresetForm(instance=preset)
@@ -708,7 +727,7 @@ def preset_edit(request: HttpRequest, preset_id: Any = None) -> HttpResponse:
 def preset_delete(request: HttpRequest, preset_id: Any) -> HttpResponse:
     preset = get_object_or_404(Preset, id=preset_id, shop=request.shop)
     name = preset.name
-    preset.delete()
+    delete_preset(preset)
     messages.success(request, f"Preset “{name}” deleted. Images made with it stay in the library.")
     return redirect("preset_list")
 
