@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.http import HttpRequest
 
 from generations.loader import ImageRejected, load_image
@@ -502,6 +503,32 @@ def create_listing(
         )
 
 
+class ListingHasOrders(MockupError):
+    """A listing with orders is kept for fulfilment; it can be closed, not deleted."""
+
+
+def set_listing_active(listing: Listing, active: bool) -> Listing:
+    """Open or close a listing's buy page (a closed one refuses orders, see listing_unavailable)."""
+    with transaction.atomic():
+        Listing.objects.filter(pk=listing.pk).update(is_active=active)
+    listing.is_active = active
+    return listing
+
+
+def delete_listing(listing: Listing) -> None:
+    """Delete a listing without orders; its buy link is gone. ListingHasOrders otherwise."""
+    try:
+        with transaction.atomic():
+            listing.delete()
+    except ProtectedError:
+        raise ListingHasOrders(
+            f"“{listing.title}” has orders, which keep it (and its image) for fulfilment; "
+            "close it instead.",
+            409,
+            "listing_has_orders",
+        ) from None
+
+
 def listing_unavailable(listing: Listing) -> MockupError | None:
     """Why a buy page must not show or sell this listing now, or None."""
     if listing.shop.suspended_at is not None:
@@ -573,10 +600,14 @@ def update_shop_url_settings(
                 f"{raw!r} is not an origin: write scheme://host[:port] with nothing after it."
             )
         cleaned.append(origin)
-    Shop.objects.filter(pk=shop.pk).update(
-        trusted_origins=sorted(set(cleaned)), require_signed_urls=require_signed_urls
-    )
-    forget_lookups()
+    with transaction.atomic():
+        Shop.objects.filter(pk=shop.pk).update(
+            trusted_origins=sorted(set(cleaned)), require_signed_urls=require_signed_urls
+        )
+        # Cached lookups hold the old settings: forgotten now and again once committed (a
+        # lookup in between may have cached the rows as they were).
+        forget_lookups()
+        transaction.on_commit(forget_lookups)
     shop.trusted_origins = sorted(set(cleaned))
     shop.require_signed_urls = require_signed_urls
     return shop
@@ -591,5 +622,6 @@ def rotate_signing_secret(shop: Shop) -> Shop:
         locked.url_signing_secret_previous = locked.url_signing_secret
         locked.url_signing_secret = new_signing_secret()
         locked.save(update_fields=["url_signing_secret", "url_signing_secret_previous"])
-    forget_lookups()
+        forget_lookups()
+        transaction.on_commit(forget_lookups)
     return locked

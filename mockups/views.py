@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -569,7 +568,7 @@ def _float(raw: str | None, default: float) -> float:
 @require_POST
 def listing_toggle(request: HttpRequest, listing_id: Any) -> HttpResponse:
     listing = get_object_or_404(Listing, id=listing_id, shop=request.shop)  # type: ignore[attr-defined]
-    Listing.objects.filter(pk=listing.pk).update(is_active=not listing.is_active)
+    actions.set_listing_active(listing, not listing.is_active)
     return redirect("mockup_listings")
 
 
@@ -578,14 +577,9 @@ def listing_toggle(request: HttpRequest, listing_id: Any) -> HttpResponse:
 def listing_delete(request: HttpRequest, listing_id: Any) -> HttpResponse:
     listing = get_object_or_404(Listing, id=listing_id, shop=request.shop)  # type: ignore[attr-defined]
     try:
-        with transaction.atomic():
-            listing.delete()
-    except ProtectedError:
-        messages.error(
-            request,
-            f"“{listing.title}” has orders, which keep it (and its image) for fulfilment; "
-            "close it instead.",
-        )
+        actions.delete_listing(listing)
+    except actions.ListingHasOrders as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Deleted the listing “{listing.title}”; its buy link is gone.")
     return redirect("mockup_listings")
