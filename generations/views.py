@@ -34,10 +34,12 @@ from generations.forms import (
     VariableFormSet,
 )
 from generations.library import (
+    BULK_ACTIONS,
+    BULK_LIMIT,
     AssetInUse,
     LibraryQuery,
+    bulk_change,
     delete_asset,
-    delete_assets,
     keyset_page,
     library_models,
     set_public,
@@ -559,9 +561,6 @@ def asset_delete(request: HttpRequest, asset_id: Any) -> HttpResponse:
     return redirect("library")
 
 
-BULK_LIMIT = 200
-
-
 @shop_required("manage_own")
 @require_POST
 def library_bulk(request: HttpRequest) -> HttpResponse:
@@ -570,7 +569,7 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     back = back if back.startswith("/library/") and "//" not in back else reverse("library")
     action = request.POST.get("action", "")
-    if action not in ("delete", "public", "private"):
+    if action not in BULK_ACTIONS:
         messages.error(request, "Choose what to do with the selected items.")
         return redirect(back)
     ids = [i for i in (_as_uuid(v) for v in request.POST.getlist("ids")) if i]
@@ -580,29 +579,31 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
     if len(ids) > BULK_LIMIT:
         messages.error(request, f"Select at most {BULK_LIMIT} items at a time.")
         return redirect(back)
-    found = list(Asset.objects.filter(shop=request.shop, id__in=ids))
-    mine = [a for a in found if _can_manage(request, a)]
-    skipped = len(found) - len(mine)
+    try:
+        outcome = bulk_change(
+            request.shop,
+            ids,
+            action,
+            by=request.user,
+            manage_all=request.membership.can("manage_all"),
+        )
+    except AssetInUse as exc:
+        messages.error(request, f"Nothing was deleted. {exc}")
+        return redirect(back)
+    skipped = outcome.skipped
     note = (
         f" {skipped} made by others {'was' if skipped == 1 else 'were'} left alone."
         if skipped
         else ""
     )
-    if not mine:
+    if not outcome.changed:
         messages.error(request, "None of the selected items can be changed by you." + note)
-        return redirect(back)
-    count = f"{len(mine)} item{'s' if len(mine) != 1 else ''}"
-    if action == "delete":
-        try:
-            delete_assets(mine)
-        except AssetInUse as exc:
-            messages.error(request, f"Nothing was deleted. {exc}")
-            return redirect(back)
-        messages.success(request, f"Deleted {count}.{note}")
+    elif outcome.publication is None:
+        n = len(outcome.changed)
+        messages.success(request, f"Deleted {n} item{'s' if n != 1 else ''}.{note}")
     else:
-        outcome = moderation.set_publication(mine, action == "public", by=request.user)
-        level = messages.WARNING if outcome.refused else messages.SUCCESS
-        messages.add_message(request, level, outcome.summary() + note)
+        level = messages.WARNING if outcome.publication.refused else messages.SUCCESS
+        messages.add_message(request, level, outcome.publication.summary() + note)
     return redirect(back)
 
 
