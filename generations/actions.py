@@ -727,6 +727,30 @@ def sweep_jobs() -> dict[str, int]:
     return counts
 
 
+def resend_if_stuck(job: Job) -> bool:
+    """A job still queued V1_TASK_RESEND_SECONDS (120) after it was sent to the workers is sent
+    again, in case its message was lost (seed 001's task poll asks for this). Claiming a job is
+    a conditional update, so a duplicate message is harmless; the conditional update here sends
+    it once per period however many clients poll."""
+    from generations.tasks import run_job
+
+    if job.status != Job.Status.QUEUED:
+        return False
+    now = timezone.now()
+    sent = job.enqueued_at or job.created_at
+    if sent > now - timedelta(seconds=settings.V1_TASK_RESEND_SECONDS):
+        return False
+    with transaction.atomic():
+        updated = Job.objects.filter(
+            id=job.id, status=Job.Status.QUEUED, enqueued_at=job.enqueued_at
+        ).update(enqueued_at=now)
+        if updated:
+            run_job.delay_on_commit(str(job.id))
+    if updated:
+        job.enqueued_at = now
+    return bool(updated)
+
+
 # Hooks run after a job reaches a final state (webhooks, notifications). Each gets the job id.
 FINISH_HOOKS: list[Callable[[Job], None]] = []
 
