@@ -126,7 +126,8 @@ def parse_query(params: dict[str, str], template: ProductTemplate) -> MockupQuer
 
 # Rows a hot mockup URL needs, kept for LOOKUP_TTL seconds so a cache hit costs no queries.
 # Edits in this process drop them at once (`forget_lookups`); other processes see an edit, a
-# revoked origin or a deleted asset within LOOKUP_TTL.
+# revoked origin or a deleted asset within LOOKUP_TTL. A local memo, not Django's cache: a Redis
+# round trip plus unpickling the rows costs what the queries it saves cost.
 LOOKUP_TTL = 1.0
 _lookups: dict[Any, tuple[float, Any]] = {}
 

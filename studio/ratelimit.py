@@ -60,7 +60,7 @@ def redis_url() -> str:
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
 
 
-@cache
+@cache  # one connection pool per URL and process, not cached data
 def _redis_client(url: str) -> Any:
     import redis
 

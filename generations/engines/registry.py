@@ -7,7 +7,6 @@ added by the STUDIO_MODELS setting, and (issue-6 onward) by staff in the admin.
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -71,9 +70,8 @@ def _load_engine_modules() -> None:
     for module in REMOTE_ENGINE_MODULES:
         importlib.import_module(module)
     _LOADED.append(True)
-    for path in os.environ.get("STUDIO_EXTRA_ENGINES", "").split(","):
-        if path.strip():
-            importlib.import_module(path.strip())
+    for path in settings.STUDIO_EXTRA_ENGINES:
+        importlib.import_module(path)
 
 
 def engine(name: str) -> Engine:

@@ -51,9 +51,9 @@ def fake_openai(request: Any, base: str) -> Reply:
 @pytest.fixture
 def openai_fake(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
     settings.V1_IMAGES_MODELS = {"edit-flux": "gpt-image-1"}
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    settings.OPENAI_API_KEY = "sk-fake"
     with serve(fake_openai) as (base, seen):
-        monkeypatch.setenv("OPENAI_BASE_URL", f"{base}/v1")
+        settings.OPENAI_BASE_URL = f"{base}/v1"
         yield seen
 
 
