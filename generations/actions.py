@@ -37,6 +37,7 @@ from generations.library import files_removed_on_error, store_asset
 from generations.models import Asset, Job, JobAttempt, Preset
 from generations.presets import PresetError, parse_variables, render_template
 from generations.pricing import price_per_output
+from generations.signals import job_finished
 from studio import audit
 from studio.actions import InsufficientCredits, StaffActionError, charge, refund
 from studio.models import Shop
@@ -751,16 +752,16 @@ def resend_if_stuck(job: Job) -> bool:
     return bool(updated)
 
 
-# Hooks run after a job reaches a final state (webhooks, notifications). Each gets the job id.
-FINISH_HOOKS: list[Callable[[Job], None]] = []
-
-
 def _after_finish(job: Job) -> None:
-    for hook in FINISH_HOOKS:
-        try:
-            hook(job)
-        except Exception:
-            log.exception("finish hook %s failed for job %s", hook, job.id)
+    """Tell whoever listens (webhooks, a request's webhook_url) that the job reached its end."""
+    for receiver, outcome in job_finished.send_robust(sender=Job, job=job):
+        if isinstance(outcome, Exception):
+            log.error(
+                "job_finished receiver %s failed for job %s",
+                getattr(receiver, "__qualname__", receiver),
+                job.id,
+                exc_info=outcome,
+            )
 
 
 # --- staff actions on jobs (the admin is one door; each outcome says why) --------------------------

@@ -10,9 +10,13 @@ class GenerationsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
         # Registers the design chat's runner (generations.chat.actions).
-        # Registers the webhook finish hook and its Celery tasks in web and worker processes.
+        # Registers the webhook Celery tasks in web and worker processes.
         from generations import (
             operations,  # noqa: F401
-            webhooks,  # noqa: F401
+            webhooks,
         )
         from generations.chat import actions  # noqa: F401 - the `chat` job runner
+        from generations.signals import job_finished
+
+        # Every finished job is POSTed to its shop's webhook endpoints.
+        job_finished.connect(webhooks.on_job_finished, dispatch_uid="webhooks.endpoints")

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from generations.actions import FINISH_HOOKS
+from generations.job_results import charged_cents, job_outputs
 from generations.models import Job, WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
 from studio.fetch import FetchError, check_url, fetch
 from studio.models import Shop
@@ -79,7 +79,7 @@ def remove_endpoint(endpoint: WebhookEndpoint) -> None:
 
 
 def job_event(job: Job) -> dict[str, Any]:
-    from generations.api.common import charged_cents, file_url, job_outputs
+    from generations.api.common import file_url  # moves to the storage-URL module (issue 16)
 
     outputs = [
         {
@@ -111,7 +111,7 @@ def job_event(job: Job) -> dict[str, Any]:
 
 
 def enqueue_job_webhooks(job: Job) -> list[WebhookDelivery]:
-    """The finish hook: one delivery per active endpoint of the job's shop."""
+    """One delivery per active endpoint of the job's shop."""
     endpoints = list(WebhookEndpoint.objects.filter(shop_id=job.shop_id, is_active=True))
     if not endpoints:
         return []
@@ -134,7 +134,9 @@ def enqueue_job_webhooks(job: Job) -> list[WebhookDelivery]:
     return created
 
 
-FINISH_HOOKS.append(enqueue_job_webhooks)
+def on_job_finished(sender: Any, job: Job, **kwargs: Any) -> None:
+    """Receiver of `generations.signals.job_finished` (connected in GenerationsConfig.ready)."""
+    enqueue_job_webhooks(job)
 
 
 def request_signing_secret(shop: Shop) -> str:
