@@ -8,6 +8,11 @@ class GenerationsConfig(AppConfig):
     verbose_name = "Generations: library, presets, jobs"
 
     def ready(self) -> None:
+        from generations.engines import registry
+
+        # Every engine module registers now, explicitly, rather than whenever the first lookup or
+        # an import elsewhere happens to load them.
+        registry.load_engines()
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
         # Registers the design chat's runner (generations.chat.actions).
         # Registers the webhook Celery tasks in web and worker processes.
