@@ -15,7 +15,6 @@ class GenerationsConfig(AppConfig):
         registry.load_engines()
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
         # Registers the design chat's runner (generations.chat.actions).
-        # Registers the webhook Celery tasks in web and worker processes.
         from generations import (
             operations,  # noqa: F401
             webhooks,

@@ -16,7 +16,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -112,6 +111,8 @@ def job_event(job: Job) -> dict[str, Any]:
 
 def enqueue_job_webhooks(job: Job) -> list[WebhookDelivery]:
     """One delivery per active endpoint of the job's shop."""
+    from generations.tasks import deliver_webhook
+
     endpoints = list(WebhookEndpoint.objects.filter(shop_id=job.shop_id, is_active=True))
     if not endpoints:
         return []
@@ -149,6 +150,8 @@ def enqueue_url_webhook(job: Job, url: str, event: str, data: dict[str, Any]) ->
     """A delivery of one event to a URL a request named (seed 004's `webhook_url`): signed with
     the shop's request-webhook secret, attempted and retried exactly like endpoint deliveries.
     Body: {"id": <delivery id>, "type": event, "created": unix, "data": data}."""
+    from generations.tasks import deliver_webhook
+
     check_endpoint_url(url)
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
@@ -172,6 +175,8 @@ def backoff(attempts: int) -> float:
 
 def attempt_delivery(delivery_id: str) -> WebhookDelivery | None:
     """Try one delivery now. Returns the updated row (None if it is not pending / not due)."""
+    from generations.tasks import deliver_webhook
+
     now = timezone.now()
     # Claim: push next_attempt_at forward so a duplicate task message does not double-send.
     claimed = (
@@ -236,14 +241,10 @@ def attempt_delivery(delivery_id: str) -> WebhookDelivery | None:
     return delivery
 
 
-@shared_task(name="generations.webhooks.deliver_webhook", ignore_result=True)
-def deliver_webhook(delivery_id: str) -> None:
-    attempt_delivery(delivery_id)
-
-
-@shared_task(name="generations.webhooks.sweep_webhooks", ignore_result=True)
-def sweep_webhooks() -> int:
+def sweep_deliveries() -> int:
     """Re-send due deliveries whose task message was lost (e.g. a broker restart)."""
+    from generations.tasks import deliver_webhook
+
     due = WebhookDelivery.objects.filter(
         status=WebhookDelivery.Status.PENDING,
         next_attempt_at__lte=timezone.now() - timedelta(minutes=5),
@@ -253,16 +254,3 @@ def sweep_webhooks() -> int:
         deliver_webhook.delay(str(delivery_id))
         count += 1
     return count
-
-
-@shared_task(name="generations.webhooks.purge_idempotency_records", ignore_result=True)
-def purge_idempotency_records() -> int:
-    """API housekeeping run by beat with the webhook sweeper: Idempotency-Key records are kept
-    24 hours, rate-limit fallback windows an hour."""
-    from studio.models import IdempotencyRecord, RateLimitWindow
-
-    deleted, _ = IdempotencyRecord.objects.filter(
-        created_at__lt=timezone.now() - IdempotencyRecord.TTL
-    ).delete()
-    RateLimitWindow.objects.filter(window__lt=int(time.time()) - 3600).delete()
-    return deleted

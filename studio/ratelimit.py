@@ -145,3 +145,9 @@ def _count(url: str, bucket: str, start: int, window: int) -> int:
 
 def key_limit(per_minute: int) -> int:
     return per_minute or getattr(settings, "API_RATE_LIMIT_PER_MINUTE", DEFAULT_PER_MINUTE)
+
+
+def purge_windows() -> int:
+    """Forget database fallback windows older than an hour (beat, with the idempotency purge)."""
+    deleted, _ = RateLimitWindow.objects.filter(window__lt=int(time.time()) - 3600).delete()
+    return deleted

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image, ImageDraw
 
-from generations import actions, webhooks
+from generations import actions, tasks, webhooks
 from generations.library import upload_asset
 from generations.models import Asset, Job, WebhookDelivery
 from generations.scenes.documents import public_id
@@ -548,7 +548,7 @@ def test_it_delivers_a_signed_webhook_to_webhook_url_and_retries_it(
     url, state = receiver
     scheduled: list[tuple[Any, float]] = []
     monkeypatch.setattr(
-        webhooks.deliver_webhook,
+        tasks.deliver_webhook,
         "apply_async",
         lambda args, countdown=0: scheduled.append((args, countdown)),
     )
