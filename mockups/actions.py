@@ -23,6 +23,7 @@ from mockups.catalog import CATALOG
 from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.products import find_template, spec_for
+from mockups.sample import sample_design
 from studio import throttle
 from studio.models import Shop
 from studio.suspension import shop_status_changed
@@ -459,6 +460,28 @@ def placement_params(placement: dict[str, Any]) -> dict[str, Any]:
     """Only the non-default placement values, so URLs stay short."""
     defaults = {"fit": "contain", "x": 0.5, "y": 0.5, "scale": 1.0, "rotate": 0.0}
     return {k: v for k, v in placement.items() if k in defaults and v != defaults[k]}
+
+
+def preview_print_area(
+    template: ProductTemplate, points: list[list[float]], blend: str
+) -> renderer.Rendered:
+    """The sample design on `template` with an unsaved print area (validated corners) and blend,
+    for the template editor's live preview. Nothing is saved; the template instance is changed
+    in memory only."""
+    template.print_area = {"type": "quad", "points": points}
+    template.blend = blend
+    spec = spec_for(template)
+    # Its own layer-cache key per corners and blend, so a preview never evicts the real template.
+    digest = hashlib.sha256(json.dumps([points, blend]).encode()).hexdigest()[:16]
+    spec = renderer.TemplateSpec(
+        f"{spec.key}:preview:{digest}",
+        spec.version,
+        spec.print_area,
+        spec.variants,
+        spec.load_layers,
+    )
+    source = renderer.prepare_source(sample_design(), 1.0)
+    return renderer.render(spec, source, width=640, fmt="jpg")
 
 
 # --- listings and orders --------------------------------------------------------------------------------

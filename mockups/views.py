@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -40,7 +39,6 @@ from mockups.forms import (
     UrlSettingsForm,
 )
 from mockups.models import Listing, Order, ProductTemplate
-from mockups.sample import sample_design
 from studio import throttle
 from studio.actions import InsufficientCredits
 from studio.hygiene import bad_text_reason, checks_own_text
@@ -423,20 +421,8 @@ def template_preview(request: HttpRequest, template_id: Any) -> HttpResponse:
     blend = request.GET.get("blend", template.blend)
     if blend not in ProductTemplate.Blend.values:
         blend = template.blend
-    template.print_area = {"type": "quad", "points": points}
-    template.blend = blend
-    spec = products.spec_for(template)
-    digest = hashlib.sha256(json.dumps([points, blend]).encode()).hexdigest()[:16]
-    spec = renderer.TemplateSpec(
-        f"{spec.key}:preview:{digest}",
-        spec.version,
-        spec.print_area,
-        spec.variants,
-        spec.load_layers,
-    )
     started = time.perf_counter()
-    source = renderer.prepare_source(sample_design(), 1.0)
-    rendered = renderer.render(spec, source, width=640, fmt="jpg")
+    rendered = actions.preview_print_area(template, points, blend)
     response = HttpResponse(rendered.data, content_type=rendered.content_type)
     response["Cache-Control"] = "no-store"
     response["Server-Timing"] = f"render;dur={(time.perf_counter() - started) * 1000:.2f}"
