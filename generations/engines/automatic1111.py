@@ -60,7 +60,7 @@ class Automatic1111Engine(RemoteEngine):
         }
     )
     required_setting = "A1111_URL"
-    base_url_env = "A1111_URL"
+    base_url_setting = "A1111_URL"
     default_base_url = ""
 
     def _client(self) -> httpx.Client:

@@ -83,7 +83,7 @@ class ComfyUIEngine(RemoteEngine):
         {Capability.TEXT_TO_IMAGE, Capability.IMAGE_TO_IMAGE, Capability.INPAINT}
     )
     required_setting = "COMFYUI_URL"
-    base_url_env = "COMFYUI_URL"
+    base_url_setting = "COMFYUI_URL"
 
     def _client(self) -> httpx.Client:
         return make_client(self.credential())

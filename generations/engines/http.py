@@ -437,7 +437,7 @@ class RemoteEngine(Engine):
     """An engine reached over HTTP. Subclasses name their credential and base-URL settings."""
 
     provider: ClassVar[str] = ""
-    base_url_env: ClassVar[str] = ""
+    base_url_setting: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
 
     def __init__(
@@ -463,7 +463,7 @@ class RemoteEngine(Engine):
 
     @property
     def base_url(self) -> str:
-        return (setting_str(self.base_url_env) or self.default_base_url).rstrip("/")
+        return (setting_str(self.base_url_setting) or self.default_base_url).rstrip("/")
 
     def credential(self) -> str:
         value = setting_str(self.required_setting)

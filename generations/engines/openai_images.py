@@ -69,7 +69,7 @@ class OpenAIImagesEngine(RemoteEngine):
         {Capability.TEXT_TO_IMAGE, Capability.IMAGE_TO_IMAGE, Capability.INPAINT}
     )
     required_setting = "OPENAI_API_KEY"
-    base_url_env = "OPENAI_BASE_URL"
+    base_url_setting = "OPENAI_BASE_URL"
     default_base_url = "https://api.openai.com/v1"
 
     def _client(self) -> httpx.Client:

@@ -88,7 +88,7 @@ class ReplicateEngine(RemoteEngine):
         }
     )
     required_setting = "REPLICATE_API_TOKEN"
-    base_url_env = "REPLICATE_BASE_URL"
+    base_url_setting = "REPLICATE_BASE_URL"
     default_base_url = "https://api.replicate.com"
 
     def _client(self) -> httpx.Client:
