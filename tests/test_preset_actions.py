@@ -74,3 +74,13 @@ def test_it_deletes_a_preset_and_keeps_its_assets(shop, user):
     assert not Preset.objects.filter(id=preset.id).exists()
     asset.refresh_from_db()
     assert asset.preset_id is None
+
+
+def test_the_demo_presets_are_created_through_the_action(shop, user):
+    from studio.management.commands.load_demo import DEMO_PRESETS
+
+    for raw in DEMO_PRESETS:
+        create_preset(shop, PresetFields(**raw), by=user)
+    assert sorted(Preset.objects.filter(shop=shop).values_list("name", flat=True)) == sorted(
+        p["name"] for p in DEMO_PRESETS
+    )
