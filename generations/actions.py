@@ -37,6 +37,7 @@ from generations.library import files_removed_on_error, store_asset
 from generations.models import Asset, Job, JobAttempt, Preset
 from generations.presets import PresetError, parse_variables, render_template
 from generations.pricing import price_per_output
+from generations.signals import job_finished
 from studio import audit
 from studio.actions import InsufficientCredits, StaffActionError, charge, refund
 from studio.models import Shop
@@ -727,16 +728,40 @@ def sweep_jobs() -> dict[str, int]:
     return counts
 
 
-# Hooks run after a job reaches a final state (webhooks, notifications). Each gets the job id.
-FINISH_HOOKS: list[Callable[[Job], None]] = []
+def resend_if_stuck(job: Job) -> bool:
+    """A job still queued V1_TASK_RESEND_SECONDS (120) after it was sent to the workers is sent
+    again, in case its message was lost (seed 001's task poll asks for this). Claiming a job is
+    a conditional update, so a duplicate message is harmless; the conditional update here sends
+    it once per period however many clients poll."""
+    from generations.tasks import run_job
+
+    if job.status != Job.Status.QUEUED:
+        return False
+    now = timezone.now()
+    sent = job.enqueued_at or job.created_at
+    if sent > now - timedelta(seconds=settings.V1_TASK_RESEND_SECONDS):
+        return False
+    with transaction.atomic():
+        updated = Job.objects.filter(
+            id=job.id, status=Job.Status.QUEUED, enqueued_at=job.enqueued_at
+        ).update(enqueued_at=now)
+        if updated:
+            run_job.delay_on_commit(str(job.id))
+    if updated:
+        job.enqueued_at = now
+    return bool(updated)
 
 
 def _after_finish(job: Job) -> None:
-    for hook in FINISH_HOOKS:
-        try:
-            hook(job)
-        except Exception:
-            log.exception("finish hook %s failed for job %s", hook, job.id)
+    """Tell whoever listens (webhooks, a request's webhook_url) that the job reached its end."""
+    for receiver, outcome in job_finished.send_robust(sender=Job, job=job):
+        if isinstance(outcome, Exception):
+            log.error(
+                "job_finished receiver %s failed for job %s",
+                getattr(receiver, "__qualname__", receiver),
+                job.id,
+                exc_info=outcome,
+            )
 
 
 # --- staff actions on jobs (the admin is one door; each outcome says why) --------------------------

@@ -16,7 +16,6 @@ from generations.presets import (
     VARIABLE_TYPES,
     PresetError,
     parse_variables,
-    placeholders,
 )
 
 COUNT_MESSAGE = f"Count must be a whole number from 1 to {MAX_COUNT}."
@@ -207,17 +206,3 @@ VariableFormSet = forms.formset_factory(
     max_num=30,
     absolute_max=30,  # a tampered TOTAL_FORMS cannot make the page build thousands of rows
 )
-
-
-def preset_variables(template: str, declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Declared variables plus one required text variable per undeclared placeholder.
-
-    So a template's `{{placeholder}}` is never silently left empty.
-    """
-    keys = {v["key"] for v in declared}
-    extra = [
-        {"key": k, "label": k.replace("_", " ").capitalize(), "required": True, "type": "text"}
-        for k in placeholders(template)
-        if k not in keys
-    ]
-    return declared + extra

@@ -21,7 +21,12 @@ from PIL import Image
 
 from generations.loader import LoadedImage, load_image
 from generations.models import Asset, Job, Preset
-from generations.moderation import PublishRefused, initial_publication, set_publication
+from generations.moderation import (
+    PublishOutcome,
+    PublishRefused,
+    initial_publication,
+    set_publication,
+)
 from studio.models import Shop
 
 if TYPE_CHECKING:
@@ -207,6 +212,47 @@ def delete_assets(assets: list[Asset]) -> None:
         ) from exc
     for asset in assets:
         _delete_files(asset)
+
+
+BULK_ACTIONS = ("delete", "public", "private")
+BULK_LIMIT = 200
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk change did: `changed` the items acted on, `skipped` how many of the chosen
+    items the member may not manage (made by others) and were left alone."""
+
+    changed: list[Asset]
+    skipped: int
+    publication: PublishOutcome | None = None  # for "public" / "private"
+
+
+def bulk_change(
+    shop: Shop,
+    ids: list[uuid.UUID],
+    action: str,
+    *,
+    by: AbstractBaseUser,
+    manage_all: bool,
+) -> BulkOutcome:
+    """Delete, publish or unpublish the shop's assets among `ids`. Members who may manage every
+    item (`manage_all`) act on all of them, others only on the items they made. Another shop's
+    ids are ignored. Raises AssetInUse (nothing deleted) when a listing sells one of them."""
+    if action not in BULK_ACTIONS:
+        raise ValueError(f"Unknown bulk action {action!r}.")
+    if len(ids) > BULK_LIMIT:
+        raise ValueError(f"At most {BULK_LIMIT} items at a time.")
+    found = list(Asset.objects.filter(shop=shop, id__in=ids))
+    mine = [a for a in found if manage_all or a.created_by_id == by.pk]
+    outcome = BulkOutcome(changed=mine, skipped=len(found) - len(mine))
+    if not mine:
+        return outcome
+    if action == "delete":
+        delete_assets(mine)
+    else:
+        outcome.publication = set_publication(mine, action == "public", by=by)
+    return outcome
 
 
 def set_public(asset: Asset, is_public: bool) -> Asset:

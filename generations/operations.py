@@ -471,11 +471,6 @@ def _refuse_no_op(name: str, image: bytes, mask: bytes | None, outputs: list[Out
 for _name in OPERATIONS:
     runner(_name)(run_operation_job)
 
-# Load every engine module now: the registry loads its list lazily only while no engine is
-# registered, so an engine module imported early on its own (a test patching one) would
-# otherwise hide the others. Importing is idempotent.
-registry._load_engine_modules()
-
 
 def mask_png_from_data_url(value: str) -> bytes | None:
     """The mask painter posts `data:image/png;base64,...`; returns the bytes, or None if blank."""

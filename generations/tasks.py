@@ -23,3 +23,31 @@ def sweep_orphans() -> dict[str, int]:
     from generations import orphans
 
     return orphans.sweep_orphans()
+
+
+# Webhook deliveries (generations/webhooks.py). The task names keep their old module so
+# messages already queued, and the beat schedule, still find them.
+@shared_task(name="generations.webhooks.deliver_webhook", ignore_result=True)
+def deliver_webhook(delivery_id: str) -> None:
+    from generations import webhooks
+
+    webhooks.attempt_delivery(delivery_id)
+
+
+@shared_task(name="generations.webhooks.sweep_webhooks", ignore_result=True)
+def sweep_webhooks() -> int:
+    from generations import webhooks
+
+    return webhooks.sweep_deliveries()
+
+
+@shared_task(name="generations.webhooks.purge_idempotency_records", ignore_result=True)
+def purge_idempotency_records() -> int:
+    """API housekeeping run by beat: Idempotency-Key records are kept 24 hours, rate-limit
+    fallback windows an hour."""
+    from generations.api import idempotency
+    from studio import ratelimit
+
+    deleted = idempotency.purge_expired()
+    ratelimit.purge_windows()
+    return deleted

@@ -32,13 +32,14 @@ from generations.forms import (
     PromptForm,
     UploadForm,
     VariableFormSet,
-    preset_variables,
 )
 from generations.library import (
+    BULK_ACTIONS,
+    BULK_LIMIT,
     AssetInUse,
     LibraryQuery,
+    bulk_change,
     delete_asset,
-    delete_assets,
     keyset_page,
     library_models,
     set_public,
@@ -46,7 +47,16 @@ from generations.library import (
 )
 from generations.loader import ImageRejected
 from generations.models import Asset, AssetReport, Job, Preset
-from generations.presets import PresetError, Variable, parse_variables
+from generations.presets import (
+    PresetError,
+    PresetFields,
+    Variable,
+    create_preset,
+    delete_preset,
+    parse_variables,
+    preset_variables,
+    update_preset,
+)
 from generations.pricing import price_per_output
 from generations.templatetags.imageops import HISTORY, detections
 from studio.actions import InsufficientCredits
@@ -551,9 +561,6 @@ def asset_delete(request: HttpRequest, asset_id: Any) -> HttpResponse:
     return redirect("library")
 
 
-BULK_LIMIT = 200
-
-
 @shop_required("manage_own")
 @require_POST
 def library_bulk(request: HttpRequest) -> HttpResponse:
@@ -562,7 +569,7 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     back = back if back.startswith("/library/") and "//" not in back else reverse("library")
     action = request.POST.get("action", "")
-    if action not in ("delete", "public", "private"):
+    if action not in BULK_ACTIONS:
         messages.error(request, "Choose what to do with the selected items.")
         return redirect(back)
     ids = [i for i in (_as_uuid(v) for v in request.POST.getlist("ids")) if i]
@@ -572,29 +579,31 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
     if len(ids) > BULK_LIMIT:
         messages.error(request, f"Select at most {BULK_LIMIT} items at a time.")
         return redirect(back)
-    found = list(Asset.objects.filter(shop=request.shop, id__in=ids))
-    mine = [a for a in found if _can_manage(request, a)]
-    skipped = len(found) - len(mine)
+    try:
+        outcome = bulk_change(
+            request.shop,
+            ids,
+            action,
+            by=request.user,
+            manage_all=request.membership.can("manage_all"),
+        )
+    except AssetInUse as exc:
+        messages.error(request, f"Nothing was deleted. {exc}")
+        return redirect(back)
+    skipped = outcome.skipped
     note = (
         f" {skipped} made by others {'was' if skipped == 1 else 'were'} left alone."
         if skipped
         else ""
     )
-    if not mine:
+    if not outcome.changed:
         messages.error(request, "None of the selected items can be changed by you." + note)
-        return redirect(back)
-    count = f"{len(mine)} item{'s' if len(mine) != 1 else ''}"
-    if action == "delete":
-        try:
-            delete_assets(mine)
-        except AssetInUse as exc:
-            messages.error(request, f"Nothing was deleted. {exc}")
-            return redirect(back)
-        messages.success(request, f"Deleted {count}.{note}")
+    elif outcome.publication is None:
+        n = len(outcome.changed)
+        messages.success(request, f"Deleted {n} item{'s' if n != 1 else ''}.{note}")
     else:
-        outcome = moderation.set_publication(mine, action == "public", by=request.user)
-        level = messages.WARNING if outcome.refused else messages.SUCCESS
-        messages.add_message(request, level, outcome.summary() + note)
+        level = messages.WARNING if outcome.publication.refused else messages.SUCCESS
+        messages.add_message(request, level, outcome.publication.summary() + note)
     return redirect(back)
 
 
@@ -669,14 +678,25 @@ def preset_edit(request: HttpRequest, preset_id: Any = None) -> HttpResponse:
                 {"form": form, "formset": formset, "preset": preset},
             )
         if form.is_valid() and formset.is_valid():
-            obj = form.save(commit=False)
-            obj.shop = request.shop
-            obj.variables = preset_variables(obj.template, formset.variables())
-            if not obj.created_by_id:
-                obj.created_by = request.user
-            obj.save()
-            messages.success(request, f"Preset “{obj.name}” saved.")
-            return redirect("preset_list")
+            data = form.cleaned_data
+            fields = PresetFields(
+                name=data["name"],
+                template=data["template"],
+                variables=formset.variables(),
+                negative_prompt=data["negative_prompt"],
+                aspect_ratio=data["aspect_ratio"],
+                model=data["model"],
+            )
+            try:
+                if preset is None:
+                    saved = create_preset(request.shop, fields, by=request.user)
+                else:
+                    saved = update_preset(preset, fields)
+            except PresetError as exc:
+                form.add_error("template", str(exc))
+            else:
+                messages.success(request, f"Preset “{saved.name}” saved.")
+                return redirect("preset_list")
         status = 422
     else:
         form = PresetForm(instance=preset)
@@ -708,7 +728,7 @@ def preset_edit(request: HttpRequest, preset_id: Any = None) -> HttpResponse:
 def preset_delete(request: HttpRequest, preset_id: Any) -> HttpResponse:
     preset = get_object_or_404(Preset, id=preset_id, shop=request.shop)
     name = preset.name
-    preset.delete()
+    delete_preset(preset)
     messages.success(request, f"Preset “{name}” deleted. Images made with it stay in the library.")
     return redirect("preset_list")
 

@@ -16,13 +16,12 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from generations.actions import FINISH_HOOKS
+from generations.job_results import charged_cents, job_outputs
 from generations.models import Job, WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
 from studio.fetch import FetchError, check_url, fetch
 from studio.models import Shop
@@ -79,7 +78,7 @@ def remove_endpoint(endpoint: WebhookEndpoint) -> None:
 
 
 def job_event(job: Job) -> dict[str, Any]:
-    from generations.api.common import charged_cents, file_url, job_outputs
+    from generations.api.common import file_url  # moves to the storage-URL module (issue 16)
 
     outputs = [
         {
@@ -111,7 +110,9 @@ def job_event(job: Job) -> dict[str, Any]:
 
 
 def enqueue_job_webhooks(job: Job) -> list[WebhookDelivery]:
-    """The finish hook: one delivery per active endpoint of the job's shop."""
+    """One delivery per active endpoint of the job's shop."""
+    from generations.tasks import deliver_webhook
+
     endpoints = list(WebhookEndpoint.objects.filter(shop_id=job.shop_id, is_active=True))
     if not endpoints:
         return []
@@ -134,7 +135,9 @@ def enqueue_job_webhooks(job: Job) -> list[WebhookDelivery]:
     return created
 
 
-FINISH_HOOKS.append(enqueue_job_webhooks)
+def on_job_finished(sender: Any, job: Job, **kwargs: Any) -> None:
+    """Receiver of `generations.signals.job_finished` (connected in GenerationsConfig.ready)."""
+    enqueue_job_webhooks(job)
 
 
 def request_signing_secret(shop: Shop) -> str:
@@ -147,6 +150,8 @@ def enqueue_url_webhook(job: Job, url: str, event: str, data: dict[str, Any]) ->
     """A delivery of one event to a URL a request named (seed 004's `webhook_url`): signed with
     the shop's request-webhook secret, attempted and retried exactly like endpoint deliveries.
     Body: {"id": <delivery id>, "type": event, "created": unix, "data": data}."""
+    from generations.tasks import deliver_webhook
+
     check_endpoint_url(url)
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
@@ -170,6 +175,8 @@ def backoff(attempts: int) -> float:
 
 def attempt_delivery(delivery_id: str) -> WebhookDelivery | None:
     """Try one delivery now. Returns the updated row (None if it is not pending / not due)."""
+    from generations.tasks import deliver_webhook
+
     now = timezone.now()
     # Claim: push next_attempt_at forward so a duplicate task message does not double-send.
     claimed = (
@@ -234,14 +241,10 @@ def attempt_delivery(delivery_id: str) -> WebhookDelivery | None:
     return delivery
 
 
-@shared_task(name="generations.webhooks.deliver_webhook", ignore_result=True)
-def deliver_webhook(delivery_id: str) -> None:
-    attempt_delivery(delivery_id)
-
-
-@shared_task(name="generations.webhooks.sweep_webhooks", ignore_result=True)
-def sweep_webhooks() -> int:
+def sweep_deliveries() -> int:
     """Re-send due deliveries whose task message was lost (e.g. a broker restart)."""
+    from generations.tasks import deliver_webhook
+
     due = WebhookDelivery.objects.filter(
         status=WebhookDelivery.Status.PENDING,
         next_attempt_at__lte=timezone.now() - timedelta(minutes=5),
@@ -251,16 +254,3 @@ def sweep_webhooks() -> int:
         deliver_webhook.delay(str(delivery_id))
         count += 1
     return count
-
-
-@shared_task(name="generations.webhooks.purge_idempotency_records", ignore_result=True)
-def purge_idempotency_records() -> int:
-    """API housekeeping run by beat with the webhook sweeper: Idempotency-Key records are kept
-    24 hours, rate-limit fallback windows an hour."""
-    from studio.models import IdempotencyRecord, RateLimitWindow
-
-    deleted, _ = IdempotencyRecord.objects.filter(
-        created_at__lt=timezone.now() - IdempotencyRecord.TTL
-    ).delete()
-    RateLimitWindow.objects.filter(window__lt=int(time.time()) - 3600).delete()
-    return deleted

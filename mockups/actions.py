@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.http import HttpRequest
 
 from generations.loader import ImageRejected, load_image
@@ -22,6 +23,7 @@ from mockups.catalog import CATALOG
 from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.products import find_template, spec_for
+from mockups.sample import sample_design
 from studio import throttle
 from studio.models import Shop
 from studio.suspension import shop_status_changed
@@ -125,7 +127,8 @@ def parse_query(params: dict[str, str], template: ProductTemplate) -> MockupQuer
 
 # Rows a hot mockup URL needs, kept for LOOKUP_TTL seconds so a cache hit costs no queries.
 # Edits in this process drop them at once (`forget_lookups`); other processes see an edit, a
-# revoked origin or a deleted asset within LOOKUP_TTL.
+# revoked origin or a deleted asset within LOOKUP_TTL. A local memo, not Django's cache: a Redis
+# round trip plus unpickling the rows costs what the queries it saves cost.
 LOOKUP_TTL = 1.0
 _lookups: dict[Any, tuple[float, Any]] = {}
 
@@ -459,6 +462,28 @@ def placement_params(placement: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in placement.items() if k in defaults and v != defaults[k]}
 
 
+def preview_print_area(
+    template: ProductTemplate, points: list[list[float]], blend: str
+) -> renderer.Rendered:
+    """The sample design on `template` with an unsaved print area (validated corners) and blend,
+    for the template editor's live preview. Nothing is saved; the template instance is changed
+    in memory only."""
+    template.print_area = {"type": "quad", "points": points}
+    template.blend = blend
+    spec = spec_for(template)
+    # Its own layer-cache key per corners and blend, so a preview never evicts the real template.
+    digest = hashlib.sha256(json.dumps([points, blend]).encode()).hexdigest()[:16]
+    spec = renderer.TemplateSpec(
+        f"{spec.key}:preview:{digest}",
+        spec.version,
+        spec.print_area,
+        spec.variants,
+        spec.load_layers,
+    )
+    source = renderer.prepare_source(sample_design(), 1.0)
+    return renderer.render(spec, source, width=640, fmt="jpg")
+
+
 # --- listings and orders --------------------------------------------------------------------------------
 
 
@@ -500,6 +525,32 @@ def create_listing(
             price_cents=price_cents,
             sizes=sizes or [],
         )
+
+
+class ListingHasOrders(MockupError):
+    """A listing with orders is kept for fulfilment; it can be closed, not deleted."""
+
+
+def set_listing_active(listing: Listing, active: bool) -> Listing:
+    """Open or close a listing's buy page (a closed one refuses orders, see listing_unavailable)."""
+    with transaction.atomic():
+        Listing.objects.filter(pk=listing.pk).update(is_active=active)
+    listing.is_active = active
+    return listing
+
+
+def delete_listing(listing: Listing) -> None:
+    """Delete a listing without orders; its buy link is gone. ListingHasOrders otherwise."""
+    try:
+        with transaction.atomic():
+            listing.delete()
+    except ProtectedError:
+        raise ListingHasOrders(
+            f"“{listing.title}” has orders, which keep it (and its image) for fulfilment; "
+            "close it instead.",
+            409,
+            "listing_has_orders",
+        ) from None
 
 
 def listing_unavailable(listing: Listing) -> MockupError | None:
@@ -573,10 +624,14 @@ def update_shop_url_settings(
                 f"{raw!r} is not an origin: write scheme://host[:port] with nothing after it."
             )
         cleaned.append(origin)
-    Shop.objects.filter(pk=shop.pk).update(
-        trusted_origins=sorted(set(cleaned)), require_signed_urls=require_signed_urls
-    )
-    forget_lookups()
+    with transaction.atomic():
+        Shop.objects.filter(pk=shop.pk).update(
+            trusted_origins=sorted(set(cleaned)), require_signed_urls=require_signed_urls
+        )
+        # Cached lookups hold the old settings: forgotten now and again once committed (a
+        # lookup in between may have cached the rows as they were).
+        forget_lookups()
+        transaction.on_commit(forget_lookups)
     shop.trusted_origins = sorted(set(cleaned))
     shop.require_signed_urls = require_signed_urls
     return shop
@@ -591,5 +646,6 @@ def rotate_signing_secret(shop: Shop) -> Shop:
         locked.url_signing_secret_previous = locked.url_signing_secret
         locked.url_signing_secret = new_signing_secret()
         locked.save(update_fields=["url_signing_secret", "url_signing_secret_previous"])
-    forget_lookups()
+        forget_lookups()
+        transaction.on_commit(forget_lookups)
     return locked

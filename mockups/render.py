@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from django.conf import settings
 from PIL import Image, features
 
 from mockups.layers import TemplateLayers
@@ -159,8 +159,9 @@ class LRU:
 # highlight crops add 3–9 MB of that, for a 2× faster composite); decoded designs are already
 # downscaled (≤ a few MB).
 # MOCKUP_CACHE_MB (default 256) caps what one process keeps of prepared widths and decoded
-# designs together; the entry counts cap them too.
-_CACHE_BYTES = int(float(os.environ.get("MOCKUP_CACHE_MB", "256")) * 1024 * 1024)
+# designs together; the entry counts cap them too. In-process on purpose: arrays of tens of MB
+# that Django's cache would pickle and ship on every render (rendered files are cached in storage).
+_CACHE_BYTES = int(float(settings.MOCKUP_CACHE_MB) * 1024 * 1024)
 LAYERS = LRU(4)  # canonical layers per (template, version); only needed to prepare a width
 PREPARED = LRU(24, max_bytes=_CACHE_BYTES * 3 // 4)  # per (template, version, width)
 SOURCES = LRU(32, max_bytes=_CACHE_BYTES // 4)  # early-downscaled designs per (sha256, scale)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -11,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,7 +39,6 @@ from mockups.forms import (
     UrlSettingsForm,
 )
 from mockups.models import Listing, Order, ProductTemplate
-from mockups.sample import sample_design
 from studio import throttle
 from studio.actions import InsufficientCredits
 from studio.hygiene import bad_text_reason, checks_own_text
@@ -424,20 +421,8 @@ def template_preview(request: HttpRequest, template_id: Any) -> HttpResponse:
     blend = request.GET.get("blend", template.blend)
     if blend not in ProductTemplate.Blend.values:
         blend = template.blend
-    template.print_area = {"type": "quad", "points": points}
-    template.blend = blend
-    spec = products.spec_for(template)
-    digest = hashlib.sha256(json.dumps([points, blend]).encode()).hexdigest()[:16]
-    spec = renderer.TemplateSpec(
-        f"{spec.key}:preview:{digest}",
-        spec.version,
-        spec.print_area,
-        spec.variants,
-        spec.load_layers,
-    )
     started = time.perf_counter()
-    source = renderer.prepare_source(sample_design(), 1.0)
-    rendered = renderer.render(spec, source, width=640, fmt="jpg")
+    rendered = actions.preview_print_area(template, points, blend)
     response = HttpResponse(rendered.data, content_type=rendered.content_type)
     response["Cache-Control"] = "no-store"
     response["Server-Timing"] = f"render;dur={(time.perf_counter() - started) * 1000:.2f}"
@@ -569,7 +554,7 @@ def _float(raw: str | None, default: float) -> float:
 @require_POST
 def listing_toggle(request: HttpRequest, listing_id: Any) -> HttpResponse:
     listing = get_object_or_404(Listing, id=listing_id, shop=request.shop)  # type: ignore[attr-defined]
-    Listing.objects.filter(pk=listing.pk).update(is_active=not listing.is_active)
+    actions.set_listing_active(listing, not listing.is_active)
     return redirect("mockup_listings")
 
 
@@ -578,14 +563,9 @@ def listing_toggle(request: HttpRequest, listing_id: Any) -> HttpResponse:
 def listing_delete(request: HttpRequest, listing_id: Any) -> HttpResponse:
     listing = get_object_or_404(Listing, id=listing_id, shop=request.shop)  # type: ignore[attr-defined]
     try:
-        with transaction.atomic():
-            listing.delete()
-    except ProtectedError:
-        messages.error(
-            request,
-            f"“{listing.title}” has orders, which keep it (and its image) for fulfilment; "
-            "close it instead.",
-        )
+        actions.delete_listing(listing)
+    except actions.ListingHasOrders as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Deleted the listing “{listing.title}”; its buy link is gone.")
     return redirect("mockup_listings")

@@ -254,6 +254,12 @@ def open_invitation(token: str) -> Invitation:
 
 
 @transaction.atomic
+def revoke_invitation(invitation: Invitation) -> None:
+    """Delete a pending invitation: its link stops working, since the token's hash is gone."""
+    invitation.delete()
+
+
+@transaction.atomic
 def accept_invitation(token: str, user: AbstractBaseUser) -> Membership:
     invitation = (
         Invitation.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
@@ -295,6 +301,24 @@ def remove_member(membership: Membership) -> None:
         if owners.count() <= 1:
             raise InvitationError("A shop needs at least one owner.")
     membership.delete()
+
+
+@transaction.atomic
+def update_shop_settings(
+    shop: Shop, *, name: str, default_model: str, api_rate_limit_per_minute: int
+) -> Shop:
+    """The owner's settings: name, default model ("" = the server's) and API requests per minute
+    per key (0 = the server default)."""
+    from studio.apikeys import forget_shop
+
+    shop.name = name
+    shop.default_model = default_model
+    shop.api_rate_limit_per_minute = api_rate_limit_per_minute
+    shop.save(update_fields=["name", "default_model", "api_rate_limit_per_minute"])
+    # Saving forgets the shop's cached API keys at once (a signal); again after commit, since a
+    # lookup in between may have cached the old limit.
+    transaction.on_commit(lambda: forget_shop(shop.pk))
+    return shop
 
 
 # --- credits -------------------------------------------------------------------------------------------

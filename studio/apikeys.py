@@ -98,6 +98,7 @@ def revoke_api_key(key: ApiKey) -> ApiKey:
 # gets its own fresh model instances. Revoking, saving or deleting a key (or saving its shop)
 # forgets it in this process at once; other processes may accept a revoked key for at most that
 # long. A failed lookup is never cached, so nothing is remembered about unknown or revoked keys.
+# A local memo rather than Django's cache: a cache round trip would cost about what it saves.
 
 
 @dataclass

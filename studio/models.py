@@ -85,10 +85,15 @@ class Shop(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
 
-    def plan_remaining_cents(self, period: str | None = None) -> int:
+    def plan_used_in(self, period: str | None = None) -> int:
+        """Plan credits spent in `period` (YYYY-MM, this month by default): the one definition
+        the usage page, `/v0/usage` and charging share. A new month starts at 0 before its
+        first charge resets the stored amount. May exceed the budget if staff lowered it."""
         period = period or timezone.now().strftime("%Y-%m")
-        used = self.plan_used_cents if self.plan_period == period else 0
-        return max(self.plan_budget_cents - used, 0)
+        return self.plan_used_cents if self.plan_period == period else 0
+
+    def plan_remaining_cents(self, period: str | None = None) -> int:
+        return max(self.plan_budget_cents - self.plan_used_in(period), 0)
 
     @property
     def is_suspended(self) -> bool:

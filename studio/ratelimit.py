@@ -60,7 +60,7 @@ def redis_url() -> str:
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
 
 
-@cache
+@cache  # one connection pool per URL and process, not cached data
 def _redis_client(url: str) -> Any:
     import redis
 
@@ -145,3 +145,9 @@ def _count(url: str, bucket: str, start: int, window: int) -> int:
 
 def key_limit(per_minute: int) -> int:
     return per_minute or getattr(settings, "API_RATE_LIMIT_PER_MINUTE", DEFAULT_PER_MINUTE)
+
+
+def purge_windows() -> int:
+    """Forget database fallback windows older than an hour (beat, with the idempotency purge)."""
+    deleted, _ = RateLimitWindow.objects.filter(window__lt=int(time.time()) - 3600).delete()
+    return deleted

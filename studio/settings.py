@@ -2,6 +2,14 @@
 
 With no environment at all the studio runs on embedded defaults: SQLite (WAL) and a
 filesystem Celery broker under `.data/`, media files under `.data/media/`.
+
+This is the one place the environment is read: engine credentials, hosts and timeouts included;
+everything else uses `django.conf.settings` (tests override with the `settings` fixture). The
+documented exceptions, none of them a setting of the running studio: `manage.py`, `wsgi.py` and
+`celery.py` set DJANGO_SETTINGS_MODULE before settings exist; `gunicorn.conf.py` is read by the
+gunicorn arbiter, which does not load Django; `bench/` scripts take their own knobs; tests hand
+variables to worker subprocesses (and `tests/support/slow_engine.py` is switched on that way);
+`generations/engines/local.py` sets U2NET_HOME for rembg, which reads it only from there.
 """
 
 from __future__ import annotations
@@ -28,6 +36,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_str(name: str, default: str = "") -> str:
+    return (os.environ.get(name) or default).strip()
+
+
+def env_float(name: str, default: float) -> float:
+    # Lenient like the engines always were: an unset, empty or malformed value means the default.
+    try:
+        return float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
 
 
 # Off unless asked for: `make run` serves the studio as its users see it (friendly error pages,
@@ -333,6 +353,8 @@ DEFAULT_PRICE_CENTS_PER_IMAGE = int(os.environ.get("DEFAULT_PRICE_CENTS_PER_IMAG
 # under MOCKUP_RENDER_CACHE_MB_PER_SHOP, the oldest evicted first.
 MOCKUP_RENDER_PRICE_CENTS = int(os.environ.get("MOCKUP_RENDER_PRICE_CENTS", "1"))
 MOCKUP_RENDER_CACHE_MB_PER_SHOP = float(os.environ.get("MOCKUP_RENDER_CACHE_MB_PER_SHOP", "512"))
+# Memory one process may keep of prepared product layers and decoded designs (mockups/render.py).
+MOCKUP_CACHE_MB = float(os.environ.get("MOCKUP_CACHE_MB", "256"))
 
 # --- Engines ----------------------------------------------------------------------------------------
 DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "builtin:procedural")
@@ -349,6 +371,46 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"DEFAULT_OPERATION_MODELS is not valid JSON: {exc}") from exc
+
+# Engine modules beyond the built-in ones (plugins, test engines): comma-separated dotted paths.
+STUDIO_EXTRA_ENGINES = env_list("STUDIO_EXTRA_ENGINES")
+# Remote engines (generations/engines/, docs/engines.md). An engine is configured when its
+# credential (or URL) below is set; its base-URL setting moves it to a proxy or a compatible host
+# ("" = the provider's own). Engines read these through django.conf.settings when they run.
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
+OPENAI_ORG_ID = env_str("OPENAI_ORG_ID")
+OPENAI_PROJECT_ID = env_str("OPENAI_PROJECT_ID")
+OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 300.0)
+REPLICATE_API_TOKEN = env_str("REPLICATE_API_TOKEN")
+REPLICATE_BASE_URL = env_str("REPLICATE_BASE_URL")
+REPLICATE_WAIT_SECONDS = env_float("REPLICATE_WAIT_SECONDS", 60)
+REPLICATE_WEBHOOK_URL = env_str("REPLICATE_WEBHOOK_URL")
+FAL_KEY = env_str("FAL_KEY")
+FAL_QUEUE_URL = env_str("FAL_QUEUE_URL")
+STABILITY_API_KEY = env_str("STABILITY_API_KEY")
+STABILITY_BASE_URL = env_str("STABILITY_BASE_URL")
+A1111_URL = env_str("A1111_URL")
+A1111_AUTH = env_str("A1111_AUTH")  # user:password
+A1111_TIMEOUT = env_float("A1111_TIMEOUT", 600.0)
+A1111_UPSCALER = env_str("A1111_UPSCALER", "R-ESRGAN 4x+")
+COMFYUI_URL = env_str("COMFYUI_URL")
+COMFYUI_WORKFLOW_DIR = env_str("COMFYUI_WORKFLOW_DIR")  # "" = generations/engines/comfyui_workflows
+COMFYUI_CHECKPOINT = env_str("COMFYUI_CHECKPOINT", "sd_xl_base_1.0.safetensors")
+COMFYUI_STEPS = env_float("COMFYUI_STEPS", 25)
+COMFYUI_CFG = env_float("COMFYUI_CFG", 7.0)
+# Local models (the local-models extra): an ONNX file for rembg, a saved diffusers pipeline.
+REMBG_MODEL_PATH = env_str("REMBG_MODEL_PATH")
+DIFFUSERS_MODEL_DIR = env_str("DIFFUSERS_MODEL_DIR")
+DIFFUSERS_DEVICE = env_str("DIFFUSERS_DEVICE")  # "" = cuda when available, else cpu
+DIFFUSERS_STEPS = env_float("DIFFUSERS_STEPS", 25)
+# HTTP to providers: connect and read timeouts, status poll interval, the wall-clock budget for
+# one provider job, and how often a long blocking call reports progress (renewing the lease).
+ENGINE_CONNECT_TIMEOUT = env_float("ENGINE_CONNECT_TIMEOUT", 10.0)
+ENGINE_READ_TIMEOUT = env_float("ENGINE_READ_TIMEOUT", 120.0)
+ENGINE_POLL_INTERVAL = env_float("ENGINE_POLL_INTERVAL", 1.0)
+ENGINE_JOB_TIMEOUT = env_float("ENGINE_JOB_TIMEOUT", 900.0)
+ENGINE_HEARTBEAT_SECONDS = env_float("ENGINE_HEARTBEAT_SECONDS", 10.0)
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not IS_LOCAL)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -434,9 +496,8 @@ VIEW_AS_MINUTES = int(os.environ.get("VIEW_AS_MINUTES", "60"))
 # With CHAT_MODEL set, turns are planned by that model over an OpenAI-compatible chat-completions
 # API (tool calling, streamed); without it (the default) by the offline planner. The offline
 # planner is also the fallback when the model's provider fails.
+# The model is reached with OPENAI_API_KEY / OPENAI_BASE_URL (the engines section above).
 CHAT_MODEL = os.environ.get("CHAT_MODEL", "").strip()
-OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "").strip()
-OPENAI_BASE_URL = (os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
 # Model calls (each a step: text and tool calls) one turn may make before it must answer.
 CHAT_MAX_STEPS = int(os.environ.get("CHAT_MAX_STEPS", "6"))
 # Seconds to wait for the model's first byte and between streamed chunks.

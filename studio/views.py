@@ -333,10 +333,12 @@ def shop_settings(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "The shop settings were not saved: see the errors below.")
         return _members_page(request, settings_form=form, status=422)
-    shop.name = form.cleaned_data["name"]
-    shop.default_model = form.cleaned_data["default_model"]
-    shop.api_rate_limit_per_minute = form.cleaned_data["api_rate_limit_per_minute"]
-    shop.save(update_fields=["name", "default_model", "api_rate_limit_per_minute"])
+    actions.update_shop_settings(
+        shop,
+        name=form.cleaned_data["name"],
+        default_model=form.cleaned_data["default_model"],
+        api_rate_limit_per_minute=form.cleaned_data["api_rate_limit_per_minute"],
+    )
     messages.success(request, "Saved the shop settings.")
     return redirect("members")
 
@@ -391,7 +393,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(
         Invitation, id=invitation_id, shop=request.shop, accepted_at=None
     )
-    invitation.delete()  # its link stops working: the token's hash is gone
+    actions.revoke_invitation(invitation)
     messages.success(request, f"Invitation to {invitation.email} revoked.")
     return redirect("members")
 
@@ -444,7 +446,7 @@ def usage(request: HttpRequest) -> HttpResponse:
         "shop": shop,
         "page": page,
         "plan_remaining": shop.plan_remaining_cents(),
-        "plan_used": shop.plan_budget_cents - shop.plan_remaining_cents(),
+        "plan_used": shop.plan_used_in(),
         "period": timezone.now().strftime("%B %Y"),
     }
     return render(request, "studio/usage.html", context)

@@ -11,6 +11,7 @@ from django.conf import settings
 from generations import actions
 from generations.library import store_asset
 from generations.models import Asset, Job, Preset
+from generations.presets import PresetFields, create_preset
 from studio.models import Shop
 from tests.conftest import png_bytes
 
@@ -54,7 +55,7 @@ def make_preset(shop: Shop, **kw: Any) -> Preset:
         ],
         "aspect_ratio": "2:3",
     }
-    return Preset.objects.create(shop=shop, **{**defaults, **kw})
+    return create_preset(shop, PresetFields(**{**defaults, **kw}))
 
 
 def media_files() -> list[Path]:

@@ -19,6 +19,11 @@ from django.utils.encoding import filepath_to_uri
 from generations.api.edge import ApiError, Family
 from generations.engines import registry
 from generations.engines.base import Capability
+
+# Re-exported for the route families; the domain (generations/job_results.py) owns them.
+from generations.job_results import charged_cents as charged_cents
+from generations.job_results import job_outputs as job_outputs
+from generations.job_results import with_refunds as with_refunds
 from generations.models import Asset, Job, PriceRule
 from studio.compiled import CompiledQuery, Param
 from studio.models import Shop
@@ -180,37 +185,6 @@ def wait_for_job(job_id: Any, timeout: float) -> Job:
 
 def sync_timeout() -> float:
     return float(settings.API_SYNC_TIMEOUT_SECONDS)
-
-
-def with_refunds(qs: Any) -> Any:
-    """Annotate jobs with their refunded cents (one query instead of a ledger read per job)."""
-    from django.db.models import Q, Sum
-    from django.db.models.functions import Coalesce
-
-    return qs.annotate(
-        refunded_cents=Coalesce(
-            Sum("ledger_entries__amount_cents", filter=Q(ledger_entries__kind="refund")), 0
-        )
-    )
-
-
-def charged_cents(job: Job) -> int:
-    """What the job finally cost: its charge (cost_cents, placed by submit_job) minus refunds."""
-    from studio.models import LedgerEntry
-
-    refunded = getattr(job, "refunded_cents", None)
-    if refunded is not None:
-        return max(job.cost_cents - refunded, 0)
-
-    # A charge is negative and a refund positive, so the cost is minus their sum.
-    amounts = LedgerEntry.objects.filter(
-        job=job, kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.REFUND]
-    ).values_list("amount_cents", flat=True)
-    return max(-sum(amounts), 0)
-
-
-def job_outputs(job: Job) -> list[Asset]:
-    return list(Asset.objects.filter(job=job).select_related("shop").order_by("created_at", "id"))
 
 
 # A job's outputs as (id, file name, width, height, content type), for the job poll routes.

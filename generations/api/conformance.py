@@ -20,7 +20,7 @@ class ResponseMismatch(AssertionError):
     """A response the OpenAPI document does not describe."""
 
 
-@cache
+@cache  # derived from the static OpenAPI document
 def _index() -> dict[int, tuple[str, str]]:
     """id(operation) → (OpenAPI path, method)."""
     from generations.api.openapi import api_patterns
@@ -86,7 +86,7 @@ def _validator_for(pointer: str) -> Any:
     return _compiled(json.dumps(node, sort_keys=True))
 
 
-@cache
+@cache  # compiled validators of the (static) OpenAPI document
 def _compiled(schema_json: str) -> Any:
     from generations.api.openapi import document
 

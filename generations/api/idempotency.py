@@ -194,3 +194,11 @@ def abandon(claim: Claim) -> None:
         records.update(lease_until=timezone.now())
     else:
         records.delete()
+
+
+def purge_expired() -> int:
+    """Delete records older than IdempotencyRecord.TTL (24 hours); beat runs it hourly."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - IdempotencyRecord.TTL
+    ).delete()
+    return deleted

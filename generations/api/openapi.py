@@ -227,7 +227,7 @@ def _operation(
 _DEFAULT_TEXT = {200: "OK", 201: "Created", 404: "Not found"}
 
 
-@cache
+@cache  # built from the code's routes, which cannot change while the process runs
 def document() -> dict[str, Any]:
     routes = api_patterns()
     operations = [op for _, _, ops in routes for op in ops]

@@ -716,7 +716,7 @@ def usage(request: HttpRequest) -> UsageData:
     shop.refresh_from_db()
     period = current_period()
     plan_left = shop.plan_remaining_cents(period)
-    used = shop.plan_used_cents if shop.plan_period == period else 0
+    used = shop.plan_used_in(period)
     return UsageData(
         data=UsageBody(
             credits=Credits(

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from pydantic import Field
 
-from generations.actions import CancelError, cancel_job
+from generations.actions import CancelError, cancel_job, resend_if_stuck
 from generations.api.common import AssetUrls, job_output_rows
 from generations.api.edge import ApiError, Out, Reply, Returns, omitted, operation, route
 from generations.api.v1_images import (
@@ -65,28 +65,6 @@ def _shop_job(request: HttpRequest, task_id: str) -> Job:
     if job is None:
         raise ApiError(404, "Task not found.", code="task_not_found", details={"field": "task_id"})
     return job
-
-
-def resend_if_stuck(job: Job) -> bool:
-    """Seed 001: a task still CREATED long after it was sent (V1_TASK_RESEND_SECONDS, 120 s) is
-    sent to the workers again, in case its message was lost. Claiming a job is a conditional
-    update, so a duplicate message is harmless; the conditional update here sends it once per
-    period however many clients poll."""
-    from generations.tasks import run_job
-
-    if job.status != Job.Status.QUEUED:
-        return False
-    now = timezone.now()
-    sent = job.enqueued_at or job.created_at
-    if sent > now - timedelta(seconds=settings.V1_TASK_RESEND_SECONDS):
-        return False
-    updated = Job.objects.filter(
-        id=job.id, status=Job.Status.QUEUED, enqueued_at=job.enqueued_at
-    ).update(enqueued_at=now)
-    if updated:
-        run_job.delay(str(job.id))
-        job.enqueued_at = now
-    return bool(updated)
 
 
 TASK_EXAMPLE = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,9 +33,10 @@ from generations.engines.http import (
     Deadline,
     RemoteEngine,
     b64decode,
-    env_float,
     image_output,
     make_client,
+    setting_float,
+    setting_str,
     split_provider_model,
     with_heartbeat,
 )
@@ -60,18 +60,18 @@ class Automatic1111Engine(RemoteEngine):
         }
     )
     required_setting = "A1111_URL"
-    base_url_env = "A1111_URL"
+    base_url_setting = "A1111_URL"
     default_base_url = ""
 
     def _client(self) -> httpx.Client:
         auth = None
-        raw = os.environ.get("A1111_AUTH", "")
+        raw = setting_str("A1111_AUTH")
         if raw:
             user, _, password = raw.partition(":")
             auth = (user, password)
         # A local GPU can take minutes for a big batch.
         return make_client(
-            self.credential(), auth=auth, read_timeout=env_float("A1111_TIMEOUT", 600.0)
+            self.credential(), auth=auth, read_timeout=setting_float("A1111_TIMEOUT", 600.0)
         )
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> list[EngineImage]:
@@ -104,7 +104,7 @@ class Automatic1111Engine(RemoteEngine):
             body = {
                 "image": b64(images.as_png(request.image)),
                 "upscaling_resize": float(request.params.get("scale", 2) or 2),
-                "upscaler_1": os.environ.get("A1111_UPSCALER", "R-ESRGAN 4x+"),
+                "upscaler_1": setting_str("A1111_UPSCALER") or "R-ESRGAN 4x+",
             }
             progress(10, "upscaling on AUTOMATIC1111")
             with self._client() as client:

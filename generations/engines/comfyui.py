@@ -10,7 +10,6 @@ own templates with the same names), COMFYUI_STEPS / COMFYUI_CFG.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import uuid
@@ -33,9 +32,10 @@ from generations.engines.base import (
 from generations.engines.http import (
     Deadline,
     RemoteEngine,
-    env_float,
     image_output,
     make_client,
+    setting_float,
+    setting_str,
     split_provider_model,
 )
 from generations.engines.registry import register_engine
@@ -45,7 +45,7 @@ PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
 def load_workflow(name: str) -> dict[str, Any]:
-    folder = Path(os.environ.get("COMFYUI_WORKFLOW_DIR", "") or WORKFLOW_DIR)
+    folder = Path(setting_str("COMFYUI_WORKFLOW_DIR") or WORKFLOW_DIR)
     path = folder / f"{name}.json"
     if not path.exists():
         path = WORKFLOW_DIR / f"{name}.json"
@@ -83,7 +83,7 @@ class ComfyUIEngine(RemoteEngine):
         {Capability.TEXT_TO_IMAGE, Capability.IMAGE_TO_IMAGE, Capability.INPAINT}
     )
     required_setting = "COMFYUI_URL"
-    base_url_env = "COMFYUI_URL"
+    base_url_setting = "COMFYUI_URL"
 
     def _client(self) -> httpx.Client:
         return make_client(self.credential())
@@ -92,9 +92,10 @@ class ComfyUIEngine(RemoteEngine):
         seed = values.get("seed")
         return {
             "checkpoint": checkpoint
-            or os.environ.get("COMFYUI_CHECKPOINT", "sd_xl_base_1.0.safetensors"),
-            "steps": int(env_float("COMFYUI_STEPS", 25)),
-            "cfg": env_float("COMFYUI_CFG", 7.0),
+            or setting_str("COMFYUI_CHECKPOINT")
+            or "sd_xl_base_1.0.safetensors",
+            "steps": int(setting_float("COMFYUI_STEPS", 25)),
+            "cfg": setting_float("COMFYUI_CFG", 7.0),
             "negative_prompt": "",
             "count": 1,
             "denoise": 0.75,

@@ -72,7 +72,7 @@ class FalEngine(RemoteEngine):
         }
     )
     required_setting = "FAL_KEY"
-    base_url_env = "FAL_QUEUE_URL"
+    base_url_setting = "FAL_QUEUE_URL"
     default_base_url = "https://queue.fal.run"
 
     def _client(self) -> httpx.Client:

@@ -15,7 +15,6 @@ import binascii
 import contextlib
 import email.utils
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -37,11 +36,17 @@ RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 52
 MAX_INLINE_WAIT = 30.0
 
 
-def env_float(name: str, default: float) -> float:
+def setting_float(name: str, default: float) -> float:
+    """A number from django.conf.settings (read from the environment in studio/settings.py);
+    `default` when the setting is absent or not a number."""
     try:
-        return float(os.environ.get(name, "") or default)
-    except ValueError:
+        return float(getattr(settings, name, default))
+    except (TypeError, ValueError):
         return default
+
+
+def setting_str(name: str) -> str:
+    return str(getattr(settings, name, "") or "").strip()
 
 
 @dataclass
@@ -63,8 +68,8 @@ class RetryPolicy:
 
 def timeouts(read: float | None = None) -> httpx.Timeout:
     """Explicit connect and read timeouts (ENGINE_CONNECT_TIMEOUT / ENGINE_READ_TIMEOUT)."""
-    connect = env_float("ENGINE_CONNECT_TIMEOUT", 10.0)
-    read = read if read is not None else env_float("ENGINE_READ_TIMEOUT", 120.0)
+    connect = setting_float("ENGINE_CONNECT_TIMEOUT", 10.0)
+    read = read if read is not None else setting_float("ENGINE_READ_TIMEOUT", 120.0)
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
 
@@ -401,7 +406,9 @@ class Deadline:
     """A wall-clock budget for polling a provider (ENGINE_JOB_TIMEOUT seconds)."""
 
     def __init__(self, seconds: float | None = None) -> None:
-        self.seconds = seconds if seconds is not None else env_float("ENGINE_JOB_TIMEOUT", 900.0)
+        self.seconds = (
+            seconds if seconds is not None else setting_float("ENGINE_JOB_TIMEOUT", 900.0)
+        )
         self.until = time.monotonic() + self.seconds
 
     def expired(self) -> bool:
@@ -427,10 +434,10 @@ def split_provider_model(value: str) -> tuple[str, dict[str, Any]]:
 
 
 class RemoteEngine(Engine):
-    """An engine reached over HTTP. Subclasses name their credential and base-URL variables."""
+    """An engine reached over HTTP. Subclasses name their credential and base-URL settings."""
 
     provider: ClassVar[str] = ""
-    base_url_env: ClassVar[str] = ""
+    base_url_setting: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
 
     def __init__(
@@ -446,20 +453,20 @@ class RemoteEngine(Engine):
 
     @property
     def poll_interval(self) -> float:
-        """Seconds between status polls (ENGINE_POLL_INTERVAL, read at use)."""
+        """Seconds between status polls (settings.ENGINE_POLL_INTERVAL, read at use)."""
         if self._poll_interval is not None:
             return self._poll_interval
-        return env_float("ENGINE_POLL_INTERVAL", 1.0)
+        return setting_float("ENGINE_POLL_INTERVAL", 1.0)
 
     def is_configured(self) -> bool:
-        return bool(os.environ.get(self.required_setting, "").strip())
+        return bool(setting_str(self.required_setting))
 
     @property
     def base_url(self) -> str:
-        return (os.environ.get(self.base_url_env, "") or self.default_base_url).rstrip("/")
+        return (setting_str(self.base_url_setting) or self.default_base_url).rstrip("/")
 
     def credential(self) -> str:
-        value = os.environ.get(self.required_setting, "").strip()
+        value = setting_str(self.required_setting)
         if not value:
             raise EngineNotConfigured(f"the {self.provider} engine", self.required_setting)
         return value
@@ -486,7 +493,7 @@ def with_heartbeat(
     thread is waited for, so no provider call outlives the job that made it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    every = every if every is not None else env_float("ENGINE_HEARTBEAT_SECONDS", 10.0)
+    every = every if every is not None else setting_float("ENGINE_HEARTBEAT_SECONDS", 10.0)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="provider-call")
     future = pool.submit(call)
     try:

@@ -26,10 +26,11 @@ from generations.engines.base import (
     OperationRequest,
     ProgressFn,
 )
-from generations.engines.http import env_float, image_output
+from generations.engines.http import image_output, setting_float, setting_str
 from generations.engines.registry import register_engine
 
 _LOCK = threading.Lock()
+# Loaded models (an ONNX session, a diffusers pipeline) live in this process's memory by nature.
 _CACHE: dict[tuple[str, str], Any] = {}
 
 
@@ -53,7 +54,7 @@ class RembgEngine(Engine):
 
     @staticmethod
     def model_path() -> str:
-        return os.environ.get("REMBG_MODEL_PATH", "").strip()
+        return setting_str("REMBG_MODEL_PATH")
 
     def is_configured(self) -> bool:
         path = self.model_path()
@@ -72,7 +73,8 @@ class RembgEngine(Engine):
         def load() -> Any:
             # u2net_custom loads the given file and never fetches a model. Recent rembg only
             # accepts files under its model home (U2NET_HOME): unless the operator set one, the
-            # model file's own folder is that home while the session is created.
+            # model file's own folder is that home while the session is created. (The one
+            # os.environ write outside settings.py: rembg reads its home only from there.)
             saved = os.environ.get("U2NET_HOME")
             if saved is None:
                 os.environ["U2NET_HOME"] = str(Path(path).parent)
@@ -113,7 +115,7 @@ class DiffusersEngine(Engine):
 
     @staticmethod
     def model_dir() -> str:
-        return os.environ.get("DIFFUSERS_MODEL_DIR", "").strip()
+        return setting_str("DIFFUSERS_MODEL_DIR")
 
     def is_configured(self) -> bool:
         path = self.model_dir()
@@ -135,7 +137,7 @@ class DiffusersEngine(Engine):
             import torch
             from diffusers import AutoPipelineForText2Image
 
-            device = os.environ.get("DIFFUSERS_DEVICE") or (
+            device = setting_str("DIFFUSERS_DEVICE") or (
                 "cuda" if torch.cuda.is_available() else "cpu"
             )
             pipe = AutoPipelineForText2Image.from_pretrained(path, local_files_only=True)
@@ -148,7 +150,7 @@ class DiffusersEngine(Engine):
         import torch
 
         pipe = self._pipeline()
-        steps = int(request.params.get("steps") or env_float("DIFFUSERS_STEPS", 25))
+        steps = int(request.params.get("steps") or setting_float("DIFFUSERS_STEPS", 25))
         # Latent models need sides divisible by 8.
         width, height = (max(8, request.width // 8 * 8), max(8, request.height // 8 * 8))
         out = []

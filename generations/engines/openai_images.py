@@ -7,7 +7,6 @@ OPENAI_BASE_URL (as the official SDK reads it), optional OPENAI_ORG_ID / OPENAI_
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import httpx
@@ -25,9 +24,10 @@ from generations.engines.http import (
     RemoteEngine,
     b64decode,
     download,
-    env_float,
     image_output,
     make_client,
+    setting_float,
+    setting_str,
     split_provider_model,
     with_heartbeat,
 )
@@ -69,18 +69,18 @@ class OpenAIImagesEngine(RemoteEngine):
         {Capability.TEXT_TO_IMAGE, Capability.IMAGE_TO_IMAGE, Capability.INPAINT}
     )
     required_setting = "OPENAI_API_KEY"
-    base_url_env = "OPENAI_BASE_URL"
+    base_url_setting = "OPENAI_BASE_URL"
     default_base_url = "https://api.openai.com/v1"
 
     def _client(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.credential()}"}
-        if os.environ.get("OPENAI_ORG_ID"):
-            headers["OpenAI-Organization"] = os.environ["OPENAI_ORG_ID"]
-        if os.environ.get("OPENAI_PROJECT_ID"):
-            headers["OpenAI-Project"] = os.environ["OPENAI_PROJECT_ID"]
+        if setting_str("OPENAI_ORG_ID"):
+            headers["OpenAI-Organization"] = setting_str("OPENAI_ORG_ID")
+        if setting_str("OPENAI_PROJECT_ID"):
+            headers["OpenAI-Project"] = setting_str("OPENAI_PROJECT_ID")
         # Image models can take minutes at high quality.
         return make_client(
-            self.base_url, headers=headers, read_timeout=env_float("OPENAI_TIMEOUT", 300.0)
+            self.base_url, headers=headers, read_timeout=setting_float("OPENAI_TIMEOUT", 300.0)
         )
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> list[EngineImage]:

@@ -7,7 +7,6 @@ added by the STUDIO_MODELS setting, and (issue-6 onward) by staff in the admin.
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -62,23 +61,25 @@ REMOTE_ENGINE_MODULES = (
 _LOADED: list[bool] = []  # importing one engine module directly must not skip the others
 
 
-def _load_engine_modules() -> None:
-    # Importing an engine module registers it. Extra modules (plugins, test engines) come from
-    # STUDIO_EXTRA_ENGINES, a comma-separated list of dotted module paths.
+def load_engines() -> None:
+    """Import every engine module (importing one registers it): called by GenerationsConfig.ready
+    in every process, and by the lookups below in a process that never ran it (a script).
+    Extra modules (plugins, test engines) come from settings.STUDIO_EXTRA_ENGINES. Idempotent."""
+    if _LOADED:
+        return
     importlib.import_module("generations.engines.builtin")
     importlib.import_module("generations.imageops.engine")
     # Remote engines (issue 6) and the catalogue of public model names they serve.
     for module in REMOTE_ENGINE_MODULES:
         importlib.import_module(module)
     _LOADED.append(True)
-    for path in os.environ.get("STUDIO_EXTRA_ENGINES", "").split(","):
-        if path.strip():
-            importlib.import_module(path.strip())
+    for path in settings.STUDIO_EXTRA_ENGINES:
+        importlib.import_module(path)
 
 
 def engine(name: str) -> Engine:
     if not _LOADED:
-        _load_engine_modules()
+        load_engines()
     if name not in _INSTANCES:
         if name not in _ENGINES:
             raise EngineNotConfigured(f"engine {name!r}", "STUDIO_EXTRA_ENGINES")
@@ -88,7 +89,7 @@ def engine(name: str) -> Engine:
 
 def all_models() -> list[ModelSpec]:
     if not _LOADED:
-        _load_engine_modules()
+        load_engines()
     specs: dict[str, ModelSpec] = {spec.name: spec for spec in BUILTIN_MODELS}
     for module_specs in _EXTRA_MODEL_SOURCES:
         for spec in module_specs():

@@ -9,7 +9,6 @@ Credentials: REPLICATE_API_TOKEN; base URL: REPLICATE_BASE_URL.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from typing import Any
 
@@ -30,9 +29,10 @@ from generations.engines.http import (
     RemoteEngine,
     data_uri,
     download,
-    env_float,
     make_client,
     media_output,
+    setting_float,
+    setting_str,
     split_provider_model,
 )
 from generations.engines.registry import register_engine
@@ -88,7 +88,7 @@ class ReplicateEngine(RemoteEngine):
         }
     )
     required_setting = "REPLICATE_API_TOKEN"
-    base_url_env = "REPLICATE_BASE_URL"
+    base_url_setting = "REPLICATE_BASE_URL"
     default_base_url = "https://api.replicate.com"
 
     def _client(self) -> httpx.Client:
@@ -96,13 +96,13 @@ class ReplicateEngine(RemoteEngine):
         return make_client(
             self.base_url,
             headers={"Authorization": f"Bearer {self.credential()}"},
-            read_timeout=max(env_float("ENGINE_READ_TIMEOUT", 120.0), wait + 15),
+            read_timeout=max(setting_float("ENGINE_READ_TIMEOUT", 120.0), wait + 15),
         )
 
     @staticmethod
     def _wait_seconds() -> int:
         # Prefer: wait=N holds the request open up to N (1-60) seconds for a fast model.
-        return max(1, min(60, int(env_float("REPLICATE_WAIT_SECONDS", 60))))
+        return max(1, min(60, int(setting_float("REPLICATE_WAIT_SECONDS", 60))))
 
     # --- the interface -----------------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ class ReplicateEngine(RemoteEngine):
                 raise EngineError(f"Replicate model names look like owner/name, not {model!r}.")
             body = {"input": inputs}
             url = f"/v1/models/{model}/predictions"
-        webhook = os.environ.get("REPLICATE_WEBHOOK_URL", "").strip()
+        webhook = setting_str("REPLICATE_WEBHOOK_URL")
         if webhook:
             # Optional: Replicate also notifies this URL when the prediction finishes (for an
             # operator's monitoring); the job itself still follows the prediction by polling.

@@ -58,7 +58,7 @@ class StabilityEngine(RemoteEngine):
     provider = "Stability AI"
     capabilities = frozenset(OPERATIONS) | {Capability.TEXT_TO_IMAGE}
     required_setting = "STABILITY_API_KEY"
-    base_url_env = "STABILITY_BASE_URL"
+    base_url_setting = "STABILITY_BASE_URL"
     default_base_url = "https://api.stability.ai"
 
     def _client(self) -> httpx.Client:

@@ -9,5 +9,9 @@ class ScenesConfig(AppConfig):
     verbose_name = "Scenes: product photos in a described scene"
 
     def ready(self) -> None:
-        # Registers the `scene` job runner and the webhook_url finish hook in web and workers.
-        from generations.scenes import jobs  # noqa: F401
+        # Registers the `scene` job runner in web and workers, and delivers a scene request's
+        # webhook_url when its job finishes.
+        from generations.scenes import jobs
+        from generations.signals import job_finished
+
+        job_finished.connect(jobs.on_job_finished, dispatch_uid="scenes.webhook_url")

@@ -1,5 +1,5 @@
 """The `scene` job: its runner (the builtin compositor or a remote image-edit model, both as an
-engine's generate() with the product as init_image) and the finish hook that delivers a
+engine's generate() with the product as init_image) and the job_finished receiver that delivers a
 request's webhook_url."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from generations.actions import FINISH_HOOKS, Output, ProgressReporter, runner
+from generations.actions import Output, ProgressReporter, runner
 from generations.engines import registry
 from generations.engines.base import Capability, EngineError, GenerationRequest
 from generations.models import Asset, Job
@@ -67,11 +67,12 @@ def run_scene(job: Job, progress: ProgressReporter) -> tuple[list[Output], dict[
 
 
 def deliver_webhook_url(job: Job) -> None:
-    """Finish hook: a scene job submitted with a webhook_url gets its final state POSTed there."""
+    """A scene job submitted with a webhook_url gets its final state POSTed there."""
     url = (job.params or {}).get("webhook_url") if job.kind == KIND else None
     if not url:
         return
-    from generations.api.common import charged_cents, file_url
+    from generations.api.common import file_url  # moves to the storage-URL module (issue 16)
+    from generations.job_results import charged_cents
     from generations.webhooks import enqueue_url_webhook
 
     images = [
@@ -90,4 +91,6 @@ def deliver_webhook_url(job: Job) -> None:
     enqueue_url_webhook(job, url, f"job.{body['status']}", body)
 
 
-FINISH_HOOKS.append(deliver_webhook_url)
+def on_job_finished(sender: Any, job: Job, **kwargs: Any) -> None:
+    """Receiver of `generations.signals.job_finished` (connected in ScenesConfig.ready)."""
+    deliver_webhook_url(job)

@@ -689,6 +689,7 @@ def _gobo(kind: str, a: np.ndarray, b: np.ndarray, blur_cm: float, seed: int) ->
     return np.ones_like(a, dtype=np.float32)
 
 
+# Deterministic tiles computed from a seed: a local memo (a shared cache would pickle MBs of arrays).
 _LEAVES: dict[int, np.ndarray] = {}
 
 
@@ -1143,6 +1144,7 @@ def _finish(linear: np.ndarray, spec: SceneSpec, layout: Layout, seed: int) -> n
     return srgb.astype(np.uint8)
 
 
+# Deterministic noise tiles by size: a local memo, like _LEAVES.
 _GRAIN: dict[int, np.ndarray] = {}
 
 

@@ -269,6 +269,7 @@ def terrazzo_chips(base: RGB, accent: RGB | None) -> tuple[RGB, ...]:
     return tuple(chips)
 
 
+# Deterministic in its arguments and large (mip-mapped arrays): a local memo, never shared.
 @lru_cache(maxsize=12)
 def texture(kind: str, colour: RGB, seed: int = 0, accent: RGB | None = None) -> Texture:
     relief = None

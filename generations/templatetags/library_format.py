@@ -13,6 +13,8 @@ from generations.imageops.catalog import OPERATIONS
 
 register = template.Library()
 
+# A local memo (labels of the code's and staff's model rows, rebuilt every LABELS_TTL): cheaper than
+# a Django cache round trip on every page that names a model.
 _LABELS: dict[str, str] = {}
 _LOADED_AT = [0.0]
 LABELS_TTL = 60.0  # admin-edited model rows show up within a minute

@@ -67,7 +67,7 @@ def _png(image: Image.Image) -> bytes:
 
 
 def test_images_edit_with_a_mask_runs_on_the_openai_engine(
-    sdk: Any, shop: Shop, monkeypatch: pytest.MonkeyPatch
+    settings: Any, sdk: Any, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """GIVEN OPENAI_API_KEY and a fake OpenAI WHEN the SDK edits an image with an OpenAI mask
     (transparent = edit here) THEN our OpenAI engine forwards the same region to the provider,
@@ -85,9 +85,9 @@ def test_images_edit_with_a_mask_runs_on_the_openai_engine(
     # OpenAI's mask: opaque everywhere except a transparent square, the area to edit.
     mask = Image.new("RGBA", (160, 120), (0, 0, 0, 255))
     mask.paste((0, 0, 0, 0), (40, 30, 80, 70))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    settings.OPENAI_API_KEY = "sk-fake"
     with serve(fake_openai) as (base, seen):
-        monkeypatch.setenv("OPENAI_BASE_URL", f"{base}/v1")
+        settings.OPENAI_BASE_URL = f"{base}/v1"
         result = sdk.images.edit(
             model="gpt-image-1",
             image=("photo.png", scene(), "image/png"),

@@ -51,9 +51,9 @@ def fake_openai(request: Any, base: str) -> Reply:
 @pytest.fixture
 def openai_fake(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
     settings.V1_IMAGES_MODELS = {"edit-flux": "gpt-image-1"}
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    settings.OPENAI_API_KEY = "sk-fake"
     with serve(fake_openai) as (base, seen):
-        monkeypatch.setenv("OPENAI_BASE_URL", f"{base}/v1")
+        settings.OPENAI_BASE_URL = f"{base}/v1"
         yield seen
 
 
@@ -141,7 +141,11 @@ def test_edit_flux_needs_a_prompt(api: Any, openai_fake: Any) -> None:
 
 
 def test_a_task_stuck_in_created_is_sent_again_once(
-    api: Any, shop: Shop, openai_fake: Any, monkeypatch: pytest.MonkeyPatch
+    api: Any,
+    shop: Shop,
+    openai_fake: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     from generations.tasks import run_job
 
@@ -151,11 +155,14 @@ def test_a_task_stuck_in_created_is_sent_again_once(
         "task_id"
     ]
     job_id = task.removeprefix("task_")
-    api.get(f"/v1/tasks/{task}")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.get(f"/v1/tasks/{task}")
     assert sent == []  # fresh: left alone
     Job.objects.filter(id=job_id).update(enqueued_at=timezone.now() - timedelta(seconds=121))
-    assert api.get(f"/v1/tasks/{task}").json()["status"] == "CREATED"
-    assert api.get(f"/v1/tasks/{task}").json()["status"] == "CREATED"
+    # The message is sent once the re-send is committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.get(f"/v1/tasks/{task}").json()["status"] == "CREATED"
+        assert api.get(f"/v1/tasks/{task}").json()["status"] == "CREATED"
     assert [uuid.UUID(s) for s in sent] == [uuid.UUID(job_id)]  # once, not once per poll
     assert Job.objects.get(id=job_id).enqueued_at > timezone.now() - timedelta(seconds=5)
 

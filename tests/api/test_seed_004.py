@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image, ImageDraw
 
-from generations import actions, webhooks
+from generations import actions, tasks, webhooks
 from generations.library import upload_asset
 from generations.models import Asset, Job, WebhookDelivery
 from generations.scenes.documents import public_id
@@ -126,18 +126,18 @@ def fal_queue(outputs: int = 2, *, fail: str = "") -> Callable[[Seen, str], Repl
 
 
 @pytest.fixture
-def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[Seen]]]:
+def fal(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[Seen]]]:
     with serve(fal_queue()) as (base, seen):
-        monkeypatch.setenv("FAL_KEY", "fal-id:fal-secret")
-        monkeypatch.setenv("FAL_QUEUE_URL", base)
-        monkeypatch.setenv("ENGINE_POLL_INTERVAL", "0.01")
+        settings.FAL_KEY = "fal-id:fal-secret"
+        settings.FAL_QUEUE_URL = base
+        settings.ENGINE_POLL_INTERVAL = 0.01
         yield base, seen
 
 
 @pytest.fixture
-def no_remote_engines(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_remote_engines(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("FAL_KEY", "REPLICATE_API_TOKEN", "OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
+        setattr(settings, name, "")
 
 
 @pytest.fixture
@@ -440,12 +440,12 @@ def test_it_handles_pending_cancel_and_refund(api: Any, shop: Shop, product: Ass
 
 
 def test_it_reports_a_failed_job_and_refunds_it(
-    api: Any, shop: Shop, product: Asset, monkeypatch: pytest.MonkeyPatch
+    settings: Any, api: Any, shop: Shop, product: Asset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with serve(fal_queue(fail="upstream model crashed")) as (base, _seen):
-        monkeypatch.setenv("FAL_KEY", "k")
-        monkeypatch.setenv("FAL_QUEUE_URL", base)
-        monkeypatch.setenv("ENGINE_POLL_INTERVAL", "0.01")
+        settings.FAL_KEY = "k"
+        settings.FAL_QUEUE_URL = base
+        settings.ENGINE_POLL_INTERVAL = 0.01
         before = Shop.objects.get(pk=shop.pk).balance_cents
         job_id = api.post(
             "/v1/generate",
@@ -548,7 +548,7 @@ def test_it_delivers_a_signed_webhook_to_webhook_url_and_retries_it(
     url, state = receiver
     scheduled: list[tuple[Any, float]] = []
     monkeypatch.setattr(
-        webhooks.deliver_webhook,
+        tasks.deliver_webhook,
         "apply_async",
         lambda args, countdown=0: scheduled.append((args, countdown)),
     )

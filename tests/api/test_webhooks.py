@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from generations import webhooks
+from generations import tasks, webhooks
 from generations.models import WebhookDelivery, WebhookEndpoint
 from studio.models import Shop
 
@@ -54,7 +54,7 @@ def scheduled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, float]]:
     """Retries the deliveries would schedule with Celery, recorded instead of sent."""
     calls: list[tuple[Any, float]] = []
     monkeypatch.setattr(
-        webhooks.deliver_webhook,
+        tasks.deliver_webhook,
         "apply_async",
         lambda args, countdown=0: calls.append((args, countdown)),
     )

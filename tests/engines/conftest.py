@@ -50,11 +50,11 @@ def progress() -> Progress:
 
 
 @pytest.fixture(autouse=True)
-def _engine_env(monkeypatch: Any) -> None:
-    # Engine tests never see the developer's real credentials or hosts.
+def _engine_env(monkeypatch: Any, settings: Any) -> None:
+    # Engine tests never see the developer's real credentials, hosts or tuning (studio/settings.py
+    # read them from the environment when the test process started).
     for name in (
         "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
         "OPENAI_ORG_ID",
         "OPENAI_PROJECT_ID",
         "REPLICATE_API_TOKEN",
@@ -69,13 +69,15 @@ def _engine_env(monkeypatch: Any) -> None:
         "COMFYUI_WORKFLOW_DIR",
         "REMBG_MODEL_PATH",
         "DIFFUSERS_MODEL_DIR",
-        "ENGINE_JOB_TIMEOUT",
-        "ENGINE_POLL_INTERVAL",
-        "ENGINE_HEARTBEAT_SECONDS",
         "REPLICATE_WEBHOOK_URL",
-        "U2NET_HOME",
     ):
-        monkeypatch.delenv(name, raising=False)
+        setattr(settings, name, "")
+    settings.OPENAI_BASE_URL = "https://api.openai.com/v1"
+    settings.ENGINE_JOB_TIMEOUT = 900.0
+    settings.ENGINE_POLL_INTERVAL = 1.0
+    settings.ENGINE_HEARTBEAT_SECONDS = 10.0
+    # rembg reads its model home from the environment itself (generations/engines/local.py).
+    monkeypatch.delenv("U2NET_HOME", raising=False)
 
 
 def multipart(content_type: str, body: bytes) -> dict[str, list[tuple[str | None, bytes]]]:

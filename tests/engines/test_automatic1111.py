@@ -30,9 +30,9 @@ BASE = "http://gpu.local:7860"
 
 
 @pytest.fixture
-def engine(monkeypatch, retry):
-    monkeypatch.setenv("A1111_URL", BASE)
-    monkeypatch.setenv("A1111_AUTH", "alice:s3cret")
+def engine(settings, monkeypatch, retry):
+    settings.A1111_URL = BASE
+    settings.A1111_AUTH = "alice:s3cret"
     return Automatic1111Engine(retry=retry, poll_interval=0.02)
 
 

@@ -24,9 +24,9 @@ def prediction(status: str, **extra):
 
 
 @pytest.fixture
-def replicate_only(monkeypatch):
-    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_cancel")
-    monkeypatch.setenv("ENGINE_POLL_INTERVAL", "0")
+def replicate_only(settings, monkeypatch):
+    settings.REPLICATE_API_TOKEN = "r8_cancel"
+    settings.ENGINE_POLL_INTERVAL = 0
 
 
 def submit(shop, user):

@@ -53,11 +53,11 @@ def test_unconfigured_remote_models_are_not_available_and_say_what_enables_them(
         registry.resolve("gpt-image-1")
 
 
-def test_the_first_configured_provider_serves_a_model(monkeypatch):
-    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8")
+def test_the_first_configured_provider_serves_a_model(settings, monkeypatch):
+    settings.REPLICATE_API_TOKEN = "r8"
     spec, engine = registry.resolve("flux-schnell")
     assert (spec.engine, spec.provider_model) == ("replicate", "black-forest-labs/flux-schnell")
-    monkeypatch.setenv("FAL_KEY", "k")
+    settings.FAL_KEY = "k"
     spec, engine = registry.resolve("flux-schnell")
     assert (spec.engine, spec.provider_model) == ("fal", "fal-ai/flux/schnell")
     assert engine.name == "fal"
@@ -70,7 +70,7 @@ def test_operation_models_are_found_by_capability(monkeypatch, settings):
     assert spec.name == "builtin:remove-bg"
     with pytest.raises(EngineNotConfigured, match="STABILITY_API_KEY"):
         registry.resolve_operation(Capability.BACKGROUND_REMOVAL, "stability-remove-background")
-    monkeypatch.setenv("STABILITY_API_KEY", "s")
+    settings.STABILITY_API_KEY = "s"
     spec, engine = registry.resolve_operation(
         Capability.BACKGROUND_REMOVAL, "stability-remove-background"
     )
@@ -79,12 +79,12 @@ def test_operation_models_are_found_by_capability(monkeypatch, settings):
     spec, engine = registry.resolve_operation(Capability.BACKGROUND_REMOVAL)
     assert engine.name == "stability"
     assert "automatic1111" not in names(Capability.UPSCALE)
-    monkeypatch.setenv("A1111_URL", "http://127.0.0.1:7860")
+    settings.A1111_URL = "http://127.0.0.1:7860"
     assert "automatic1111" in names(Capability.UPSCALE)
 
 
-def test_a_model_config_row_adds_overrides_and_hides_names(monkeypatch):
-    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8")
+def test_a_model_config_row_adds_overrides_and_hides_names(settings, monkeypatch):
+    settings.REPLICATE_API_TOKEN = "r8"
     catalog.save_model_config(
         ModelConfig(
             name="my-sdxl",
@@ -113,33 +113,33 @@ def test_a_model_config_row_adds_overrides_and_hides_names(monkeypatch):
 
 
 def test_studio_models_setting_wins(settings, monkeypatch):
-    monkeypatch.setenv("FAL_KEY", "k")
+    settings.FAL_KEY = "k"
     settings.STUDIO_MODELS = {
         "fal-ai/flux/dev": {"engine": "fal", "model": "fal-ai/flux/dev?num_inference_steps=12"}
     }
     assert registry.resolve("fal-ai/flux/dev")[0].provider_model.endswith("steps=12")
 
 
-def test_models_json_lists_only_available_models_with_prices(client, monkeypatch):
+def test_models_json_lists_only_available_models_with_prices(settings, client, monkeypatch):
     PriceRule.objects.create(model="gpt-image-1", cents_per_output=5)
     data = client.get("/models").json()["data"]
     assert [m["id"] for m in data] == ["builtin:procedural"]
-    monkeypatch.setenv("OPENAI_API_KEY", "sk")
+    settings.OPENAI_API_KEY = "sk"
     data = {m["id"]: m for m in client.get("/models").json()["data"]}
     assert data["gpt-image-1"]["price_cents_per_image"] == 5
     assert data["gpt-image-1"]["engine"] == "openai"
     assert "flux-schnell" not in data
 
 
-def test_the_prompt_form_offers_configured_models_with_prices(owner_client, monkeypatch):
-    monkeypatch.setenv("FAL_KEY", "k")
+def test_the_prompt_form_offers_configured_models_with_prices(settings, owner_client, monkeypatch):
+    settings.FAL_KEY = "k"
     PriceRule.objects.create(model="nano-banana-pro", cents_per_output=15)
     page = owner_client.get("/").content.decode()
     assert "Nano Banana Pro (Gemini 3 Pro Image) · 15¢/image" in page
     assert "gpt-image-1" not in page
 
 
-def test_staff_edit_models_in_the_admin(make_user, monkeypatch):
+def test_staff_edit_models_in_the_admin(settings, make_user, monkeypatch):
     admin = make_user("staff@example.com")
     admin.is_staff = admin.is_superuser = True
     admin.save()
@@ -173,12 +173,12 @@ def test_staff_edit_models_in_the_admin(make_user, monkeypatch):
     )
     assert ok.status_code == 302
     assert PriceRule.objects.get(model="fal-ai/recraft-v3").cents_per_output == 6
-    monkeypatch.setenv("FAL_KEY", "k")
+    settings.FAL_KEY = "k"
     assert "fal-ai/recraft-v3" in names()
     assert client.get("/admin/generations/modelconfig/").status_code == 200
 
 
-def test_no_engine_errors_name_the_settings_that_would_enable_one(monkeypatch):
+def test_no_engine_errors_name_the_settings_that_would_enable_one(settings, monkeypatch):
     for var in (
         "OPENAI_API_KEY",
         "FAL_KEY",
@@ -187,7 +187,7 @@ def test_no_engine_errors_name_the_settings_that_would_enable_one(monkeypatch):
         "A1111_URL",
         "COMFYUI_URL",
     ):
-        monkeypatch.delenv(var, raising=False)
+        setattr(settings, var, "")
     with pytest.raises(EngineNotConfigured) as inpaint:
         registry.resolve_operation(Capability.INPAINT)
     message = str(inpaint.value)

@@ -138,11 +138,13 @@ def engine(retry, sleeps):
     return ComfyUIEngine(retry=retry, sleep=sleeps, poll_interval=0.01)
 
 
-def test_it_queues_the_text_to_image_workflow_and_fetches_outputs(engine, progress, monkeypatch):
+def test_it_queues_the_text_to_image_workflow_and_fetches_outputs(
+    settings, engine, progress, monkeypatch
+):
     fake = FakeComfy()
     handles = []
     with serve(fake) as (base, seen), upstream_sink(handles.append):
-        monkeypatch.setenv("COMFYUI_URL", base)
+        settings.COMFYUI_URL = base
         images = engine.generate(
             GenerationRequest(
                 prompt="a koi pond",
@@ -170,10 +172,10 @@ def test_it_queues_the_text_to_image_workflow_and_fetches_outputs(engine, progre
     assert "queued on ComfyUI (1 ahead)" in stages and "running on ComfyUI" in stages
 
 
-def test_inpaint_uploads_image_and_mask_first(engine, progress, monkeypatch):
+def test_inpaint_uploads_image_and_mask_first(settings, engine, progress, monkeypatch):
     fake = FakeComfy()
     with serve(fake) as (base, seen):
-        monkeypatch.setenv("COMFYUI_URL", base)
+        settings.COMFYUI_URL = base
         engine.run_operation(
             OperationRequest(
                 capability=Capability.INPAINT,
@@ -192,22 +194,24 @@ def test_inpaint_uploads_image_and_mask_first(engine, progress, monkeypatch):
     assert graph["13"]["class_type"] == "VAEEncodeForInpaint"
 
 
-def test_an_execution_error_fails_with_comfyuis_message(engine, progress, monkeypatch):
+def test_an_execution_error_fails_with_comfyuis_message(settings, engine, progress, monkeypatch):
     with serve(FakeComfy(fail=True)) as (base, _):
-        monkeypatch.setenv("COMFYUI_URL", base)
+        settings.COMFYUI_URL = base
         with pytest.raises(EngineError, match="KSampler: CUDA out of memory"):
             engine.generate(GenerationRequest(prompt="p"), progress)
 
 
-def test_a_rejected_workflow_fails_with_the_validation_message(engine, progress, monkeypatch):
+def test_a_rejected_workflow_fails_with_the_validation_message(
+    settings, engine, progress, monkeypatch
+):
     with serve(FakeComfy(node_errors=True)) as (base, _):
-        monkeypatch.setenv("COMFYUI_URL", base)
+        settings.COMFYUI_URL = base
         with pytest.raises(EngineError, match="failed validation: ckpt_name") as info:
             engine.generate(GenerationRequest(prompt="p"), progress)
     assert not info.value.retryable
 
 
-def test_a_canceled_job_deletes_and_interrupts_its_prompt(engine, monkeypatch):
+def test_a_canceled_job_deletes_and_interrupts_its_prompt(settings, engine, monkeypatch):
     fake = FakeComfy()
     fake.queue_states = fake.queue_states[1:2]  # ours is running, and stays so
 
@@ -216,14 +220,14 @@ def test_a_canceled_job_deletes_and_interrupts_its_prompt(engine, monkeypatch):
             raise JobCanceled("job")
 
     with serve(fake) as (base, _):
-        monkeypatch.setenv("COMFYUI_URL", base)
+        settings.COMFYUI_URL = base
         with pytest.raises(JobCanceled):
             engine.generate(GenerationRequest(prompt="p"), progress)
     assert fake.deleted == ["pid-1"] and fake.interrupted == 1
 
 
-def test_an_unreachable_server_is_a_retryable_error(engine, progress, monkeypatch):
-    monkeypatch.setenv("COMFYUI_URL", "http://127.0.0.1:9")  # discard port: nothing listens
+def test_an_unreachable_server_is_a_retryable_error(settings, engine, progress, monkeypatch):
+    settings.COMFYUI_URL = "http://127.0.0.1:9"  # discard port: nothing listens
     with pytest.raises(EngineError, match="Could not reach ComfyUI") as info:
         engine.generate(GenerationRequest(prompt="p"), progress)
     assert info.value.retryable

@@ -37,9 +37,9 @@ def test_a_prompt_form_generation_with_gpt_image_1_lands_in_our_storage(
     # The output URL is a plain URL (no credentials), downloaded through the SSRF-safe fetcher,
     # which may reach this fake server only because the test opens loopback to it.
     settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-e2e")
+    settings.OPENAI_API_KEY = "sk-e2e"
     with serve(fake_openai) as (base, seen):
-        monkeypatch.setenv("OPENAI_BASE_URL", f"{base}/v1")
+        settings.OPENAI_BASE_URL = f"{base}/v1"
         page = owner_client.get("/")
         assert b"gpt-image-1" in page.content and "4¢/image" in page.content.decode()
         response = owner_client.post(
@@ -73,10 +73,10 @@ def test_a_prompt_form_generation_with_gpt_image_1_lands_in_our_storage(
     assert LedgerEntry.objects.filter(job=done, kind="refund").count() == 0
 
 
-def test_a_provider_refusal_fails_the_job_and_refunds(owner_client, shop, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
+def test_a_provider_refusal_fails_the_job_and_refunds(settings, owner_client, shop, monkeypatch):
+    settings.OPENAI_API_KEY = "sk-wrong"
     with serve(fake_openai) as (base, _):
-        monkeypatch.setenv("OPENAI_BASE_URL", f"{base}/v1")
+        settings.OPENAI_BASE_URL = f"{base}/v1"
         owner_client.post(
             "/generate/", {"prompt": "x", "aspect_ratio": "1:1", "count": 1, "model": "gpt-image-1"}
         )

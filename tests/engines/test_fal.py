@@ -38,8 +38,8 @@ def submitted(request_id: str = "r1", app: str = "fal-ai/flux"):
 
 
 @pytest.fixture
-def engine(monkeypatch, retry, sleeps):
-    monkeypatch.setenv("FAL_KEY", "key-id:key-secret")
+def engine(settings, monkeypatch, retry, sleeps):
+    settings.FAL_KEY = "key-id:key-secret"
     return FalEngine(retry=retry, sleep=sleeps, poll_interval=0.5)
 
 

@@ -54,12 +54,12 @@ def brightness_model(path) -> None:
 
 
 @pytest.mark.django_db
-def test_rembg_removes_the_background_with_a_local_onnx_model(tmp_path, monkeypatch):
+def test_rembg_removes_the_background_with_a_local_onnx_model(settings, tmp_path, monkeypatch):
     pytest.importorskip("rembg")
     pytest.importorskip("onnxruntime")
     model = tmp_path / "tiny-u2net.onnx"
     brightness_model(model)
-    monkeypatch.setenv("REMBG_MODEL_PATH", str(model))
+    settings.REMBG_MODEL_PATH = str(model)
     spec, engine = registry.resolve_operation(Capability.BACKGROUND_REMOVAL)
     assert engine.name == "rembg" and spec.name == "rembg"
     source = Image.new("RGB", (64, 64), (0, 0, 0))
@@ -154,9 +154,9 @@ def tiny_pipeline(path) -> None:
 
 
 @pytest.mark.django_db
-def test_diffusers_generates_from_a_local_pipeline_directory(tmp_path, monkeypatch):
+def test_diffusers_generates_from_a_local_pipeline_directory(settings, tmp_path, monkeypatch):
     tiny_pipeline(tmp_path)
-    monkeypatch.setenv("DIFFUSERS_MODEL_DIR", str(tmp_path / "pipeline"))
+    settings.DIFFUSERS_MODEL_DIR = str(tmp_path / "pipeline")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # any attempt to reach a hub would fail loudly
     _spec, engine = registry.resolve("diffusers:local")
     assert engine.name == "diffusers"

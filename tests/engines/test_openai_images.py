@@ -25,8 +25,8 @@ BASE = "https://api.openai.com/v1"
 
 
 @pytest.fixture
-def engine(monkeypatch, retry, sleeps):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+def engine(settings, monkeypatch, retry, sleeps):
+    settings.OPENAI_API_KEY = "sk-test"
     return OpenAIImagesEngine(retry=retry, sleep=sleeps)
 
 
@@ -185,8 +185,8 @@ def test_it_reports_a_timeout_as_retryable(engine, progress):
     assert info.value.retryable
 
 
-def test_it_honours_openai_base_url(monkeypatch, engine, progress):
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://proxy.example.test/openai/v1/")
+def test_it_honours_openai_base_url(settings, monkeypatch, engine, progress):
+    settings.OPENAI_BASE_URL = "http://proxy.example.test/openai/v1/"
     with respx.mock() as router:
         route = router.post("http://proxy.example.test/openai/v1/images/generations").mock(
             return_value=httpx.Response(200, json={"data": [{"b64_json": b64png()}]})
@@ -195,8 +195,8 @@ def test_it_honours_openai_base_url(monkeypatch, engine, progress):
     assert route.called
 
 
-def test_it_is_unconfigured_without_a_key_and_says_which_setting(monkeypatch, progress):
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+def test_it_is_unconfigured_without_a_key_and_says_which_setting(settings, monkeypatch, progress):
+    settings.OPENAI_API_KEY = ""
     engine = OpenAIImagesEngine()
     assert not engine.is_configured()
     with pytest.raises(EngineNotConfigured, match="OPENAI_API_KEY"):
@@ -210,10 +210,12 @@ def test_it_picks_the_closest_supported_size():
     assert closest_size("dall-e-2", 300, 300) == "256x256"
 
 
-def test_a_slow_call_keeps_reporting_progress_so_the_lease_stays_fresh(monkeypatch, engine):
+def test_a_slow_call_keeps_reporting_progress_so_the_lease_stays_fresh(
+    settings, monkeypatch, engine
+):
     import time
 
-    monkeypatch.setenv("ENGINE_HEARTBEAT_SECONDS", "0.02")
+    settings.ENGINE_HEARTBEAT_SECONDS = 0.02
     beats = []
 
     def slow(request):
@@ -229,7 +231,7 @@ def test_a_slow_call_keeps_reporting_progress_so_the_lease_stays_fresh(monkeypat
     assert beats.count("waiting for OpenAI (gpt-image-1)") >= 4
 
 
-def test_a_cancel_during_a_slow_call_stops_waiting_and_ends_the_call(monkeypatch, engine):
+def test_a_cancel_during_a_slow_call_stops_waiting_and_ends_the_call(settings, monkeypatch, engine):
     """GIVEN a provider call in flight WHEN the job is canceled at a heartbeat THEN generate
     raises JobCanceled only once the call itself has ended: nothing keeps running (or logging)
     after the job gave up on it."""
@@ -237,7 +239,7 @@ def test_a_cancel_during_a_slow_call_stops_waiting_and_ends_the_call(monkeypatch
 
     from generations.engines.base import JobCanceled
 
-    monkeypatch.setenv("ENGINE_HEARTBEAT_SECONDS", "0.02")
+    settings.ENGINE_HEARTBEAT_SECONDS = 0.02
     calls = []
     call_ended = threading.Event()
 

@@ -40,8 +40,8 @@ def prediction(status: str, pid: str = "p1", **extra):
 
 
 @pytest.fixture
-def engine(monkeypatch, retry, sleeps):
-    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test")
+def engine(settings, monkeypatch, retry, sleeps):
+    settings.REPLICATE_API_TOKEN = "r8_test"
     return ReplicateEngine(retry=retry, sleep=sleeps, poll_interval=0.25)
 
 
@@ -181,8 +181,8 @@ def test_cancel_by_handle(engine):
     assert cancel.called
 
 
-def test_it_gives_up_after_the_job_timeout_and_cancels(engine, progress, monkeypatch):
-    monkeypatch.setenv("ENGINE_JOB_TIMEOUT", "0")
+def test_it_gives_up_after_the_job_timeout_and_cancels(settings, engine, progress, monkeypatch):
+    settings.ENGINE_JOB_TIMEOUT = 0
     with respx.mock() as router:
         router.post(f"{BASE}/v1/models/o/m/predictions").mock(
             return_value=httpx.Response(201, json=prediction("starting"))
@@ -236,8 +236,8 @@ def test_log_percent_reads_the_last_tqdm_value():
     assert log_percent("no progress here") is None
 
 
-def test_an_optional_webhook_is_sent_with_the_prediction(engine, progress, monkeypatch):
-    monkeypatch.setenv("REPLICATE_WEBHOOK_URL", "https://studio.example.test/hooks/replicate")
+def test_an_optional_webhook_is_sent_with_the_prediction(settings, engine, progress, monkeypatch):
+    settings.REPLICATE_WEBHOOK_URL = "https://studio.example.test/hooks/replicate"
     with respx.mock() as router:
         create = router.post(f"{BASE}/v1/models/o/m/predictions").mock(
             return_value=httpx.Response(201, json=prediction("succeeded", output=f"{CDN}/x.png"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -70,6 +71,7 @@ def decoded(uri: str) -> bytes:
     ],
 )
 def test_it_runs_the_fal_models_as_image_edits(
+    settings: Any,
     monkeypatch: pytest.MonkeyPatch,
     shop: Shop,
     product: Asset,
@@ -79,9 +81,9 @@ def test_it_runs_the_fal_models_as_image_edits(
     size: str,
 ) -> None:
     with serve(fal_queue(outputs=2)) as (base, seen):
-        monkeypatch.setenv("FAL_KEY", "fal-id:fal-secret")
-        monkeypatch.setenv("FAL_QUEUE_URL", base)
-        monkeypatch.setenv("ENGINE_POLL_INTERVAL", "0.01")
+        settings.FAL_KEY = "fal-id:fal-secret"
+        settings.FAL_QUEUE_URL = base
+        settings.ENGINE_POLL_INTERVAL = 0.01
         job = run_scene_job(shop, product, model, count=2, aspect="16:9")
     assert job.status == Job.Status.COMPLETED, job.error
     posts = [s for s in seen if s.method == "POST"]
@@ -103,7 +105,7 @@ def test_it_runs_the_fal_models_as_image_edits(
 
 
 def test_it_falls_back_to_replicate_when_only_its_token_is_set(
-    monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset
+    settings: Any, monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset
 ) -> None:
     """nanobanana2 is served by fal or Replicate: with REPLICATE_API_TOKEN alone the job runs as
     a Replicate prediction of google/nano-banana-2 with the photo in image_input."""
@@ -122,10 +124,10 @@ def test_it_falls_back_to_replicate_when_only_its_token_is_set(
             )
         return Reply(200, out, {"Content-Type": "image/png"})
 
-    monkeypatch.delenv("FAL_KEY", raising=False)
+    settings.FAL_KEY = ""
     with serve(handler) as (base, seen):
-        monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test")
-        monkeypatch.setenv("REPLICATE_BASE_URL", base)
+        settings.REPLICATE_API_TOKEN = "r8_test"
+        settings.REPLICATE_BASE_URL = base
         job = run_scene_job(shop, product, "nanobanana2", count=1, aspect="3:4")
     assert job.status == Job.Status.COMPLETED, job.error
     post = next(s for s in seen if s.method == "POST")
@@ -138,7 +140,7 @@ def test_it_falls_back_to_replicate_when_only_its_token_is_set(
 
 
 def test_it_runs_gpt_high_as_an_openai_image_edit(
-    monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset
+    settings: Any, monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset
 ) -> None:
     out = base64.b64encode(png(1024, 1024)).decode()
 
@@ -146,8 +148,8 @@ def test_it_runs_gpt_high_as_an_openai_image_edit(
         return Reply(200, {"created": 1, "data": [{"b64_json": out}, {"b64_json": out}]})
 
     with serve(handler) as (base, seen):
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-        monkeypatch.setenv("OPENAI_BASE_URL", base + "/v1")
+        settings.OPENAI_API_KEY = "sk-test"
+        settings.OPENAI_BASE_URL = base + "/v1"
         job = run_scene_job(shop, product, "gpt-high", count=2)
     assert job.status == Job.Status.COMPLETED, job.error
     (post,) = seen
@@ -165,10 +167,10 @@ def test_it_runs_gpt_high_as_an_openai_image_edit(
 
 @pytest.mark.parametrize("model", sorted(SEED_004_CREDITS))
 def test_it_rejects_an_unconfigured_seed_model_naming_its_setting(
-    monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset, model: str
+    settings: Any, monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset, model: str
 ) -> None:
     for name in ("FAL_KEY", "REPLICATE_API_TOKEN", "OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
+        setattr(settings, name, "")
     with pytest.raises(JobError) as caught:
         submit_scene(shop, SceneRequest(asset=product, model=model, prompt=SCENE))
     setting = "OPENAI_API_KEY" if model == "gpt-high" else "FAL_KEY or REPLICATE_API_TOKEN"
@@ -191,12 +193,12 @@ def test_every_seed_model_is_a_scene_model_with_the_seeds_price() -> None:
 
 
 def test_a_price_rule_for_the_model_overrides_the_seeds_price(
-    monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset
+    settings: Any, monkeypatch: pytest.MonkeyPatch, shop: Shop, product: Asset
 ) -> None:
     from generations.models import PriceRule
     from generations.scenes.actions import prepare_scene
 
-    monkeypatch.setenv("FAL_KEY", "k")
+    settings.FAL_KEY = "k"
     req = SceneRequest(asset=product, model="nanobanana2", prompt=SCENE, count=3)
     assert prepare_scene(shop, req).total_cents == 15
     PriceRule.objects.create(model="nanobanana2", cents_per_output=4)

@@ -24,8 +24,8 @@ def test_it_makes_one_image_per_configured_engine(capsys, monkeypatch, settings,
         return Reply(200, {"data": [{"b64_json": b64png(32, 32)}]})
 
     with serve(openai) as (base, seen):
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-smoke")
-        monkeypatch.setenv("OPENAI_BASE_URL", base)
+        settings.OPENAI_API_KEY = "sk-smoke"
+        settings.OPENAI_BASE_URL = base
         assert smoke_engines.main() == 0
     out = capsys.readouterr().out
     assert "openai" in out and "OK " in out and "1 of 1 engines produced an image." in out

@@ -21,8 +21,8 @@ BASE = "https://api.stability.ai"
 
 
 @pytest.fixture
-def engine(monkeypatch, retry, sleeps):
-    monkeypatch.setenv("STABILITY_API_KEY", "sk-stab")
+def engine(settings, monkeypatch, retry, sleeps):
+    settings.STABILITY_API_KEY = "sk-stab"
     return StabilityEngine(retry=retry, sleep=sleeps)
 
 

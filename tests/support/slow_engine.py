@@ -40,6 +40,8 @@ class SlowEngine(Engine):
     required_setting = "STUDIO_SLOW_ENGINE"
 
     def is_configured(self) -> bool:
+        # A test harness switch, not a studio setting: the integration fixtures hand it to the
+        # worker subprocesses they start (documented exception in studio/settings.py).
         return os.environ.get("STUDIO_SLOW_ENGINE") == "1"
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> list[EngineImage]:

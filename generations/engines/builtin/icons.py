@@ -779,7 +779,7 @@ def lemmas(word: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # built from icon_set(), which never changes: a local memo like it
 def _index() -> dict[str, tuple[tuple[str, float], ...]]:
     """phrase → (icon name, score), best first. Phrases are names, name heads and keywords."""
     scored: dict[str, dict[str, float]] = {}

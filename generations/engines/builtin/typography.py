@@ -27,6 +27,7 @@ FONTS = {
 }
 
 
+# Loaded font objects cannot be pickled into a shared cache; a local memo of files that never change.
 @lru_cache(maxsize=64)
 def _font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     name = FONTS.get(kind, FONTS["sans"])

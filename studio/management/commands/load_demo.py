@@ -13,7 +13,8 @@ from django.db import transaction
 
 from generations import actions as jobs
 from generations import operations
-from generations.models import Asset, Job, Preset
+from generations.models import Asset, Job
+from generations.presets import PresetFields, create_preset
 from studio import actions
 from studio.models import Membership, Shop
 
@@ -89,7 +90,7 @@ class Command(BaseCommand):
                     shop, wallet_cents=5000, plan_budget_cents=2000, memo="demo credits"
                 )
                 for preset in DEMO_PRESETS:
-                    Preset.objects.create(shop=shop, created_by=user, **preset)
+                    create_preset(shop, PresetFields(**preset), by=user)
                 created = True
             else:
                 created = False
