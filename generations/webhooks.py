@@ -79,7 +79,8 @@ def remove_endpoint(endpoint: WebhookEndpoint) -> None:
 
 
 def job_event(job: Job) -> dict[str, Any]:
-    from generations.api.common import charged_cents, file_url, job_outputs
+    from generations.api.common import charged_cents, job_outputs
+    from generations.storage_urls import file_url
 
     outputs = [
         {
