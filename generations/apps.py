@@ -11,8 +11,11 @@ class GenerationsConfig(AppConfig):
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
         # Registers the design chat's runner (generations.chat.actions).
         # Registers the webhook finish hook and its Celery tasks in web and worker processes.
+        # Connects the cache invalidation of the price table and of staff's model rows.
         from generations import (
+            model_configs,  # noqa: F401
             operations,  # noqa: F401
+            pricing,  # noqa: F401
             webhooks,  # noqa: F401
         )
         from generations.chat import actions  # noqa: F401 - the `chat` job runner

@@ -16,7 +16,8 @@ from django.http import HttpRequest
 from generations.api.edge import ApiError, Family
 from generations.engines import registry
 from generations.engines.base import Capability
-from generations.models import Asset, Job, PriceRule
+from generations.models import Asset, Job
+from generations.pricing import best_rule
 from generations.storage_urls import named_asset
 from studio.compiled import CompiledQuery, Param
 from studio.models import Shop
@@ -58,24 +59,19 @@ def model_error_message(message: str) -> str:
     return f"{message} Models this server can serve: {', '.join(names) or 'none'}."
 
 
-def best_price_rule(*, engine: str, model: str, resolution: str, kind: str) -> PriceRule | None:
-    """The most specific PriceRule for this work, or None when the table has no match."""
-    rules = PriceRule.objects.filter(
-        engine__in=["", engine],
-        model__in=["", model],
-        resolution__in=["", resolution],
-        kind__in=["", kind],
-    )
-    return max(rules, key=lambda r: r.specificity, default=None)
-
-
 def family_price(
     *, engine: str, model: str, resolution: str, table: int | None, fallback: int
 ) -> int:
     """A route family's price: a PriceRule naming the engine, model or resolution wins; then the
     family's own table; then the general price (catch-all rule or DEFAULT_PRICE_CENTS_PER_IMAGE)."""
-    rule = best_price_rule(engine=engine, model=model, resolution=resolution, kind="generate")
-    if rule is not None and (rule.engine or rule.model or rule.resolution):
+    rule = best_rule(
+        engine=engine,
+        model=model,
+        resolution=resolution,
+        kind="generate",
+        among=lambda r: bool(r.engine or r.model or r.resolution),
+    )
+    if rule is not None:
         return rule.cents_per_output
     return table if table is not None else fallback
 
