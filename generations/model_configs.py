@@ -13,13 +13,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from generations.models import ModelConfig
 
 CACHE_KEY = "catalog:model-configs:v1"
+
+
+def _key() -> str:
+    # Per database: processes sharing one cache (a file cache under .data/, one Redis) may
+    # serve different databases (the dev server, test workers).
+    return f"{CACHE_KEY}:{connection.settings_dict['NAME']}"
+
+
 CACHE_SECONDS = 300
 FIELDS = (
     "name",
@@ -35,15 +43,15 @@ FIELDS = (
 
 def rows() -> list[dict[str, Any]]:
     """Every ModelConfig row as a dict of FIELDS, ordered by name (one query when cold)."""
-    found = cache.get(CACHE_KEY)
+    found = cache.get(_key())
     if found is None:
         found = list(ModelConfig.objects.order_by("name").values(*FIELDS))
-        cache.set(CACHE_KEY, found, CACHE_SECONDS)
+        cache.set(_key(), found, CACHE_SECONDS)
     return found
 
 
 def forget_model_configs() -> None:
-    cache.delete(CACHE_KEY)
+    cache.delete(_key())
 
 
 @receiver(post_save, sender=ModelConfig, dispatch_uid="model-configs-forget-on-save")

@@ -16,13 +16,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from generations.models import PriceRule
 
 CACHE_KEY = "pricing:rules:v1"
+
+
+def _key() -> str:
+    # Per database: processes sharing one cache (a file cache under .data/, one Redis) may
+    # serve different databases (the dev server, test workers).
+    return f"{CACHE_KEY}:{connection.settings_dict['NAME']}"
+
+
 CACHE_SECONDS = 300
 
 
@@ -57,7 +65,7 @@ class Rule:
 
 def rules() -> list[Rule]:
     """Every price rule, from the cache (one query when it is cold)."""
-    table = cache.get(CACHE_KEY)
+    table = cache.get(_key())
     if table is None:
         table = [
             Rule(*row)
@@ -65,7 +73,7 @@ def rules() -> list[Rule]:
                 "engine", "model", "resolution", "kind", "cents_per_output"
             )
         ]
-        cache.set(CACHE_KEY, table, CACHE_SECONDS)
+        cache.set(_key(), table, CACHE_SECONDS)
     return table
 
 
@@ -98,7 +106,7 @@ def price_per_output(
 
 
 def forget_prices() -> None:
-    cache.delete(CACHE_KEY)
+    cache.delete(_key())
 
 
 @receiver(post_save, sender=PriceRule, dispatch_uid="pricing-forget-on-save")
