@@ -40,11 +40,24 @@ def reads(api: ApiClient, s: dict[str, Any]) -> dict[str, tuple[str, int]]:
         scene = api.post("/v1/generate", {**body, "num_images": 2}).json()["job_id"]
         actions.execute_job(str(parse_public_id(scene)))
         scene_ids.append(scene)
+    chat = api.post(
+        "/ai-generations/chat/start",
+        {
+            "messages": [
+                {"role": "user", "content": "make a cozy cabin sticker and put it on a mug"}
+            ]
+        },
+    ).json()["jobId"]
+    actions.execute_job(chat)
     media = [str(a.id) for a in Asset.objects.filter(shop=s["asset"].shop)[:3]]
     for n in range(3):
         assert api.post("/v1/posts", {"text": f"post {n}", "media_ids": media}).status_code == 201
     return {
         "000 GET /ai-generations/{id}": (f"/ai-generations/{gen['generationId']}", 5),  # measured 3
+        "000 GET /ai-generations/chat/jobs/{id}": (
+            f"/ai-generations/chat/jobs/{chat}",
+            7,
+        ),  # measured 5
         "002 GET /v0/images/generations/{id}": (
             f"/v0/images/generations/{v0['data']['id']}",
             5,
