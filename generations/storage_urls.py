@@ -124,6 +124,8 @@ def storage_prefixes(shop: Shop, request: HttpRequest | None) -> list[tuple[str,
     prefixes: list[tuple[str, str]] = []
     storage = _storage()
     media = settings.MEDIA_URL
+    if storage.__class__ is FileSystemStorage and storage.base_url is not None:
+        media = storage.base_url  # where FileUrls puts local files (MEDIA_URL unless configured)
     public = public_base(shop)
     if public:
         prefixes.append((normalise_origin(public), urlsplit(public).path.rstrip("/") + "/"))

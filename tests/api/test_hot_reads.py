@@ -255,7 +255,7 @@ def test_file_urls_are_the_storage_urls_on_the_public_base(
     from django.test import RequestFactory
     from django.utils.encoding import filepath_to_uri
 
-    from generations.storage_urls import FileUrls
+    from generations.storage_urls import FileUrls, named_file
 
     settings.STORAGE_PUBLIC_ORIGIN = origin.rstrip("/")
     settings.STORAGES = {
@@ -279,3 +279,7 @@ def test_file_urls_are_the_storage_urls_on_the_public_base(
             expected = url if url.startswith("https://") else "https://testserver:8443" + url
         assert urls(name) == expected, name
         assert file_url(shop, FieldFile(Asset(), field, name), request) == expected, name
+        if name and "\\" not in name and "/." not in "/" + name and name[0] != "/":
+            # ... and what FileUrls hands out, named_file reads back as the same stored name.
+            named = named_file(shop, expected, request)
+            assert named is not None and named.name == name, name
