@@ -15,8 +15,11 @@ class GenerationsConfig(AppConfig):
         registry.load_engines()
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
         # Registers the design chat's runner (generations.chat.actions).
+        # Connects the cache invalidation of the price table and of staff's model rows.
         from generations import (
+            model_configs,  # noqa: F401
             operations,  # noqa: F401
+            pricing,  # noqa: F401
             webhooks,
         )
         from generations.chat import actions  # noqa: F401 - the `chat` job runner

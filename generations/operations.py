@@ -16,7 +16,6 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Q
 
 from generations.actions import (
     JobError,
@@ -38,7 +37,8 @@ from generations.imageops.common import (
     no_op_threshold,
 )
 from generations.loader import FORMAT_CONTENT_TYPES, ImageRejected, load_image
-from generations.models import Asset, Job, PriceRule
+from generations.models import Asset, Job
+from generations.pricing import best_rule
 from studio.models import Shop
 
 if TYPE_CHECKING:
@@ -177,13 +177,14 @@ def operation_price(
         resolution = f"{options['resolution']}p"
     elif "zoom_factor" in options:
         resolution = f"{options['zoom_factor']}x"
-    rules = PriceRule.objects.filter(Q(kind=spec.name) | Q(model=model)).filter(
-        engine__in=["", engine],
-        model__in=["", model],
-        resolution__in=["", resolution],
-        kind__in=["", spec.name],
+    best = best_rule(
+        engine=engine,
+        model=model,
+        resolution=resolution,
+        kind=spec.name,
+        # Only a rule naming this operation or this model: the general image price is not one.
+        among=lambda r: r.kind == spec.name or bool(model and r.model == model),
     )
-    best = max(rules, key=lambda r: r.specificity, default=None)
     if best is not None:
         return best.cents_per_output
     if default is not None:

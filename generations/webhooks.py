@@ -78,7 +78,7 @@ def remove_endpoint(endpoint: WebhookEndpoint) -> None:
 
 
 def job_event(job: Job) -> dict[str, Any]:
-    from generations.api.common import file_url  # moves to the storage-URL module (issue 16)
+    from generations.storage_urls import file_url
 
     outputs = [
         {

@@ -1,8 +1,8 @@
 """Where a mockup's design comes from: the shop's own storage, or an allow-listed origin.
 
-A URL on the shop's storage origin is resolved to that shop's stored Asset and read from
-storage (no HTTP). A URL on an origin the owner allow-listed is fetched through the one
-SSRF-safe fetcher (`studio.fetch`). Anything else is refused before any connection is made.
+A URL on the shop's storage (generations/storage_urls.py decides which URLs those are) is
+resolved to that shop's stored Asset and read from storage (no HTTP). A URL on an origin the
+owner allow-listed is fetched through the one SSRF-safe fetcher (`studio.fetch`). Anything else is refused before any connection is made.
 """
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.http import HttpRequest
 
+from generations import storage_urls
 from generations.models import Asset
+from generations.storage_urls import normalise_origin
 from mockups.errors import MockupError
 from studio import fetch as fetcher
 from studio.models import Shop
@@ -46,46 +45,6 @@ class AssetRef:
     shop_id: int | None = None  # whose concurrent-fetch cap an external fetch counts against
 
 
-def normalise_origin(url: str) -> str:
-    """scheme://host[:port] in lower case with the default port dropped; "" if not http(s)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return ""
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    default = 443 if parts.scheme == "https" else 80
-    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
-
-
-def own_storage_prefixes(request: HttpRequest, shop: Shop) -> list[tuple[str, str]]:
-    """(origin, path prefix) pairs under which this studio serves stored files."""
-    prefixes: list[tuple[str, str]] = []
-    public = getattr(settings, "STORAGE_PUBLIC_ORIGIN", "")
-    if public:
-        public = public.replace("{shop}", shop.slug)
-        parts = urlsplit(public)
-        prefixes.append((normalise_origin(public), parts.path.rstrip("/") + "/"))
-    storage = Asset._meta.get_field("file").storage
-    if not isinstance(storage, FileSystemStorage):
-        # S3-compatible storage: its own file URLs are the shop's storage origin too (the
-        # bucket's endpoint or custom domain), whether or not STORAGE_PUBLIC_ORIGIN is set.
-        probe = storage.url("shops/x")
-        base = urlsplit(probe)
-        prefixes.append((normalise_origin(probe), base.path[: -len("shops/x")] or "/"))
-    media = settings.MEDIA_URL
-    if media.startswith(("http://", "https://")):
-        prefixes.append((normalise_origin(media), urlsplit(media).path.rstrip("/") + "/"))
-    else:
-        origin = normalise_origin(request.build_absolute_uri("/"))
-        prefixes.append((origin, "/" + media.strip("/") + "/"))
-    return prefixes
-
-
 def resolve(request: HttpRequest, shop: Shop, url: str, pinned_sha: str = "") -> AssetRef:
     """Classify `url` for `shop`; raises SourceError for untrusted or foreign assets."""
     if not url:
@@ -95,10 +54,9 @@ def resolve(request: HttpRequest, shop: Shop, url: str, pinned_sha: str = "") ->
     origin = normalise_origin(url)
     if not origin:
         raise SourceError("The asset must be an http(s) URL.", 400, "invalid_asset_url")
-    path = unquote(urlsplit(url).path)
-    for own_origin, prefix in own_storage_prefixes(request, shop):
-        if origin == own_origin and path.startswith(prefix):
-            return _own_asset(shop, url, path[len(prefix) :])
+    named = storage_urls.named_file(shop, url, request)
+    if named is not None:
+        return _own_asset(shop, url, named)
     trusted = {normalise_origin(o) for o in shop.trusted_origins or []} - {""}
     if origin not in trusted:
         raise SourceError(
@@ -119,24 +77,14 @@ def resolve(request: HttpRequest, shop: Shop, url: str, pinned_sha: str = "") ->
     )
 
 
-def _own_asset(shop: Shop, url: str, key: str) -> AssetRef:
-    parts = key.split("/")
-    # shops/<slug>/assets/<hex>/<file>
-    if len(parts) != 5 or parts[0] != "shops" or parts[2] != "assets":
+def _own_asset(shop: Shop, url: str, named: storage_urls.NamedFile) -> AssetRef:
+    if named.asset_id is None:
         raise SourceError("The asset URL is not a library file.", 404, "asset_not_found")
-    if parts[1] != shop.slug:
+    if named.shop_slug != shop.slug:
         raise SourceError("The asset belongs to another shop.", 403, "foreign_asset")
-    try:
-        asset_id = uuid.UUID(hex=parts[3])
-    except ValueError as exc:
-        raise SourceError("The asset URL is not a library file.", 404, "asset_not_found") from exc
-    asset = (
-        Asset.objects.filter(id=asset_id, shop=shop)
-        .only("id", "shop_id", "file", "sha256", "content_type", "moderation")
-        .order_by()
-        .first()
-    )
-    if asset is None or asset.file.name != key or not asset.content_type.startswith("image/"):
+    fields = ("id", "shop_id", "file", "sha256", "content_type", "moderation")
+    asset = storage_urls.asset_of(shop, named, only=fields)
+    if asset is None or not asset.content_type.startswith("image/"):
         raise SourceError("No such image in this shop's library.", 404, "asset_not_found")
     if asset.is_hidden:
         raise SourceError(ASSET_HIDDEN, 410, "asset_hidden")
@@ -198,14 +146,6 @@ def _memo_put(url: str, sha: str) -> None:
         if len(_memo) > 4096:
             _memo.clear()
         _memo[url] = (time.monotonic(), sha)
-
-
-def asset_public_url(request: HttpRequest, asset: Asset) -> str:
-    """The absolute URL of a library file on the shop's storage origin."""
-    public = getattr(settings, "STORAGE_PUBLIC_ORIGIN", "")
-    if public:
-        return public.replace("{shop}", asset.shop.slug).rstrip("/") + "/" + asset.file.name
-    return request.build_absolute_uri(asset.file.url)
 
 
 def forget_external_hashes() -> None:

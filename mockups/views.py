@@ -23,12 +23,12 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import HttpResponseClientRedirect
 
-from generations import operations
+from generations import operations, storage_urls
 from generations.actions import JobError
 from generations.library import LibraryQuery, keyset_page
 from generations.loader import ImageRejected
 from generations.models import Asset, Job
-from mockups import actions, design_check, products, sources
+from mockups import actions, design_check, products
 from mockups import render as renderer
 from mockups.errors import MockupError
 from mockups.forms import (
@@ -184,13 +184,13 @@ def _editor_state(request: HttpRequest) -> dict[str, Any]:
                 {k: actions._fmt_param(v) for k, v in params.items()}, template
             )
             state["url"] = actions.mockup_url(
-                request, shop, template, sources.asset_public_url(request, asset), params
+                request, shop, template, storage_urls.asset_url(asset, request), params
             )
             state["preview_url"] = actions.mockup_url(
                 request,
                 shop,
                 template,
-                sources.asset_public_url(request, asset),
+                storage_urls.asset_url(asset, request),
                 {**params, "w": 640},
             )
         except MockupError as exc:
@@ -298,7 +298,7 @@ def sheet(request: HttpRequest) -> HttpResponse:
     asset = _shop_asset_or_none(shop, request.GET.get("asset", ""))
     if asset is None:
         raise Http404("No such image in this shop's library.")
-    asset_url = sources.asset_public_url(request, asset)
+    asset_url = storage_urls.asset_url(asset, request)
     tiles = []
     for template in products.visible_templates(shop, request.GET.get("q", "")):
         variants = template.variants or [{"key": "", "name": ""}]
@@ -485,11 +485,10 @@ def url_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Mockup URL settings saved.")
                 return redirect("mockup_settings")
-    origin = sources.own_storage_prefixes(request, shop)[0]
     return render(
         request,
         "mockups/settings.html",
-        {"form": form, "storage_origin": origin[0] + origin[1], "shop": shop},
+        {"form": form, "storage_origin": storage_urls.files_base(shop, request), "shop": shop},
     )
 
 
@@ -607,7 +606,7 @@ def listing_page(request: HttpRequest, token: str) -> HttpResponse:
             status=refusal.status,
         )
     template = listing.template
-    asset_url = sources.asset_public_url(request, listing.asset)
+    asset_url = storage_urls.asset_url(listing.asset, request)
     variants = template.variants or []
     shown = [v for v in variants if v["key"] == listing.variant] + [
         v for v in variants if v["key"] != listing.variant

@@ -151,5 +151,35 @@ def image_bytes() -> Callable[..., bytes]:
     return png_bytes
 
 
+@pytest.fixture
+def busy_shop(shop: Shop, user: Any) -> dict[str, Any]:
+    """A shop with a library, finished jobs, presets, prices and staff model rows: enough rows
+    that a per-row query shows in a query budget (tests/test_query_budgets.py)."""
+    from generations import actions, operations
+    from generations.models import Asset, ModelConfig, PriceRule
+    from tests.pagekit import make_asset, make_job, make_preset
+
+    PriceRule.objects.create(cents_per_output=2)
+    PriceRule.objects.create(kind="remove-background", cents_per_output=3)
+    PriceRule.objects.create(model="builtin:procedural", resolution="high", cents_per_output=4)
+    ModelConfig.objects.create(name="house-model", engine="replicate", provider_model="me/x")
+    ModelConfig.objects.create(name="ideogram-v2", engine="replicate", enabled=False)
+    for n in range(3):
+        make_preset(shop, name=f"Preset {n}")
+    jobs = []
+    for n in range(4):
+        job = make_job(shop, user, prompt=f"a kite number {n}", count=2)
+        actions.execute_job(str(job.id))
+        jobs.append(job)
+    assets = [make_asset(shop, user, prompt=f"design {n}") for n in range(6)]
+    asset = assets[0]
+    for name in ("remove-background", "upscale", "detect-objects"):
+        job = operations.submit_operation(shop, asset, name, {}, user)
+        actions.execute_job(str(job.id))
+    children = Asset.objects.filter(parent=asset)
+    assert children.exists()
+    return {"asset": asset, "jobs": jobs, "child": children.first()}
+
+
 # Shared fixtures for real worker subprocesses (imported last: they use skip_or_fail above).
 from tests.support.worker_fixtures import start_worker  # noqa: E402, F401

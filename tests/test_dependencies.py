@@ -11,9 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     # A beat task is a door; it runs the API's own housekeeping.
     ("generations/tasks.py", "generations.api.idempotency"),
-    # Until issue 16's storage-URL module (generations/storage_urls.py) replaces it.
-    ("generations/webhooks.py", "generations.api.common.file_url"),
-    ("generations/scenes/jobs.py", "generations.api.common.file_url"),
 }
 
 

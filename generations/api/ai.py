@@ -11,7 +11,6 @@ from pydantic import Field, field_validator
 from generations.actions import GenerationSpec, size_for
 from generations.api import common
 from generations.api.common import (
-    asset_url,
     charged_cents,
     family_price,
     job_outputs,
@@ -37,6 +36,7 @@ from generations.api.edge import (
 from generations.engines import registry
 from generations.models import Job, Post
 from generations.posts import PostError, create_post
+from generations.storage_urls import asset_url
 from studio.actions import InsufficientCredits
 
 ASPECT_RATIOS_003 = ("1:1", "16:9", "9:16", "4:3", "3:4", "4:5", "5:4")

@@ -15,7 +15,6 @@ from generations.api import common
 from generations.api.common import (
     References,
     asset_for_url,
-    asset_url,
     charged_cents,
     job_outputs,
     submit_api_generation,
@@ -38,6 +37,7 @@ from generations.api.idempotency import submit_bound
 from generations.engines import registry
 from generations.engines.base import Capability
 from generations.models import Asset, Job
+from generations.storage_urls import asset_url
 from studio.actions import InsufficientCredits
 
 # The seed's reference-guided model; used for referenceImageUrls when this server can serve it.

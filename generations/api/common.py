@@ -1,20 +1,17 @@
-"""What the API route families share below the edge (generations/api/edge.py): absolute storage
-URLs, resolving image URLs to assets, prices, waiting on jobs, and submitting generations."""
+"""What the API route families share below the edge (generations/api/edge.py): resolving image
+URLs to assets, prices, waiting on jobs, and submitting generations. Storage URLs themselves live
+in generations/storage_urls.py."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.http import HttpRequest
-from django.utils.encoding import filepath_to_uri
 
 from generations.api.edge import ApiError, Family
 from generations.engines import registry
@@ -24,95 +21,13 @@ from generations.engines.base import Capability
 from generations.job_results import charged_cents as charged_cents
 from generations.job_results import job_outputs as job_outputs
 from generations.job_results import with_refunds as with_refunds
-from generations.models import Asset, Job, PriceRule
+from generations.models import Asset, Job
+from generations.pricing import best_rule
+from generations.storage_urls import named_asset
 from studio.compiled import CompiledQuery, Param
 from studio.models import Shop
 
-# --- URLs on the shop's storage origin -----------------------------------------------------------------
-
-
-def storage_origin(shop: Shop, request: HttpRequest | None = None) -> str:
-    """The public base URL of a shop's files. STORAGE_PUBLIC_ORIGIN may contain `{shop}`."""
-    origin = settings.STORAGE_PUBLIC_ORIGIN
-    if origin:
-        return origin.replace("{shop}", shop.slug)
-    if request is not None:
-        return f"{request.scheme}://{request.get_host()}"
-    return settings.SITE_URL
-
-
-def file_url(shop: Shop, field_file: Any, request: HttpRequest | None = None) -> str:
-    if not field_file:
-        return ""
-    url = field_file.url
-    if url.startswith(("http://", "https://")):
-        return url
-    return storage_origin(shop, request) + url
-
-
-def asset_url(asset: Asset, request: HttpRequest | None = None) -> str:
-    return file_url(asset.shop, asset.file, request)
-
-
-class AssetUrls:
-    """Absolute URLs of a shop's asset files for one request (the hot API reads).
-
-    The same URLs as `file_url`, from stored names: the storage origin is worked out once, and on
-    the filesystem storage a URL is its base URL plus the quoted name, without a FieldFile or a
-    storage call per file. Other storages (S3) are asked for each URL.
-    """
-
-    def __init__(self, shop: Shop, request: HttpRequest | None = None) -> None:
-        self.origin = storage_origin(shop, request)
-        self.storage = Asset._meta.get_field("file").storage
-        self.base_url: str | None = None
-        self.prefix = ""
-        # Exactly the filesystem storage: a subclass may build its URLs differently.
-        if self.storage.__class__ is FileSystemStorage and self.storage.base_url is not None:
-            self.base_url = self.storage.base_url
-            absolute = self.base_url.startswith(("http://", "https://"))
-            self.prefix = self.base_url if absolute else self.origin + self.base_url
-
-    def __call__(self, name: str | None) -> str:
-        if not name:
-            return ""
-        if self.base_url is not None:
-            # Stored names are usually made of characters filepath_to_uri leaves alone.
-            path = name if _URI_SAFE_NAME.match(name) else filepath_to_uri(name)
-            path = path.lstrip("/")
-            # urljoin would also resolve dot segments; stored names have none, but stay exact.
-            if "/." not in "/" + path:
-                return self.prefix + path
-            url = urljoin(self.base_url, path)
-        else:
-            url = self.storage.url(name)
-        if url.startswith(("http://", "https://")):
-            return url
-        return self.origin + url
-
-
-# What filepath_to_uri (quote with safe="/~!*()'") returns unchanged.
-_URI_SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-~/!*()']*\Z")
-
-
-def asset_from_url(shop: Shop, url: str, request: HttpRequest) -> Asset | None:
-    """The shop's own asset when `url` points at it on the shop's storage origin, else None."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    origin = urlsplit(storage_origin(shop, request))
-    if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
-        return None
-    marker = f"{shop.storage_prefix}assets/"
-    _, found, rest = parts.path.partition(marker)
-    if not found:
-        return None
-    try:
-        ident = uuid.UUID(rest.split("/", 1)[0])
-    except ValueError:
-        return None
-    return Asset.objects.filter(shop=shop, id=ident).first()
+# --- image URLs in requests ----------------------------------------------------------------------------
 
 
 def asset_for_url(shop: Shop, url: str, request: HttpRequest, *, field_name: str) -> Asset:
@@ -124,7 +39,7 @@ def asset_for_url(shop: Shop, url: str, request: HttpRequest, *, field_name: str
 
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ApiError(400, f"{field_name} must be an http(s) URL.")
-    own = asset_from_url(shop, url, request)
+    own = named_asset(shop, url, request)
     if own is not None:
         return own
     try:
@@ -149,24 +64,19 @@ def model_error_message(message: str) -> str:
     return f"{message} Models this server can serve: {', '.join(names) or 'none'}."
 
 
-def best_price_rule(*, engine: str, model: str, resolution: str, kind: str) -> PriceRule | None:
-    """The most specific PriceRule for this work, or None when the table has no match."""
-    rules = PriceRule.objects.filter(
-        engine__in=["", engine],
-        model__in=["", model],
-        resolution__in=["", resolution],
-        kind__in=["", kind],
-    )
-    return max(rules, key=lambda r: r.specificity, default=None)
-
-
 def family_price(
     *, engine: str, model: str, resolution: str, table: int | None, fallback: int
 ) -> int:
     """A route family's price: a PriceRule naming the engine, model or resolution wins; then the
     family's own table; then the general price (catch-all rule or DEFAULT_PRICE_CENTS_PER_IMAGE)."""
-    rule = best_price_rule(engine=engine, model=model, resolution=resolution, kind="generate")
-    if rule is not None and (rule.engine or rule.model or rule.resolution):
+    rule = best_rule(
+        engine=engine,
+        model=model,
+        resolution=resolution,
+        kind="generate",
+        among=lambda r: bool(r.engine or r.model or r.resolution),
+    )
+    if rule is not None:
         return rule.cents_per_output
     return table if table is not None else fallback
 

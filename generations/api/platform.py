@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from pydantic import Field
 
-from generations.api.common import asset_for_url, asset_url, storage_origin
+from generations.api.common import asset_for_url
 from generations.api.edge import (
     PLATFORM,
     ApiError,
@@ -27,6 +27,7 @@ from generations.api.edge import (
 )
 from generations.library import upload_asset
 from generations.loader import ImageRejected
+from generations.storage_urls import asset_url, files_base, normalise_origin
 from studio import apikeys, ratelimit
 
 
@@ -74,7 +75,7 @@ def sandbox(request: HttpRequest) -> Reply:
         shop_secret=shop.url_signing_secret,
         scopes=minted.key.api_key.scopes,
         claim_url=request.build_absolute_uri(claim_path),
-        storage_origin=storage_origin(shop, request),
+        storage_origin=normalise_origin(files_base(shop, request)),
         credits_cents=shop.balance_cents,
         sandbox=True,
     )

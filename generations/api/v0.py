@@ -18,7 +18,6 @@ from pydantic import Field, field_validator
 from generations.actions import ASPECT_RATIOS, MAX_COUNT, GenerationSpec
 from generations.api import common
 from generations.api.common import (
-    AssetUrls,
     References,
     charged_cents,
     family_price,
@@ -43,6 +42,7 @@ from generations.api.edge import (
 )
 from generations.models import Asset, Job, Preset
 from generations.presets import PresetError, parse_variables
+from generations.storage_urls import FileUrls
 from studio.actions import InsufficientCredits, current_period
 from studio.compiled import CompiledQuery, Param
 
@@ -263,7 +263,7 @@ def _dt_unix(job: Job) -> int:
     return int(job.created_at.timestamp())
 
 
-def _image_item(row: tuple[Any, ...], urls: AssetUrls, response_format: str) -> ImageItem:
+def _image_item(row: tuple[Any, ...], urls: FileUrls, response_format: str) -> ImageItem:
     """One output from its job_output_rows() row (id, file, width, height, content type)."""
     ident, name, width, height, content_type = row
     item = ImageItem(id=str(ident), storageKey=name, width=width, height=height)
@@ -285,7 +285,7 @@ def job_payload(job: Job, request: HttpRequest, response_format: str = "url") ->
         return JobPayload(id=str(job.id), status="failed", error=job.error or "failed")
     body = JobPayload(id=str(job.id), status=status, created=_dt_unix(job), model=job.model)
     if status == Job.Status.COMPLETED:
-        urls = AssetUrls(request.shop, request)  # type: ignore[attr-defined]
+        urls = FileUrls(request.shop, request)  # type: ignore[attr-defined]
         body.data = [_image_item(row, urls, response_format) for row in job_output_rows(job.id)]
         body.usage = Usage(credits=charged_cents(job))
         body.unrecognizedWords = (job.result or {}).get("unrecognized_words") or None
@@ -504,7 +504,7 @@ LIBRARY_FIELDS = (
 )
 
 
-def _library_item(row: tuple[Any, ...], urls: AssetUrls) -> LibraryImage:
+def _library_item(row: tuple[Any, ...], urls: FileUrls) -> LibraryImage:
     # A page row carries the total after these columns.
     (
         ident,
@@ -635,7 +635,7 @@ def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
         total = count_query.value(**values)
     else:
         total = 0
-    urls = AssetUrls(shop, request)
+    urls = FileUrls(shop, request)
     return LibraryData(
         data=LibraryPage(
             images=[_library_item(row, urls) for row in rows], total=total, page=page, limit=limit
@@ -653,7 +653,7 @@ def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
 )
 def library_detail(request: HttpRequest, image_id: str) -> ImageDetailData:
     asset = _shop_asset(request, image_id)
-    item = _library_item(_library_row(asset), AssetUrls(request.shop, request))  # type: ignore[attr-defined]
+    item = _library_item(_library_row(asset), FileUrls(request.shop, request))  # type: ignore[attr-defined]
     return ImageDetailData(
         data=ImageDetail(
             id=item.id,

@@ -17,7 +17,6 @@ from pydantic import Field
 
 from generations.actions import CancelError, JobError, cancel_job
 from generations.api.common import (
-    AssetUrls,
     asset_for_url,
     charged_cents,
     job_output_rows,
@@ -46,6 +45,7 @@ from generations.scenes.documents import (
 )
 from generations.scenes.models import ASPECT_RATIOS
 from generations.scenes.presets import find_preset, presets_for
+from generations.storage_urls import FileUrls
 from studio.actions import InsufficientCredits
 from studio.models import Shop
 
@@ -394,11 +394,11 @@ def _job(request: HttpRequest, job_id: str) -> Job:
 def document(
     job: Job,
     request: HttpRequest,
-    urls: AssetUrls | None = None,
+    urls: FileUrls | None = None,
     memo: dict | None = None,
     rows: list[tuple[Any, ...]] | None = None,
 ) -> JobOut:
-    urls = urls or AssetUrls(job.shop, request)
+    urls = urls or FileUrls(job.shop, request)
     rows = job_output_rows(job.id) if rows is None else rows
     images = [
         {"id": str(ident), "url": urls(name), "width": w, "height": h, "content_type": ctype}
@@ -463,7 +463,7 @@ def job_list(request: HttpRequest, query: JobQuery) -> JobPage:
             .exclude(created_at=cursor, id__gt=after)
         )
     page = list(with_refunds(jobs)[: query.limit + 1])
-    urls = AssetUrls(shop, request)
+    urls = FileUrls(shop, request)
     memo: dict = {}  # the queue and the history are read once for the whole page
     outputs: dict[Any, list[tuple[Any, ...]]] = {job.id: [] for job in page}
     for job_id, *row in (

@@ -30,9 +30,7 @@ from generations import operations
 from generations.actions import GenerationSpec, JobError
 from generations.api import common
 from generations.api.common import (
-    AssetUrls,
     asset_for_url,
-    asset_from_url,
     family_price,
     job_outputs,
     submit_api_generation,
@@ -58,6 +56,7 @@ from generations.imageops.catalog import OPERATIONS
 from generations.library import AssetInUse, delete_assets, upload_asset
 from generations.loader import ImageRejected, load_image
 from generations.models import Asset, Job
+from generations.storage_urls import FileUrls, named_asset
 from studio.actions import InsufficientCredits
 
 # --- the family: OpenAI's error object -----------------------------------------------------------
@@ -686,7 +685,7 @@ class Inputs:
             self.created.append(asset)
             return asset
         if src.url:
-            own = asset_from_url(self.shop, src.url, self.request)
+            own = named_asset(self.shop, src.url, self.request)
             if own is not None:
                 return own
             asset = asset_for_url(self.shop, src.url, self.request, field_name=src.field)
@@ -718,7 +717,7 @@ class Inputs:
     def _mask_text(self, src: MaskSource) -> bytes:
         text = src.text
         if text.startswith(("http://", "https://")):
-            own = asset_from_url(self.shop, text, self.request)
+            own = named_asset(self.shop, text, self.request)
             if own is not None:
                 with own.file.open("rb") as fh:
                     return fh.read()
@@ -937,7 +936,7 @@ def image_response(
     outputs = job_outputs(job)
     if not outputs:
         raise ApiError(502, "The operation produced no image.", extra={"task_id": task_ref(job.id)})
-    urls = AssetUrls(request.shop, request)  # type: ignore[attr-defined]
+    urls = FileUrls(request.shop, request)  # type: ignore[attr-defined]
     session = job.input_asset_id or outputs[0].id
     items = []
     for out in outputs:
@@ -1302,7 +1301,7 @@ def finish_remove_background(request: HttpRequest, job: Job, **_: Any) -> Remove
         raise ApiError(502, "The operation produced no image.", extra={"task_id": task_ref(job.id)})
     box = (job.result or {}).get("box")
     return RemoveBackgroundResponse(
-        output_image_url=AssetUrls(request.shop, request)(outputs[0].file.name),  # type: ignore[attr-defined]
+        output_image_url=FileUrls(request.shop, request)(outputs[0].file.name),  # type: ignore[attr-defined]
         box=[int(v) for v in box] if box else None,
         session_id=session_ref(job.input_asset_id),
         image_id=image_ref(outputs[0].id),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pydantic import Field
 
 from generations.actions import CancelError, cancel_job, resend_if_stuck
-from generations.api.common import AssetUrls, job_output_rows
+from generations.api.common import job_output_rows
 from generations.api.edge import ApiError, Out, Reply, Returns, omitted, operation, route
 from generations.api.v1_images import (
     SEED_001,
@@ -22,6 +22,7 @@ from generations.api.v1_images import (
     task_ref,
 )
 from generations.models import Job
+from generations.storage_urls import FileUrls
 
 TASK_SCOPES = ("ai:edit", "ai:generate", "ai:bg-remove")
 
@@ -109,7 +110,7 @@ def get_task(request: HttpRequest, task_id: str) -> TaskStatusResponse:
     if job.status == Job.Status.COMPLETED:
         rows = job_output_rows(job.id)
         if rows:
-            body.output_image_url = AssetUrls(request.shop, request)(rows[0][1])  # type: ignore[attr-defined]
+            body.output_image_url = FileUrls(request.shop, request)(rows[0][1])  # type: ignore[attr-defined]
     elif job.status == Job.Status.FAILED:
         body.error_msg = job.error or "The task failed."
     elif job.status == Job.Status.CANCELED:

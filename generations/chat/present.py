@@ -12,11 +12,11 @@ from django.urls import reverse
 
 from generations.chat.models import ChatTurn
 from generations.models import Asset
+from generations.storage_urls import asset_url
 from mockups.actions import mockup_url
 from mockups.errors import MockupError
 from mockups.products import find_template
 from mockups.render import FORMATS
-from mockups.sources import asset_public_url
 from studio.models import Shop
 
 
@@ -43,7 +43,7 @@ class Presenter:
             return None  # deleted from the library since
         return {
             "id": str(asset.id),
-            "imageUrl": asset_public_url(self.request, asset),
+            "imageUrl": asset_url(asset, self.request),
             "width": asset.width,
             "height": asset.height,
             "contentType": asset.content_type,
@@ -62,7 +62,7 @@ class Presenter:
             self.request,
             self.shop,
             template,
-            asset_public_url(self.request, asset),
+            asset_url(asset, self.request),
             params,
             sign=self.shop.require_signed_urls,
         )
@@ -72,7 +72,7 @@ class Presenter:
             "productName": template.name,
             "variant": data.get("variant", ""),
             "imageId": str(asset.id),
-            "imageUrl": asset_public_url(self.request, asset),
+            "imageUrl": asset_url(asset, self.request),
             "mediaType": FORMATS[str(params.get("fmt", "jpg"))],
             "signed": "sig=" in url,
         }

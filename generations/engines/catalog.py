@@ -10,10 +10,11 @@ admin; STUDIO_MODELS (settings / env JSON) overrides both.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 
 from generations.engines import registry
 from generations.engines.base import Capability
@@ -310,39 +311,33 @@ def default_specs() -> dict[str, ModelSpec]:
     return specs
 
 
-def spec_from_config(config: ModelConfig) -> ModelSpec:
-    capabilities = frozenset(Capability(c) for c in (config.capabilities or ["text-to-image"]))
+def spec_from_config(config: Mapping[str, Any]) -> ModelSpec:
+    """A ModelSpec from a ModelConfig row's values (generations.model_configs.rows)."""
+    capabilities = frozenset(Capability(c) for c in (config["capabilities"] or ["text-to-image"]))
     return ModelSpec(
-        name=config.name,
-        engine=config.engine,
-        provider_model=config.provider_model,
+        name=config["name"],
+        engine=config["engine"],
+        provider_model=config["provider_model"],
         capabilities=capabilities,
-        label=config.label or config.name,
-        description=config.description,
-        max_count=config.max_count or 1,
+        label=config["label"] or config["name"],
+        description=config["description"],
+        max_count=config["max_count"] or 1,
     )
 
 
 def catalog_models() -> list[ModelSpec]:
     """The defaults, with staff's ModelConfig rows applied on top (disabled rows hide names)."""
-    from generations.models import ModelConfig
+    from generations.model_configs import rows
 
     specs = default_specs()
-    try:
-        # A savepoint so that a missing table (before migrate) cannot poison an outer transaction.
-        with transaction.atomic():
-            rows = list(ModelConfig.objects.all())
-    except DatabaseError:
-        log.warning("model configuration table unavailable; using the built-in catalogue")
-        rows = []
-    for row in rows:
-        if not row.enabled:
-            specs.pop(row.name, None)
+    for row in rows():
+        if not row["enabled"]:
+            specs.pop(row["name"], None)
             continue
         try:
-            specs[row.name] = spec_from_config(row)
+            specs[row["name"]] = spec_from_config(row)
         except ValueError:
-            log.warning("model config %s names an unknown capability; ignored", row.name)
+            log.warning("model config %s names an unknown capability; ignored", row["name"])
     return list(specs.values())
 
 

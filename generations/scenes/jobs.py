@@ -71,8 +71,8 @@ def deliver_webhook_url(job: Job) -> None:
     url = (job.params or {}).get("webhook_url") if job.kind == KIND else None
     if not url:
         return
-    from generations.api.common import file_url  # moves to the storage-URL module (issue 16)
     from generations.job_results import charged_cents
+    from generations.storage_urls import file_url
     from generations.webhooks import enqueue_url_webhook
 
     images = [

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from generations.api.common import asset_url, file_url, with_refunds
+from generations.api.common import with_refunds
 from generations.api.edge import iso
 from generations.library import store_asset
 from generations.models import Asset, Job, Preset
+from generations.storage_urls import asset_url, file_url
 from studio.actions import create_shop
 from studio.models import LedgerEntry, Shop
 from tests.conftest import png_bytes
@@ -43,7 +44,7 @@ def _old_library(shop: Shop, request_host: str, params: dict[str, str]) -> dict[
         list(qs.order_by("-created_at", "-id")[offset : offset + limit]) if offset < total else []
     )
 
-    class Req:  # what storage_origin reads from a request
+    class Req:  # what the storage URLs read from a request
         scheme = "http"
 
         def get_host(self) -> str:
@@ -242,14 +243,21 @@ NAMES = [
 
 
 @pytest.mark.parametrize("base_url", ["/media/", "https://cdn.example/m/"])
-@pytest.mark.parametrize("origin", ["", "https://{shop}.files.example"])
-def test_asset_urls_equal_file_url(shop: Shop, settings: Any, base_url: str, origin: str) -> None:
+@pytest.mark.parametrize("origin", ["", "https://{shop}.files.example", "https://cdn.example/f/"])
+def test_file_urls_are_the_storage_urls_on_the_public_base(
+    shop: Shop, settings: Any, base_url: str, origin: str
+) -> None:
+    """The fast per-request FileUrls equals what the storage says (absolute on the request's
+    origin) or, with STORAGE_PUBLIC_ORIGIN, that base URL joined with the quoted name."""
+    from urllib.parse import urljoin
+
     from django.db.models.fields.files import FieldFile
     from django.test import RequestFactory
+    from django.utils.encoding import filepath_to_uri
 
-    from generations.api.common import AssetUrls
+    from generations.storage_urls import FileUrls, named_file
 
-    settings.STORAGE_PUBLIC_ORIGIN = origin
+    settings.STORAGE_PUBLIC_ORIGIN = origin.rstrip("/")
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -258,7 +266,20 @@ def test_asset_urls_equal_file_url(shop: Shop, settings: Any, base_url: str, ori
         },
     }
     request = RequestFactory().get("/", HTTP_HOST="testserver:8443", secure=True)
-    urls = AssetUrls(shop, request)
+    urls = FileUrls(shop, request)
     field = Asset._meta.get_field("file")
+    public = origin.replace("{shop}", shop.slug).rstrip("/")
     for name in NAMES:
-        assert urls(name) == file_url(shop, FieldFile(Asset(), field, name), request), name
+        if not name:
+            expected = ""
+        elif public:
+            expected = urljoin(public + "/", filepath_to_uri(name).lstrip("/"))
+        else:
+            url = FieldFile(Asset(), field, name).url
+            expected = url if url.startswith("https://") else "https://testserver:8443" + url
+        assert urls(name) == expected, name
+        assert file_url(shop, FieldFile(Asset(), field, name), request) == expected, name
+        if name and "\\" not in name and "/." not in "/" + name and name[0] != "/":
+            # ... and what FileUrls hands out, named_file reads back as the same stored name.
+            named = named_file(shop, expected, request)
+            assert named is not None and named.name == name, name

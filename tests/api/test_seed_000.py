@@ -168,14 +168,14 @@ def test_image_urls_are_on_the_configured_storage_origin(
 ) -> None:
     settings.STORAGE_PUBLIC_ORIGIN = "https://{shop}.storage.example.com"
     body = api.post("/ai-generations/generate", {"prompt": "x", "numberResults": 1}).json()
-    assert body["imageUrl"].startswith(f"https://{shop.slug}.storage.example.com/media/")
+    assert body["imageUrl"].startswith(f"https://{shop.slug}.storage.example.com/shops/")
     # ... and such a URL resolves back to the shop's own asset without a fetch.
     asset = Asset.objects.get(id=body["images"][0]["id"])
     from django.test import RequestFactory
 
-    from generations.api.common import asset_from_url
+    from generations.storage_urls import named_asset
 
-    assert asset_from_url(shop, body["imageUrl"], RequestFactory().get("/")) == asset
+    assert named_asset(shop, body["imageUrl"], RequestFactory().get("/")) == asset
 
 
 def _file(data: bytes, name: str = "logo.png") -> Any:

@@ -532,7 +532,7 @@ def test_an_image_url_on_the_shops_origin_is_reused_without_a_fetch(api: Any, sh
 def test_urls_are_on_the_shops_storage_origin(api: Any, shop: Shop, settings: Any) -> None:
     settings.STORAGE_PUBLIC_ORIGIN = "https://{shop}.storage.example.com"
     body = post(api, "/v1/images/restore", {"input_image": image_file()}).json()
-    assert body["output_image_url"].startswith(f"https://{shop.slug}.storage.example.com/media/")
+    assert body["output_image_url"].startswith(f"https://{shop.slug}.storage.example.com/shops/")
 
 
 def test_the_route_model_is_a_setting_and_the_answer_names_it(

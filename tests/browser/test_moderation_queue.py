@@ -17,7 +17,6 @@ from django.contrib.auth.models import Group
 
 from generations import actions, moderation
 from generations.models import Asset, Job
-from mockups.sources import asset_public_url  # noqa: F401 - the URL shape the shop shares
 from studio.staff import MODERATORS, SUPPORT
 from tests.conftest import skip_or_fail
 
