@@ -41,9 +41,9 @@ def test_the_most_specific_rule_wins_among_the_accepted() -> None:
 
 
 def test_staff_model_rows_are_cached_and_forgotten_when_edited(
-    monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+    settings: Any, django_assert_num_queries: Any
 ) -> None:
-    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8")
+    settings.REPLICATE_API_TOKEN = "r8"
     config = ModelConfig.objects.create(name="house", engine="replicate", provider_model="me/x")
     names = lambda: {m.name for m in registry.all_models()}  # noqa: E731
     assert "house" in names()
