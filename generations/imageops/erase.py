@@ -310,7 +310,7 @@ def exemplar_fill(
     copied = rgb.astype(np.float32)
     copied[hy, hx] = np.where(good[:, None], copied[sy, sx], coarse[hy, hx])
     shaded = _continue_shading(rgb, copied, mask)
-    out = _seamless_copy(rgb, mask, blocked, oy, ox, shaded)
+    out = _seamless_copy(rgb, mask, blocked, oy, ox, shaded, feather=max(2, round(p / scale / 6)))
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
@@ -326,6 +326,7 @@ def _seamless_copy(
     oy: np.ndarray,
     ox: np.ndarray,
     plain: np.ndarray,
+    feather: int = 0,
 ) -> np.ndarray:
     """The hole's pixels copied along per-pixel offsets (`oy`, `ox`), composed in the gradient
     domain so that no seam shows.
@@ -347,15 +348,10 @@ def _seamless_copy(
     if n == 0:
         return out
 
-    def source(py: np.ndarray, px: np.ndarray, dy: np.ndarray, dx: np.ndarray):  # type: ignore[no-untyped-def]
-        sy, sx = py + dy, px + dx
-        ok = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
-        sy, sx = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
-        ok &= ~blocked[sy, sx]
-        return img[sy, sx], ok
-
     dy_p, dx_p = oy[hy, hx], ox[hy, hx]
     copied = plain[hy, hx].astype(np.float32)
+    if feather:
+        soft_x, soft_y = _feathered_gradients(img, mask, blocked, oy, ox, feather)
     index = np.full((h, w), -1, np.int64)
     index[hy, hx] = np.arange(n)
     diag = np.zeros(n, np.float64)
@@ -375,16 +371,18 @@ def _seamless_copy(
         # `_continue_shading` gave it); across a seam or the hole's edge it is the mean of the
         # gradient p − q as the source of p has it and as the source of q has it.
         same = q_hole & (dy_p[p] == oy[qy, qx]) & (dx_p[p] == ox[qy, qx])
-        grads = np.zeros((len(p), 3), np.float32)
-        weight = np.zeros(len(p), np.float32)
-        for dy, dx, also in ((dy_p[p], dx_p[p], True), (oy[qy, qx], ox[qy, qx], q_hole)):
-            vp, okp = source(py, px, dy, dx)
-            vq, okq = source(qy, qx, dy, dx)
-            both = okp & okq & ~same & also
-            grads += np.where(both[:, None], vp - vq, 0)
-            weight += both
-        own = plain[py, px] - plain[qy, qx]
-        grad = np.where(weight[:, None] > 0, grads / np.maximum(weight, 1)[:, None], own)
+        pairs = ((dy_p[p], dx_p[p], True), (oy[qy, qx], ox[qy, qx], q_hole))
+        grad = _pair_gradient(img, plain, blocked, py, px, qy, qx, pairs, same)
+        if feather:
+            # Overlapping patches, feathered: near a seam the gradient is a weighted mix of
+            # what the patches around it copy there, so a cloud cut off by a tile's edge bends
+            # smoothly into the next tile instead of showing the tile's straight side.
+            ey, ex = (py, px) if ddy + ddx > 0 else (qy, qx)
+            fg, fw = soft_x if ddx else soft_y
+            sign = -1.0 if ddy + ddx > 0 else 1.0
+            mixed = fw[ey, ex] > 0
+            soft = sign * fg[ey, ex] / np.maximum(fw[ey, ex], 1e-6)[:, None]
+            grad = np.where(mixed[:, None], soft, grad)
         # Edge-aware: a strong edge (a horizon, a band in flat art) is a weak link, so the
         # correction that removes a seam on one side of it does not spill across it (a glow).
         link = 1.0 / (1.0 + (np.abs(grad).max(axis=1) / EDGE_STEP) ** 2)
@@ -428,6 +426,79 @@ def _seamless_copy(
     )
     out[hy, hx] = solved.astype(np.float32)
     return out
+
+
+def _pair_gradient(
+    img: np.ndarray,
+    plain: np.ndarray,
+    blocked: np.ndarray,
+    py: np.ndarray,
+    px: np.ndarray,
+    qy: np.ndarray,
+    qx: np.ndarray,
+    pairs: tuple,
+    same: np.ndarray,
+) -> np.ndarray:
+    """The gradient p − q of `img` as copied: the mean over `pairs` of offsets (dy, dx, used)
+    of what the source has there, where both source pixels are usable and p, q are not in one
+    patch (`same`); otherwise that of `plain` (the copy itself)."""
+    h, w = blocked.shape
+    grads = np.zeros((len(py), 3), np.float32)
+    weight = np.zeros(len(py), np.float32)
+    for dy, dx, used in pairs:
+        ok = ~same & used
+        values = []
+        for yy, xx in ((py, px), (qy, qx)):
+            sy, sx = yy + dy, xx + dx
+            ok &= (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+            sy, sx = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
+            ok &= ~blocked[sy, sx]
+            values.append(img[sy, sx])
+        grads += np.where(ok[:, None], values[0] - values[1], 0)
+        weight += ok
+    own = plain[py, px] - plain[qy, qx]
+    return np.where(weight[:, None] > 0, grads / np.maximum(weight, 1)[:, None], own)
+
+
+def _feathered_gradients(
+    img: np.ndarray,
+    mask: np.ndarray,
+    blocked: np.ndarray,
+    oy: np.ndarray,
+    ox: np.ndarray,
+    radius: int,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """For every pixel of the hole, the gradient to its right and below as the patches within
+    `radius` copy it, weighted by how much of each patch is near (a blurred indicator): per
+    direction (weighted sum, total weight). A pixel whose copies are all unusable weighs 0."""
+    h, w = mask.shape
+    hy, hx = np.nonzero(mask)
+    keys = oy[hy, hx] * (4 * w + 1) + ox[hy, hx]
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    sums = [np.zeros((h, w, 3), np.float32) for _ in range(2)]
+    totals = [np.zeros((h, w), np.float32) for _ in range(2)]
+    reach = 2 * radius + 2
+    for k in range(len(uniq)):
+        sel = inverse == k
+        ly, lx = hy[sel], hx[sel]
+        dy, dx = int(oy[ly[0], lx[0]]), int(ox[ly[0], lx[0]])
+        y0, y1 = max(0, ly.min() - reach), min(h, ly.max() + 1 + reach)
+        x0, x1 = max(0, lx.min() - reach), min(w, lx.max() + 1 + reach)
+        ind = np.zeros((y1 - y0, x1 - x0), np.float32)
+        ind[ly - y0, lx - x0] = 1.0
+        weight = cv2.GaussianBlur(ind, (0, 0), radius / 2.0)
+        gy, gx = np.mgrid[y0:y1, x0:x1]
+        sy, sx = gy + dy, gx + dx
+        for axis, (ay, ax) in enumerate(((0, 1), (1, 0))):
+            ty, tx = sy + ay, sx + ax
+            ok = (sy >= 0) & (sx >= 0) & (ty < h) & (tx < w) & (sy < h) & (sx < w)
+            cy0, cx0 = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
+            cy1, cx1 = np.clip(ty, 0, h - 1), np.clip(tx, 0, w - 1)
+            ok &= ~blocked[cy0, cx0] & ~blocked[cy1, cx1]
+            wk = weight * ok
+            sums[axis][y0:y1, x0:x1] += wk[..., None] * (img[cy1, cx1] - img[cy0, cx0])
+            totals[axis][y0:y1, x0:x1] += wk
+    return (sums[0], totals[0]), (sums[1], totals[1])
 
 
 def _continue_shading(rgb: np.ndarray, copied: np.ndarray, mask: np.ndarray) -> np.ndarray:
