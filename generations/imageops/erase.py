@@ -299,21 +299,74 @@ def exemplar_fill(
         off_x[sy0:sy1, sx0:sx1][sub] = dx
         filled[sy0:sy1, sx0:sx1] |= sub
     # Full resolution: copy along the same offsets (nearest offset of the reduced grid).
-    big_oy = cv2.resize(off_y.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
-    big_ox = cv2.resize(off_x.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
-    coarse = cv2.resize(work, (w, h), interpolation=cv2.INTER_LINEAR)
     blocked = mask if avoid is None else mask | avoid
-    oy, ox = np.round(big_oy).astype(np.int64), np.round(big_ox).astype(np.int64)
+    shaded = _continue_shading(
+        rgb, _copy_along(rgb, mask, blocked, off_y, off_x, work, scale), mask
+    )
+    feather = max(2, round(p / scale / 6))
+    n = int(mask.sum())
+    if n <= SEAMLESS_MAX_PIXELS:
+        oy, ox = _offsets_at(off_y, off_x, scale, w, h)
+        out = _seamless_copy(rgb, mask, blocked, oy, ox, shaded, feather=feather)
+        return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    # A huge fill (an outpaint of a large picture): the seams are composed away at a bounded
+    # scale and the correction (seamless minus plain copy) enlarged onto the full-resolution
+    # copy; each seam's step is spread over a few full-resolution pixels more (bounded memory).
+    f = (SEAMLESS_MAX_PIXELS / n) ** 0.5
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small_hole = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    small_blocked = cv2.resize(blocked.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    small_shaded = cv2.resize(shaded, size, interpolation=cv2.INTER_AREA)
+    small_shaded[~small_hole] = small_rgb[~small_hole]
+    oy, ox = _offsets_at(off_y, off_x, scale / f, *size)
+    seamless = _seamless_copy(
+        small_rgb,
+        small_hole,
+        small_blocked,
+        oy,
+        ox,
+        small_shaded,
+        feather=max(2, round(feather * f)),
+    )
+    correction = np.where(small_hole[..., None], seamless - small_shaded, 0).astype(np.float32)
+    shaded[mask] += cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)[mask]
+    return np.clip(np.round(shaded), 0, 255).astype(np.uint8)
+
+
+def _offsets_at(
+    off_y: np.ndarray, off_x: np.ndarray, scale: float, w: int, h: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reduced grid's offsets at a `w`×`h` size, `scale` being the grid's size over it."""
+    oy = cv2.resize(off_y.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    ox = cv2.resize(off_x.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    return np.round(oy).astype(np.int64), np.round(ox).astype(np.int64)
+
+
+def _copy_along(
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    blocked: np.ndarray,
+    off_y: np.ndarray,
+    off_x: np.ndarray,
+    work: np.ndarray,
+    scale: float,
+) -> np.ndarray:
+    """The plain copy: each hole pixel takes the full-resolution pixel its offset points at
+    (the reduced fill where that is blocked). Float RGB."""
+    h, w = mask.shape
+    oy, ox = _offsets_at(off_y, off_x, scale, w, h)
     hy, hx = np.nonzero(mask)
     sy, sx = np.clip(hy + oy[hy, hx], 0, h - 1), np.clip(hx + ox[hy, hx], 0, w - 1)
+    del oy, ox
     good = ~blocked[sy, sx]
+    coarse = cv2.resize(work, (w, h), interpolation=cv2.INTER_LINEAR)[hy, hx]
     copied = rgb.astype(np.float32)
-    copied[hy, hx] = np.where(good[:, None], copied[sy, sx], coarse[hy, hx])
-    shaded = _continue_shading(rgb, copied, mask)
-    out = _seamless_copy(rgb, mask, blocked, oy, ox, shaded, feather=max(2, round(p / scale / 6)))
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    copied[hy, hx] = np.where(good[:, None], copied[sy, sx], coarse)
+    return copied
 
 
+SEAMLESS_MAX_PIXELS = 250_000  # larger fills are composed at a reduced scale (memory, time)
 POISSON_ITERATIONS = 200
 SCREEN = 0.03  # pull of the seamless fill towards the plain copy (see `_seamless_copy`)
 EDGE_STEP = 24.0  # a gradient of this many levels per pixel halves the link across it
@@ -387,9 +440,9 @@ def _seamless_copy(
         # correction that removes a seam on one side of it does not spill across it (a glow).
         link = 1.0 / (1.0 + (np.abs(grad).max(axis=1) / EDGE_STEP) ** 2)
         diag[p] += link
-        np.add.at(rhs, p, link[:, None] * grad)
+        rhs[p] += link[:, None] * grad  # p is unique within one direction
         known = ~q_hole
-        np.add.at(rhs, p[known], link[known, None] * img[qy[known], qx[known]])
+        rhs[p[known]] += link[known, None] * img[qy[known], qx[known]]
         rows.append(p[q_hole])
         cols.append(index[qy[q_hole], qx[q_hole]])
         links.append(link[q_hole])

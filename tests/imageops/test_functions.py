@@ -472,3 +472,19 @@ def test_erase_fills_without_tiles(case, most):
     if case == "product":
         # … and seamless does not mean smeared: the fill keeps the sensor grain.
         assert editset.texture_ratio(out, truth, mask) > 0.75
+
+
+def test_a_huge_fill_is_made_seamless_at_a_bounded_scale(monkeypatch):
+    """GIVEN a fill larger than the seamless composer takes at full resolution (made small here)
+    WHEN it is erased
+    THEN the seams are still mostly composed away (at a reduced scale, the correction enlarged:
+    what is left of a step is spread over the reduction's few pixels, not removed)."""
+    from bench import editset
+
+    monkeypatch.setattr(erase, "SEAMLESS_MAX_PIXELS", 1500)
+    task = editset.erase_task(6)
+    out = erase.erase(task.image, task.mask)
+    assert task.mask.sum() > 4 * 1500
+    excess = editset.blockiness(out, task.mask) - editset.blockiness(task.truth, task.mask)
+    assert excess < 2.5, excess  # the tiled fill: 4.7; full-resolution composing: −0.2
+    assert editset.lowpass_mae(out, task.truth, task.mask) < 6
