@@ -366,7 +366,8 @@ def _copy_along(
     return copied
 
 
-SEAMLESS_MAX_PIXELS = 250_000  # larger fills are composed at a reduced scale (memory, time)
+SEAMLESS_MAX_PIXELS = 250_000
+GRAIN = 8.0  # local detail (mean levels) at which a seam is left to the two-patch mean alone  # larger fills are composed at a reduced scale (memory, time)
 POISSON_ITERATIONS = 200
 SCREEN = 0.03  # pull of the seamless fill towards the plain copy (see `_seamless_copy`)
 EDGE_STEP = 24.0  # a gradient of this many levels per pixel halves the link across it
@@ -405,6 +406,11 @@ def _seamless_copy(
     copied = plain[hy, hx].astype(np.float32)
     if feather:
         soft_x, soft_y = _feathered_gradients(img, mask, blocked, oy, ox, feather)
+        # Grain hides a seam's bend and a mix would dull it: the feathered mix is used in
+        # proportion to how smooth the copy is there (full on a sky, none on coarse grass).
+        grey = plain.astype(np.float32).mean(axis=2)
+        detail = cv2.blur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5)), (9, 9))
+        smooth = np.clip(1.0 - detail / GRAIN, 0.0, 1.0)
     index = np.full((h, w), -1, np.int64)
     index[hy, hx] = np.arange(n)
     diag = np.zeros(n, np.float64)
@@ -435,7 +441,8 @@ def _seamless_copy(
             sign = -1.0 if ddy + ddx > 0 else 1.0
             mixed = fw[ey, ex] > 0
             soft = sign * fg[ey, ex] / np.maximum(fw[ey, ex], 1e-6)[:, None]
-            grad = np.where(mixed[:, None], soft, grad)
+            share = np.where(mixed, smooth[ey, ex], 0.0)[:, None]
+            grad = share * soft + (1.0 - share) * grad
         # Edge-aware: a strong edge (a horizon, a band in flat art) is a weak link, so the
         # correction that removes a seam on one side of it does not spill across it (a glow).
         link = 1.0 / (1.0 + (np.abs(grad).max(axis=1) / EDGE_STEP) ** 2)
