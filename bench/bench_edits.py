@@ -6,9 +6,11 @@
 - erase: structure error (MAE of the blurred fill against the true backdrop), texture kept
   (detail energy of the fill over the truth's) and bleed (share of filled pixels that took the
   erased object's colour) and smear (share of filled pixels visibly off the truth when blurred:
-  smears, ghosts, a neighbour's colour leaking in).
-- expand: the same structure error and texture ratio in the new area, against the picture the
-  crop was cut from.
+  smears, ghosts, a neighbour's colour leaking in), and blockiness (`editset.blockiness`: hard
+  straight seams of copied tiles): the fill's score less the truth's in the same area, mean of
+  tasks: ≈ 0 seamless, ≥ 1 tiled).
+- expand: the same structure error, texture ratio and blockiness in the new area, against the
+  picture the crop was cut from.
 CPU time per task on one core is printed beside each, with the load average.
 """
 
@@ -27,6 +29,11 @@ COUNT = 24
 
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _seam_excess(out: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float:
+    # A difference, not a ratio: on flat art the truth scores 0.
+    return editset.blockiness(out, mask) - editset.blockiness(truth, mask)
 
 
 def bench_erase_text() -> dict:
@@ -68,7 +75,7 @@ def bench_erase_text() -> dict:
 def bench_erase() -> dict:
     from generations.imageops import erase
 
-    mae, tex, bleed, smear, cpu = [], [], [], [], 0.0
+    mae, tex, bleed, smear, blocky, cpu = [], [], [], [], [], 0.0
     for i in range(COUNT):
         task = editset.erase_task(i)
         c0 = time.process_time()
@@ -78,6 +85,7 @@ def bench_erase() -> dict:
         tex.append(editset.texture_ratio(out, task.truth, task.mask))
         bleed.append(editset.bleed_share(out, task.truth, task.colour, task.mask))
         smear.append(editset.smear_share(out, task.truth, task.mask))
+        blocky.append(_seam_excess(out, task.truth, task.mask))
     res = {
         "tasks": COUNT,
         "structure_mae": round(float(np.mean(mae)), 2),
@@ -85,6 +93,8 @@ def bench_erase() -> dict:
         "bleed_share": round(float(np.mean(bleed)), 4),
         "smear_share": round(float(np.mean(smear)), 4),
         "worst_smear": round(float(np.max(smear)), 3),
+        "blockiness": round(float(np.mean(blocky)), 2),
+        "worst_blockiness": round(float(np.max(blocky)), 2),
         "cpu_ms_per_task": round(1000 * cpu / COUNT),
         "load": _load(),
     }
@@ -95,7 +105,7 @@ def bench_erase() -> dict:
 def bench_expand() -> dict:
     from generations.imageops import outpaint
 
-    mae, tex, cpu = [], [], 0.0
+    mae, tex, blocky, cpu = [], [], [], 0.0
     for i in range(COUNT):
         task = editset.expand_task(i)
         c0 = time.process_time()
@@ -104,10 +114,13 @@ def bench_expand() -> dict:
         cpu += time.process_time() - c0
         mae.append(editset.lowpass_mae(out, task.truth, area))
         tex.append(editset.texture_ratio(out, task.truth, area))
+        blocky.append(_seam_excess(out, task.truth, area))
     res = {
         "tasks": COUNT,
         "structure_mae": round(float(np.mean(mae)), 2),
         "texture_ratio": round(float(np.median(tex)), 2),
+        "blockiness": round(float(np.mean(blocky)), 2),
+        "worst_blockiness": round(float(np.max(blocky)), 2),
         "cpu_ms_per_task": round(1000 * cpu / COUNT),
         "load": _load(),
     }

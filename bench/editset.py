@@ -252,3 +252,37 @@ def smear_share(fill: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float:
     fa = cv2.GaussianBlur(fill.astype(np.float32), (0, 0), 2.0)
     fb = cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 2.0)
     return float((np.abs(fa - fb).max(axis=2) > 24)[mask].mean())
+
+
+def blockiness(fill: np.ndarray, mask: np.ndarray, run: int = 24) -> float:
+    """Hard straight seams in a fill (the edges of copied square tiles), measured on the fill.
+
+    Between every two neighbouring rows of the area (and columns) the step is averaged along
+    the row over `run` pixels, as it is (a seam between a lighter and a darker tile) and as its
+    magnitude (a seam between two unrelated patches of grain). Texture and noise average out
+    over the run; a straight seam does not, and stands above the median of the rows around it.
+    Each kind gives the 99th percentile of that excess over the area's mean absolute step (so
+    grain and contrast do not count); the score is their mean. The hole's outline counts (a fill
+    that does not meet its surroundings is a seam too): the area is the mask grown by 3 px. A
+    real straight edge in the picture (a horizon) scores as well, so compare with the truth
+    (`blockiness(truth, mask)`): a seamless fill scores about what the truth does."""
+    g = cv2.cvtColor(fill, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    area = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    scores = []
+    for signed in (False, True):
+        # A signed step is measured on a lightly blurred copy: grain is not a brightness step.
+        src = cv2.GaussianBlur(g, (0, 0), 1.0) if signed else g
+        seams, level = [], []
+        for img, inside in ((src, area), (src.T.copy(), area.T.copy())):
+            step = np.diff(img, axis=0)  # row y+1 minus row y
+            along_step = step if signed else np.abs(step)
+            ok = (inside[:-1] & inside[1:]).astype(np.float32)
+            along = np.abs(cv2.blur(along_step * ok, (run, 1), borderType=cv2.BORDER_CONSTANT))
+            full = cv2.blur(ok, (run, 1), borderType=cv2.BORDER_CONSTANT) > 0.999
+            excess = np.clip(along - cv2.medianBlur(along, 5), 0, None)[full]
+            seams.append(excess)
+            level.append(np.abs(step)[ok > 0])
+        seam, lev = np.concatenate(seams), np.concatenate(level)
+        if seam.size:
+            scores.append(float(np.percentile(seam, 99)) / max(float(lev.mean()), 0.5))
+    return float(np.mean(scores)) if scores else 0.0

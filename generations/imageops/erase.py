@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
 
 FILL_MAX_PIXELS = 6_000_000  # larger regions are filled at a reduced scale (bounded memory)
 THIN_RADIUS = 6  # holes no thicker than this (pixels from edge to centre) use Telea directly
@@ -297,22 +299,272 @@ def exemplar_fill(
         off_x[sy0:sy1, sx0:sx1][sub] = dx
         filled[sy0:sy1, sx0:sx1] |= sub
     # Full resolution: copy along the same offsets (nearest offset of the reduced grid).
-    big_oy = cv2.resize(off_y.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
-    big_ox = cv2.resize(off_x.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    blocked = mask if avoid is None else mask | avoid
+    shaded = _continue_shading(
+        rgb, _copy_along(rgb, mask, blocked, off_y, off_x, work, scale), mask
+    )
+    feather = max(2, round(p / scale / 6))
+    n = int(mask.sum())
+    if n <= SEAMLESS_MAX_PIXELS:
+        oy, ox = _offsets_at(off_y, off_x, scale, w, h)
+        out = _seamless_copy(rgb, mask, blocked, oy, ox, shaded, feather=feather)
+        return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    # A huge fill (an outpaint of a large picture): the seams are composed away at a bounded
+    # scale and the correction (seamless minus plain copy) enlarged onto the full-resolution
+    # copy; each seam's step is spread over a few full-resolution pixels more (bounded memory).
+    f = (SEAMLESS_MAX_PIXELS / n) ** 0.5
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small_hole = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    small_blocked = cv2.resize(blocked.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    small_shaded = cv2.resize(shaded, size, interpolation=cv2.INTER_AREA)
+    small_shaded[~small_hole] = small_rgb[~small_hole]
+    oy, ox = _offsets_at(off_y, off_x, scale / f, *size)
+    seamless = _seamless_copy(
+        small_rgb,
+        small_hole,
+        small_blocked,
+        oy,
+        ox,
+        small_shaded,
+        feather=max(2, round(feather * f)),
+    )
+    correction = np.where(small_hole[..., None], seamless - small_shaded, 0).astype(np.float32)
+    shaded[mask] += cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)[mask]
+    return np.clip(np.round(shaded), 0, 255).astype(np.uint8)
+
+
+def _offsets_at(
+    off_y: np.ndarray, off_x: np.ndarray, scale: float, w: int, h: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reduced grid's offsets at a `w`×`h` size, `scale` being the grid's size over it."""
+    oy = cv2.resize(off_y.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    ox = cv2.resize(off_x.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST) / scale
+    return np.round(oy).astype(np.int64), np.round(ox).astype(np.int64)
+
+
+def _copy_along(
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    blocked: np.ndarray,
+    off_y: np.ndarray,
+    off_x: np.ndarray,
+    work: np.ndarray,
+    scale: float,
+) -> np.ndarray:
+    """The plain copy: each hole pixel takes the full-resolution pixel its offset points at
+    (the reduced fill where that is blocked). Float RGB."""
+    h, w = mask.shape
+    oy, ox = _offsets_at(off_y, off_x, scale, w, h)
     hy, hx = np.nonzero(mask)
-    sy = np.clip(np.round(hy + big_oy[hy, hx]).astype(np.int64), 0, h - 1)
-    sx = np.clip(np.round(hx + big_ox[hy, hx]).astype(np.int64), 0, w - 1)
-    out = rgb.astype(np.float32).copy()
-    good = ~mask[sy, sx] & (avoid is None or ~avoid[sy, sx])
-    coarse = cv2.resize(work, (w, h), interpolation=cv2.INTER_LINEAR)
-    out[hy, hx] = np.where(good[:, None], rgb[sy, sx].astype(np.float32), coarse[hy, hx])
-    return _continue_shading(rgb, out, mask)
+    sy, sx = np.clip(hy + oy[hy, hx], 0, h - 1), np.clip(hx + ox[hy, hx], 0, w - 1)
+    del oy, ox
+    good = ~blocked[sy, sx]
+    coarse = cv2.resize(work, (w, h), interpolation=cv2.INTER_LINEAR)[hy, hx]
+    copied = rgb.astype(np.float32)
+    copied[hy, hx] = np.where(good[:, None], copied[sy, sx], coarse)
+    return copied
+
+
+SEAMLESS_MAX_PIXELS = 250_000
+GRAIN = 8.0  # local detail (mean levels) at which a seam is left to the two-patch mean alone  # larger fills are composed at a reduced scale (memory, time)
+POISSON_ITERATIONS = 200
+SCREEN = 0.03  # pull of the seamless fill towards the plain copy (see `_seamless_copy`)
+EDGE_STEP = 24.0  # a gradient of this many levels per pixel halves the link across it
+
+
+def _seamless_copy(
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    blocked: np.ndarray,
+    oy: np.ndarray,
+    ox: np.ndarray,
+    plain: np.ndarray,
+    feather: int = 0,
+) -> np.ndarray:
+    """The hole's pixels copied along per-pixel offsets (`oy`, `ox`), composed in the gradient
+    domain so that no seam shows.
+
+    Copying each patch's pixels as they are leaves a hard edge wherever two patches meet (they
+    came from different places: a different grain, a brighter part of a vignette) and along the
+    hole's outline: the fill looked tiled. Instead the fill is the image whose gradients are the
+    copied patches' own gradients and which meets the known pixels at the hole's edge (a Poisson
+    equation, Pérez et al. 2003). Across a seam the gradient is the mean of what the two sources
+    have there, so grain, weave and edges come through while the steps between tiles and at the
+    outline are spread smoothly over the fill. `blocked` pixels (the hole, other objects beside
+    it) are never copied from; a known blocked neighbour (another object) is not a boundary
+    value either, so its colour cannot seep in. Float RGB out."""
+    h, w = mask.shape
+    img = rgb.astype(np.float32)
+    hy, hx = np.nonzero(mask)
+    n = len(hy)
+    out = img.copy()
+    if n == 0:
+        return out
+
+    dy_p, dx_p = oy[hy, hx], ox[hy, hx]
+    copied = plain[hy, hx].astype(np.float32)
+    if feather:
+        soft_x, soft_y = _feathered_gradients(img, mask, blocked, oy, ox, feather)
+        # Grain hides a seam's bend and a mix would dull it: the feathered mix is used in
+        # proportion to how smooth the copy is there (full on a sky, none on coarse grass).
+        grey = plain.astype(np.float32).mean(axis=2)
+        detail = cv2.blur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5)), (9, 9))
+        smooth = np.clip(1.0 - detail / GRAIN, 0.0, 1.0)
+    index = np.full((h, w), -1, np.int64)
+    index[hy, hx] = np.arange(n)
+    diag = np.zeros(n, np.float64)
+    rhs = np.zeros((n, 3), np.float64)
+    rows, cols, links = [], [], []
+    for ddy, ddx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        qy, qx = hy + ddy, hx + ddx
+        inside = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
+        p = np.nonzero(inside)[0]
+        qy, qx = qy[inside], qx[inside]
+        q_hole = mask[qy, qx]
+        # A known neighbour that is another object: no equation across it (no colour seeps in).
+        keep = q_hole | ~blocked[qy, qx]
+        p, qy, qx, q_hole = p[keep], qy[keep], qx[keep], q_hole[keep]
+        py, px = hy[p], hx[p]
+        # Inside one patch (same offset) the gradient is the copy's own (with the shading
+        # `_continue_shading` gave it); across a seam or the hole's edge it is the mean of the
+        # gradient p − q as the source of p has it and as the source of q has it.
+        same = q_hole & (dy_p[p] == oy[qy, qx]) & (dx_p[p] == ox[qy, qx])
+        pairs = ((dy_p[p], dx_p[p], True), (oy[qy, qx], ox[qy, qx], q_hole))
+        grad = _pair_gradient(img, plain, blocked, py, px, qy, qx, pairs, same)
+        if feather:
+            # Overlapping patches, feathered: near a seam the gradient is a weighted mix of
+            # what the patches around it copy there, so a cloud cut off by a tile's edge bends
+            # smoothly into the next tile instead of showing the tile's straight side.
+            ey, ex = (py, px) if ddy + ddx > 0 else (qy, qx)
+            fg, fw = soft_x if ddx else soft_y
+            sign = -1.0 if ddy + ddx > 0 else 1.0
+            mixed = fw[ey, ex] > 0
+            soft = sign * fg[ey, ex] / np.maximum(fw[ey, ex], 1e-6)[:, None]
+            share = np.where(mixed, smooth[ey, ex], 0.0)[:, None]
+            grad = share * soft + (1.0 - share) * grad
+        # Edge-aware: a strong edge (a horizon, a band in flat art) is a weak link, so the
+        # correction that removes a seam on one side of it does not spill across it (a glow).
+        link = 1.0 / (1.0 + (np.abs(grad).max(axis=1) / EDGE_STEP) ** 2)
+        diag[p] += link
+        rhs[p] += link[:, None] * grad  # p is unique within one direction
+        known = ~q_hole
+        rhs[p[known]] += link[known, None] * img[qy[known], qx[known]]
+        rows.append(p[q_hole])
+        cols.append(index[qy[q_hole], qx[q_hole]])
+        links.append(link[q_hole])
+    # Screened: a pull towards the copy keeps what the copy has at a distance from a seam (its
+    # structure, the fitted shading) and spreads each seam's step over a few pixels only
+    # (≈ 1/√SCREEN), instead of over the whole fill, where a step at the outline would tint it.
+    diag += SCREEN
+    rhs += SCREEN * copied
+    row = np.concatenate(rows)
+    col = np.concatenate(cols)
+    matrix = scipy.sparse.csr_matrix(
+        (
+            np.concatenate([diag, -np.concatenate(links)]),
+            (np.concatenate([np.arange(n), row]), np.concatenate([np.arange(n), col])),
+        ),
+        shape=(n, n),
+    )
+    # Well conditioned by the screen: conjugate gradients from the copy converge in tens of
+    # steps at any size (no factorisation: an outpaint's fill may have millions of pixels).
+    jacobi = scipy.sparse.diags(1.0 / diag)
+    solved = np.stack(
+        [
+            scipy.sparse.linalg.cg(
+                matrix,
+                rhs[:, c],
+                x0=copied[:, c].astype(np.float64),
+                M=jacobi,
+                maxiter=POISSON_ITERATIONS,
+                rtol=1e-4,
+            )[0]
+            for c in range(3)
+        ],
+        axis=1,
+    )
+    out[hy, hx] = solved.astype(np.float32)
+    return out
+
+
+def _pair_gradient(
+    img: np.ndarray,
+    plain: np.ndarray,
+    blocked: np.ndarray,
+    py: np.ndarray,
+    px: np.ndarray,
+    qy: np.ndarray,
+    qx: np.ndarray,
+    pairs: tuple,
+    same: np.ndarray,
+) -> np.ndarray:
+    """The gradient p − q of `img` as copied: the mean over `pairs` of offsets (dy, dx, used)
+    of what the source has there, where both source pixels are usable and p, q are not in one
+    patch (`same`); otherwise that of `plain` (the copy itself)."""
+    h, w = blocked.shape
+    grads = np.zeros((len(py), 3), np.float32)
+    weight = np.zeros(len(py), np.float32)
+    for dy, dx, used in pairs:
+        ok = ~same & used
+        values = []
+        for yy, xx in ((py, px), (qy, qx)):
+            sy, sx = yy + dy, xx + dx
+            ok &= (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+            sy, sx = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
+            ok &= ~blocked[sy, sx]
+            values.append(img[sy, sx])
+        grads += np.where(ok[:, None], values[0] - values[1], 0)
+        weight += ok
+    own = plain[py, px] - plain[qy, qx]
+    return np.where(weight[:, None] > 0, grads / np.maximum(weight, 1)[:, None], own)
+
+
+def _feathered_gradients(
+    img: np.ndarray,
+    mask: np.ndarray,
+    blocked: np.ndarray,
+    oy: np.ndarray,
+    ox: np.ndarray,
+    radius: int,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """For every pixel of the hole, the gradient to its right and below as the patches within
+    `radius` copy it, weighted by how much of each patch is near (a blurred indicator): per
+    direction (weighted sum, total weight). A pixel whose copies are all unusable weighs 0."""
+    h, w = mask.shape
+    hy, hx = np.nonzero(mask)
+    keys = oy[hy, hx] * (4 * w + 1) + ox[hy, hx]
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    sums = [np.zeros((h, w, 3), np.float32) for _ in range(2)]
+    totals = [np.zeros((h, w), np.float32) for _ in range(2)]
+    reach = 2 * radius + 2
+    for k in range(len(uniq)):
+        sel = inverse == k
+        ly, lx = hy[sel], hx[sel]
+        dy, dx = int(oy[ly[0], lx[0]]), int(ox[ly[0], lx[0]])
+        y0, y1 = max(0, ly.min() - reach), min(h, ly.max() + 1 + reach)
+        x0, x1 = max(0, lx.min() - reach), min(w, lx.max() + 1 + reach)
+        ind = np.zeros((y1 - y0, x1 - x0), np.float32)
+        ind[ly - y0, lx - x0] = 1.0
+        weight = cv2.GaussianBlur(ind, (0, 0), radius / 2.0)
+        gy, gx = np.mgrid[y0:y1, x0:x1]
+        sy, sx = gy + dy, gx + dx
+        for axis, (ay, ax) in enumerate(((0, 1), (1, 0))):
+            ty, tx = sy + ay, sx + ax
+            ok = (sy >= 0) & (sx >= 0) & (ty < h) & (tx < w) & (sy < h) & (sx < w)
+            cy0, cx0 = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
+            cy1, cx1 = np.clip(ty, 0, h - 1), np.clip(tx, 0, w - 1)
+            ok &= ~blocked[cy0, cx0] & ~blocked[cy1, cx1]
+            wk = weight * ok
+            sums[axis][y0:y1, x0:x1] += wk[..., None] * (img[cy1, cx1] - img[cy0, cx0])
+            totals[axis][y0:y1, x0:x1] += wk
+    return (sums[0], totals[0]), (sums[1], totals[1])
 
 
 def _continue_shading(rgb: np.ndarray, copied: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Gradients (a sky darkening upward, a studio sweep) go on past the edge: where a smooth
     quadratic explains the picture's shading, the copy's low frequencies are replaced by that
-    surface extended into the hole, and the copy keeps only its detail."""
+    surface extended into the hole, and the copy keeps only its detail. Float RGB in and out."""
     h, w = mask.shape
     k = max(1, round(max(h, w) / 96))
     small = cv2.resize(rgb, (max(2, w // k), max(2, h // k)), interpolation=cv2.INTER_AREA)
@@ -326,7 +578,7 @@ def _continue_shading(rgb: np.ndarray, copied: np.ndarray, mask: np.ndarray) -> 
     )
     ys, xs = np.nonzero(known)
     if len(ys) < 12:
-        return np.clip(np.round(copied), 0, 255).astype(np.uint8)
+        return copied
     sh, sw = known.shape
     u, v = xs / max(sw - 1, 1), ys / max(sh - 1, 1)
     design = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], 1)
@@ -336,7 +588,7 @@ def _continue_shading(rgb: np.ndarray, copied: np.ndarray, mask: np.ndarray) -> 
     explained = 1 - float(resid.var(0).sum()) / max(float(values.var(0).sum()), 1e-6)
     spread = float(np.sqrt(values.var(0).sum()))
     if explained < SHADING_EXPLAINED or spread < 6:
-        return np.clip(np.round(copied), 0, 255).astype(np.uint8)
+        return copied
     # The surface at full resolution, and the copy's detail on top of it.
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     uu, vv = gx / max(w - 1, 1), gy / max(h - 1, 1)
@@ -359,4 +611,4 @@ def _continue_shading(rgb: np.ndarray, copied: np.ndarray, mask: np.ndarray) -> 
     detail = copied - cv2.GaussianBlur(copied, (0, 0), sigma)
     out = copied.copy()
     out[mask] = (surface + detail)[mask]
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    return out
