@@ -131,3 +131,23 @@ def test_it_orders_ties_and_old_images_by_keyset(api: Any, shop: Shop) -> None:
     rest = api.get(f"/v0/images/library?limit=10&cursor={first['nextCursor']}").json()["data"]
     ids = [i["id"] for i in first["images"] + rest["images"]]
     assert ids[-1] == str(made[4].pk) and len(set(ids)) == 5
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4])
+def test_it_reads_deep_page_numbers_from_the_nearer_end(
+    api: Any, shop: Shop, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    monkeypatch.setattr(v0, "FROM_OLDEST_AFTER", 0)  # every page past the first picks its end
+    _generated(shop, 7)
+    expected = [
+        str(pk)
+        for pk in Asset.objects.filter(shop=shop)
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)
+    ]
+    for page in range(1, 10):
+        body = api.get(f"/v0/images/library?limit={limit}&page={page}").json()["data"]
+        offset = (page - 1) * limit
+        assert [i["id"] for i in body["images"]] == expected[offset : offset + limit], page
+        assert body["total"] == 7
+        assert ("nextCursor" in body) == (offset + limit < 7)
