@@ -14,6 +14,7 @@ class GenerationsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from generations import (
+            job_events,  # noqa: F401 - announces finished jobs to waiting requests
             library,
             operations,  # noqa: F401
             webhooks,  # noqa: F401

@@ -4,7 +4,6 @@ URLs, resolving image URLs to assets, prices, waiting on jobs, and submitting ge
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from django.core.files.storage import FileSystemStorage
 from django.http import HttpRequest
 from django.utils.encoding import filepath_to_uri
 
+from generations import job_events
 from generations.api.edge import ApiError, Family
 from generations.engines import registry
 from generations.engines.base import Capability
@@ -167,15 +167,9 @@ def family_price(
 
 
 def wait_for_job(job_id: Any, timeout: float) -> Job:
-    """Poll the Job row until it finishes or `timeout` seconds pass; returns the latest row."""
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
-        job = Job.objects.get(id=job_id)
-        if job.is_finished or time.monotonic() >= deadline:
-            return job
-        time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
-        delay = min(delay * 1.5, 0.5)
+    """The job once it finishes (woken by its announcement, generations.job_events), or its
+    latest row after `timeout` seconds."""
+    return job_events.wait_for_job(job_id, timeout)
 
 
 def sync_timeout() -> float:
