@@ -174,6 +174,7 @@ def _cases(shop: Any, key: str, n: int) -> dict[str, Any]:
         "deep_page_by_cursor": lambda: get({"cursor": last_cursor}),
         "middle_page_by_cursor": lambda: get({"cursor": mid_cursor}),
         "deep_page_by_number": lambda: get({"page": last}),
+        "middle_page_by_number": lambda: get({"page": middle}),
         "search_first_page": lambda: get({"search": "whale"}),
         "baseline_first_page_sql": lambda: _old_page(shop, 1),
         "baseline_deep_page_sql": lambda: _old_page(shop, last),
@@ -203,6 +204,9 @@ def run() -> dict[str, Any]:
         verdict(f"first page p95 at {ASSETS:,}", big["first_page"]["p95_ms"], TARGET_MS),
         verdict(f"deep page by cursor p95 at {ASSETS:,}", big["deep_page_by_cursor"]["p95_ms"], 20),
         verdict(f"deep page by number p95 at {ASSETS:,}", big["deep_page_by_number"]["p95_ms"], 20),
+        verdict(
+            f"middle page by number p95 at {ASSETS:,}", big["middle_page_by_number"]["p95_ms"], 20
+        ),
         verdict(f"search first page p95 at {ASSETS:,}", big["search_first_page"]["p95_ms"], 20),
     ]
     for name in ("first_page", "deep_page_by_cursor"):
