@@ -48,6 +48,7 @@ from generations.models import Asset, Job, LibraryCount, Preset
 from generations.presets import PresetError, parse_variables
 from studio.actions import InsufficientCredits, current_period
 from studio.compiled import CompiledQuery, Param
+from studio.models import Shop
 
 # Seed 002's default credit cost per image by resolution (PriceRule rows naming a model, engine
 # or resolution take precedence).
@@ -783,6 +784,13 @@ def library_download(request: HttpRequest, image_id: str) -> HttpResponse:
     return response
 
 
+USAGE_QUERY = CompiledQuery(
+    lambda: Shop.objects.filter(pk=Param("shop", Shop._meta.pk)).values_list(
+        "plan_budget_cents", "plan_used_cents", "plan_period", "wallet_cents"
+    )
+)
+
+
 @operation(
     SEED_002,
     "GET",
@@ -793,18 +801,20 @@ def library_download(request: HttpRequest, image_id: str) -> HttpResponse:
 )
 def usage(request: HttpRequest) -> UsageData:
     shop = request.shop  # type: ignore[attr-defined]
-    shop.refresh_from_db()
+    # Only the four balance columns, fresh (the key cache's shop may be seconds old), and without
+    # refreshing that shared instance: one precompiled query instead of a full model reload.
+    budget, plan_used, plan_period, wallet = USAGE_QUERY.rows(shop=shop.pk)[0]
     period = current_period()
-    plan_left = shop.plan_remaining_cents(period)
-    used = shop.plan_used_cents if shop.plan_period == period else 0
+    used = plan_used if plan_period == period else 0
+    plan_left = max(budget - used, 0)
     return UsageData(
         data=UsageBody(
             credits=Credits(
-                remaining=plan_left + shop.wallet_cents,
-                planBudget=shop.plan_budget_cents,
+                remaining=plan_left + wallet,
+                planBudget=budget,
                 planUsed=used,
                 planRemaining=plan_left,
-                wallet=shop.wallet_cents,
+                wallet=wallet,
             ),
             period=period,
             unit="credit = 1 US cent",

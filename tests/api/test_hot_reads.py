@@ -278,3 +278,15 @@ def test_asset_urls_equal_file_url(shop: Shop, settings: Any, base_url: str, ori
     field = Asset._meta.get_field("file")
     for name in NAMES:
         assert urls(name) == file_url(shop, FieldFile(Asset(), field, name), request), name
+
+
+def test_usage_reads_fresh_balances_in_one_query(
+    api: Any, shop: Shop, django_assert_max_num_queries: Any
+) -> None:
+    api.get("/v0/usage")  # the key (and its shop) are cached now
+    Shop.objects.filter(pk=shop.pk).update(wallet_cents=1234)
+    # The rate-limit counter (the database here), then the four balance columns.
+    with django_assert_max_num_queries(2):
+        credits = api.get("/v0/usage").json()["data"]["credits"]
+    assert credits["wallet"] == 1234
+    assert credits["remaining"] == credits["planRemaining"] + 1234
