@@ -221,6 +221,35 @@ def job_output_rows(job_id: uuid.UUID) -> list[tuple[Any, ...]]:
     return JOB_OUTPUT_ROWS.rows(job=job_id)
 
 
+# A job poll reads only what the poll routes show, with the refunds summed (compiled once).
+# In the model's field order, as Job.from_db expects a partial row.
+JOB_POLL_FIELDS = tuple(
+    f.attname
+    for f in Job._meta.concrete_fields
+    if f.attname
+    in {"id", "status", "stage", "error", "model", "created_at", "cost_cents", "result"}
+)
+JOB_POLL = CompiledQuery(
+    lambda: with_refunds(
+        Job.objects.filter(
+            shop=Param("shop", Job._meta.get_field("shop")), id=Param("job", Job._meta.pk)
+        ).order_by()
+    ).values_list(*JOB_POLL_FIELDS, "refunded_cents")
+)
+
+
+def poll_job(shop: Shop, job_id: uuid.UUID) -> Job | None:
+    """The shop's job with the poll fields and `refunded_cents`, or None (another shop's too)."""
+    rows = JOB_POLL.rows(shop=shop.pk, job=job_id)
+    if not rows:
+        return None
+    *values, refunded = rows[0]
+    job = Job.from_db(JOB_POLL.using, JOB_POLL_FIELDS, values)
+    job.refunded_cents = refunded  # type: ignore[attr-defined]
+    job.shop = shop
+    return job
+
+
 PriceFn = Callable[[str, str, str, int], int]  # (engine, model, resolution, table cents) -> cents
 
 

@@ -25,9 +25,9 @@ from generations.api.common import (
     charged_cents,
     family_price,
     job_output_rows,
+    poll_job,
     submit_api_generation,
     sync_timeout,
-    with_refunds,
 )
 from generations.api.edge import (
     SEED_002,
@@ -454,36 +454,14 @@ def generation_detail(request: HttpRequest, job_id: str, query: PollQuery) -> Jo
     return JobData(data=job_payload(job, request, query.format))
 
 
-# The job poll reads only what job_payload shows, with the refunds summed (compiled once).
-# In the model's field order, as Job.from_db expects a partial row.
-JOB_POLL_FIELDS = tuple(
-    f.attname
-    for f in Job._meta.concrete_fields
-    if f.attname
-    in {"id", "status", "stage", "error", "model", "created_at", "cost_cents", "result"}
-)
-JOB_POLL = CompiledQuery(
-    lambda: with_refunds(
-        Job.objects.filter(
-            shop=Param("shop", Job._meta.get_field("shop")), id=Param("job", Job._meta.pk)
-        ).order_by()
-    ).values_list(*JOB_POLL_FIELDS, "refunded_cents")
-)
-
-
 def _shop_job(request: HttpRequest, job_id: str) -> Job:
     try:
         ident = uuid.UUID(str(job_id))
     except ValueError:
         raise ApiError(404, "Job not found.") from None
-    shop = request.shop  # type: ignore[attr-defined]
-    rows = JOB_POLL.rows(shop=shop.pk, job=ident)
-    if not rows:
+    job = poll_job(request.shop, ident)  # type: ignore[attr-defined]
+    if job is None:
         raise ApiError(404, "Job not found.")
-    *values, refunded = rows[0]
-    job = Job.from_db(JOB_POLL.using, JOB_POLL_FIELDS, values)
-    job.refunded_cents = refunded  # type: ignore[attr-defined]
-    job.shop = shop
     return job
 
 
