@@ -573,12 +573,19 @@ LIBRARY_QUERIES = {
     )
     for shape in itertools.product((False, True), repeat=3)
 }
-# The unfiltered listing read from its oldest end, for a page number nearer the end than the
-# start: OFFSET reads every row it skips, so this halves the worst case (the middle page).
-LIBRARY_FROM_OLDEST = CompiledQuery(
-    lambda: _library_assets(False, False).order_by("created_at", "id").values_list(*LIBRARY_FIELDS),
-    paged=True,
-)
+# The (created_at, id) at a position of the unfiltered listing, counted from either end: read from
+# the index alone (index-only on PostgreSQL), then the page is the keyset page after it.
+LIBRARY_ANCHORS = {
+    newest_first: CompiledQuery(
+        lambda newest_first=newest_first: (
+            _library_assets(False, False)
+            .order_by(*(("-created_at", "-id") if newest_first else ("created_at", "id")))
+            .values_list("created_at", "id")
+        ),
+        paged=True,
+    )
+    for newest_first in (True, False)
+}
 # Page offsets from which the unfiltered listing reads the shop's counter first, to pick its end.
 FROM_OLDEST_AFTER = 10_000
 # A filtered listing counts at most this many rows past the requested page.
@@ -660,7 +667,7 @@ def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
         rows, total = [], 0
     elif not filtered and offset > FROM_OLDEST_AFTER:
         total = library_total(shop.pk)
-        rows = _from_oldest(shop.pk, total, offset, limit)
+        rows = _from_anchor(shop.pk, total, offset, limit)
     else:
         # One row more than the page tells whether there is a next page.
         rows = page_query.rows(**values, limit=limit + 1, offset=offset)
@@ -687,19 +694,21 @@ def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
     )
 
 
-def _from_oldest(shop_id: Any, total: int, offset: int, limit: int) -> list[tuple[Any, ...]]:
-    """Rows offset … offset+limit (one more than a page) of the newest-first listing, read from
-    whichever end is nearer."""
-    if offset >= total:
+def _from_anchor(shop_id: Any, total: int, offset: int, limit: int) -> list[tuple[Any, ...]]:
+    """Rows offset … offset+limit (one more than a page) of the newest-first listing: the row
+    before them found by OFFSET on the index from whichever end is nearer, then a keyset page."""
+    if offset >= total or offset < 1:
         return []
-    if offset < total // 2:
-        return LIBRARY_QUERIES[(False, False, False)][0].rows(
-            shop=shop_id, limit=limit + 1, offset=offset
-        )
-    # Newest-first position p is oldest-first position total-1-p.
-    start = max(0, total - 1 - offset - limit)
-    rows = LIBRARY_FROM_OLDEST.rows(shop=shop_id, limit=total - offset - start, offset=start)
-    return rows[::-1]
+    before = offset - 1  # its newest-first position; oldest-first it is total-1-before
+    newest_first = before < total // 2
+    skip = before if newest_first else total - 1 - before
+    anchor = LIBRARY_ANCHORS[newest_first].rows(shop=shop_id, limit=1, offset=skip)
+    if not anchor:
+        return []  # rows deleted meanwhile
+    at, ident = anchor[0]
+    return LIBRARY_QUERIES[(False, False, True)][0].rows(
+        shop=shop_id, at=at, id=ident, limit=limit + 1, offset=0
+    )
 
 
 @operation(
