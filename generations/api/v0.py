@@ -586,8 +586,9 @@ LIBRARY_ANCHORS = {
     )
     for newest_first in (True, False)
 }
-# Page offsets from which the unfiltered listing reads the shop's counter first, to pick its end.
-FROM_OLDEST_AFTER = 10_000
+# Past this offset an unfiltered page number reads the counter, then finds its place on the index
+# alone (_from_anchor); before it, OFFSET on the page query is as cheap and carries the total.
+DEEP_OFFSET = 10_000
 # A filtered listing counts at most this many rows past the requested page.
 COUNT_WINDOW = 200
 
@@ -665,7 +666,7 @@ def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
     lower_bound = None
     if not valid:
         rows, total = [], 0
-    elif not filtered and offset > FROM_OLDEST_AFTER:
+    elif not filtered and offset > DEEP_OFFSET:
         total = library_total(shop.pk)
         rows = _from_anchor(shop.pk, total, offset, limit)
     else:

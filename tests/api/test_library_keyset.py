@@ -137,7 +137,7 @@ def test_it_orders_ties_and_old_images_by_keyset(api: Any, shop: Shop) -> None:
 def test_it_reads_deep_page_numbers_from_the_nearer_end(
     api: Any, shop: Shop, monkeypatch: pytest.MonkeyPatch, limit: int
 ) -> None:
-    monkeypatch.setattr(v0, "FROM_OLDEST_AFTER", 0)  # every page past the first picks its end
+    monkeypatch.setattr(v0, "DEEP_OFFSET", 0)  # every page past the first finds its anchor
     _generated(shop, 7)
     expected = [
         str(pk)
