@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from generations.models import Job
 from tests.conftest import skip_or_fail
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # not 7 (CI's)
+# Channels are shared by every Redis database: ids no other run uses.
+JOB_A, JOB_B, JOB_C = (str(uuid.uuid4()) for _ in range(3))
 
 
 class Row:
@@ -94,10 +97,10 @@ def test_it_returns_a_finished_job_at_once(settings: Any, shop: Any) -> None:
 def test_it_wakes_on_the_announcement(redis_broker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(job_events, "RECHECK_SECONDS", 30)  # only the announcement can wake it
     row = Row()
-    announce = lambda: redis_broker.publish(job_events.CHANNEL + "job-a", "completed")  # noqa: E731
+    announce = lambda: redis_broker.publish(job_events.CHANNEL + JOB_A, "completed")  # noqa: E731
     started = time.monotonic()
     thread = _finish_later(row, 0.2, announce)
-    job = job_events.wait_for_job("job-a", 10, row.read)
+    job = job_events.wait_for_job(JOB_A, 10, row.read)
     elapsed = time.monotonic() - started
     thread.join()
     assert job.status == Job.Status.COMPLETED
@@ -116,11 +119,11 @@ def test_it_never_misses_a_finish_between_subscribing_and_reading(
 
     def finish_now() -> None:
         row.status = Job.Status.COMPLETED
-        redis_broker.publish(job_events.CHANNEL + "job-b", "completed")
+        redis_broker.publish(job_events.CHANNEL + JOB_B, "completed")
 
     row.on_first_read = finish_now
     started = time.monotonic()
-    job = job_events.wait_for_job("job-b", 10, row.read)
+    job = job_events.wait_for_job(JOB_B, 10, row.read)
     assert job.status == Job.Status.COMPLETED
     assert time.monotonic() - started < 1
 
@@ -133,7 +136,7 @@ def test_it_rechecks_the_row_when_an_announcement_is_lost(
     row = Row()
     thread = _finish_later(row, 0.15)  # finished, never announced
     started = time.monotonic()
-    job = job_events.wait_for_job("job-c", 10, row.read)
+    job = job_events.wait_for_job(JOB_C, 10, row.read)
     thread.join()
     assert job.status == Job.Status.COMPLETED
     assert time.monotonic() - started < 0.5
