@@ -16,14 +16,26 @@ class GenerationsConfig(AppConfig):
         # Registers the runners for image-operation job kinds (generations.actions.RUNNERS).
         # Registers the design chat's runner (generations.chat.actions).
         # Connects the cache invalidation of the price table and of staff's model rows.
+        from django.db.models.signals import post_delete, post_save
+
         from generations import (
+            job_events,
+            library,
             model_configs,  # noqa: F401
             operations,  # noqa: F401
             pricing,  # noqa: F401
             webhooks,
         )
         from generations.chat import actions  # noqa: F401 - the `chat` job runner
+        from generations.models import Asset
         from generations.signals import job_finished
+        from studio.models import Shop
 
-        # Every finished job is POSTed to its shop's webhook endpoints.
+        # Every finished job is POSTed to its shop's webhook endpoints, and announced to the
+        # synchronous API requests waiting for it (generations.job_events).
         job_finished.connect(webhooks.on_job_finished, dispatch_uid="webhooks.endpoints")
+        job_finished.connect(job_events.announce_finished, dispatch_uid="job_events.announce")
+        # The API library's per-shop count of generated assets (generations.library).
+        post_save.connect(library.asset_saved, sender=Asset, dispatch_uid="library_count_save")
+        post_delete.connect(library.asset_deleted, sender=Asset, dispatch_uid="library_count_del")
+        post_save.connect(library.shop_saved, sender=Shop, dispatch_uid="library_count_shop")

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import ProtectedError, Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import F, ProtectedError, Q, QuerySet
 from PIL import Image
 
 from generations.loader import LoadedImage, load_image
-from generations.models import Asset, Job, Preset
+from generations.models import Asset, Job, LibraryCount, Preset
 from generations.moderation import (
     PublishOutcome,
     PublishRefused,
@@ -264,6 +264,53 @@ def set_public(asset: Asset, is_public: bool) -> Asset:
     if outcome.refused:
         raise PublishRefused(outcome.refused[0][1])
     return asset
+
+
+# --- the shop's count of generated assets -----------------------------------------------------------
+# Kept by signal receivers (connected in apps.py) rather than in store_asset/delete_assets, so that
+# every path that creates or deletes an asset (a shop's cascade, the admin, factories) keeps it:
+# each runs in the transaction of the save or delete it counts.
+
+
+def asset_saved(sender: type[Asset], instance: Asset, created: bool, raw: bool, **_: Any) -> None:
+    if created and not raw and instance.kind == Asset.Kind.GENERATED:
+        _add_generated(instance.shop_id, 1)
+
+
+def asset_deleted(sender: type[Asset], instance: Asset, **_: Any) -> None:
+    if instance.kind == Asset.Kind.GENERATED:
+        _add_generated(instance.shop_id, -1)
+
+
+def shop_saved(sender: type[Shop], instance: Shop, created: bool, raw: bool, **_: Any) -> None:
+    if created and not raw:
+        LibraryCount.objects.get_or_create(shop_id=instance.pk)
+
+
+def _add_generated(shop_id: Any, delta: int) -> None:
+    # A missing row (a shop being deleted, whose row the cascade may have removed first) is left
+    # missing: library_total recounts it on the next read.
+    LibraryCount.objects.filter(shop_id=shop_id).update(generated=F("generated") + delta)
+
+
+def recount_library(shop_id: Any) -> int:
+    """Count the shop's generated assets and store the figure (a missing or suspect counter)."""
+    with transaction.atomic():
+        n = Asset.objects.filter(shop_id=shop_id, kind=Asset.Kind.GENERATED).count()
+        try:
+            with transaction.atomic():
+                LibraryCount.objects.update_or_create(shop_id=shop_id, defaults={"generated": n})
+        except IntegrityError:  # the shop is gone, or another request created the row first
+            pass
+    return n
+
+
+def library_total(shop_id: Any) -> int:
+    """The shop's number of generated assets, from its counter (recounted when missing)."""
+    stored = LibraryCount.objects.filter(shop_id=shop_id).values_list("generated", flat=True)
+    for n in stored:
+        return n
+    return recount_library(shop_id)
 
 
 # --- listing ----------------------------------------------------------------------------------------

@@ -206,7 +206,10 @@ class Asset(models.Model):
         indexes = [
             # Keyset pagination: (shop, created_at, id) in both directions.
             models.Index(fields=["shop", "-created_at", "-id"], name="asset_shop_keyset"),
-            models.Index(fields=["shop", "kind", "-created_at"], name="asset_shop_kind"),
+            # The API library (generated assets only): keyset pages and index-only OFFSET scans.
+            models.Index(
+                fields=["shop", "kind", "-created_at", "-id"], name="asset_shop_kind_keyset"
+            ),
             # The model filter (ordered like the keyset) and its loose index scan (library_models).
             models.Index(fields=["shop", "model", "-created_at"], name="asset_shop_model"),
             models.Index(
@@ -503,3 +506,17 @@ from generations.chat.models import (  # noqa: E402, F401
     ChatTurn,
     Conversation,
 )
+
+
+class LibraryCount(models.Model):
+    """How many generated assets a shop has: the API library's unfiltered total without counting
+    the shop's rows on every page. Kept by generations/library.py's signal receivers in the
+    transaction that creates or deletes the asset; `recount_library` rebuilds it."""
+
+    shop = models.OneToOneField(
+        Shop, on_delete=models.CASCADE, primary_key=True, related_name="library_count"
+    )
+    generated = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.generated} generated"

@@ -44,7 +44,8 @@ class CompiledQuery:
     """`build()` returns a `values_list()` queryset (without slicing) that uses `Param` markers.
 
     `rows(**values)` returns its rows as the queryset would; `paged=True` appends
-    `LIMIT %s OFFSET %s` (values `limit`, `offset`); `count=True` returns `SELECT COUNT(*)` of it.
+    `LIMIT %s OFFSET %s` (values `limit`, `offset`); `count=True` returns `SELECT COUNT(*)` of it,
+    and with `capped=True` counts at most `cap` rows (value `cap`), so a large match stops early.
     """
 
     def __init__(
@@ -53,11 +54,13 @@ class CompiledQuery:
         *,
         paged: bool = False,
         count: bool = False,
+        capped: bool = False,
         using: str = DEFAULT_DB_ALIAS,
     ) -> None:
         self.build = build
         self.paged = paged
-        self.count = count
+        self.count = count or capped
+        self.capped = capped
         self.using = using
         self._compiled: dict[str, _Compiled] = {}  # by database vendor
 
@@ -70,7 +73,10 @@ class CompiledQuery:
         converters: dict[int, Any] = {}
         if self.count:
             # The inner SQL is Django's own compilation, values stay parameters.
-            sql = f"SELECT COUNT(*) FROM ({sql}) subquery"  # noqa: S608
+            limit = " LIMIT %s" if self.capped else ""
+            sql = f"SELECT COUNT(*) FROM ({sql}{limit}) subquery"  # noqa: S608
+            if self.capped:
+                params = (*params, Param("cap", IntegerField()))
         else:
             converters = compiler.get_converters([col for col, _, _ in compiler.select])
         if self.paged:

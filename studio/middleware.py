@@ -48,15 +48,15 @@ class CurrentShopMiddleware:
         return self.get_response(request)
 
     def _member(self, request: HttpRequest, user: object) -> None:
-        memberships = Membership.objects.filter(user=user).select_related("shop")
+        # All of the user's memberships in one query (a person belongs to a few shops): the
+        # current one is picked here and the shop switcher (context_processors) reuses the list.
+        memberships = list(Membership.objects.filter(user=user).select_related("shop"))
+        request.memberships = sorted(memberships, key=lambda m: m.shop.name)  # type: ignore[attr-defined]
         wanted = request.session.get(SESSION_KEY)
-        membership = None
-        if wanted:
-            membership = memberships.filter(shop_id=wanted).first()
-        if membership is None:
-            membership = memberships.order_by("created_at", "id").first()
-            if membership is not None:
-                request.session[SESSION_KEY] = membership.shop_id
+        membership = next((m for m in memberships if m.shop_id == wanted), None) if wanted else None
+        if membership is None and memberships:
+            membership = min(memberships, key=lambda m: (m.created_at, m.pk))
+            request.session[SESSION_KEY] = membership.shop_id
         if membership is not None:
             request.membership = membership  # type: ignore[attr-defined]
             request.shop = membership.shop  # type: ignore[attr-defined]

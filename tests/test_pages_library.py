@@ -262,3 +262,17 @@ def test_it_handles_junk_query_parameters(owner_client):
         "/generate/preset-fields/?preset=",
     ):
         assert owner_client.get(url).status_code == 200, url
+
+
+def test_it_reads_the_users_memberships_once_per_page(shop, user, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_asset(shop, user, prompt="an orange lighthouse")
+    client = client_for(user, shop)
+    client.get(LIBRARY)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(LIBRARY).content.decode()
+    assert "an orange lighthouse" in html
+    membership_reads = [q for q in queries.captured_queries if "studio_membership" in q["sql"]]
+    assert len(membership_reads) == 1  # the middleware's; the shop switcher reuses it

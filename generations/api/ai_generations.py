@@ -16,10 +16,11 @@ from generations.api.common import (
     References,
     asset_for_url,
     charged_cents,
+    job_output_rows,
     job_outputs,
+    poll_job,
     submit_api_generation,
     sync_timeout,
-    with_refunds,
 )
 from generations.api.edge import (
     SEED_000,
@@ -36,8 +37,8 @@ from generations.api.edge import (
 from generations.api.idempotency import submit_bound
 from generations.engines import registry
 from generations.engines.base import Capability
-from generations.models import Asset, Job
-from generations.storage_urls import asset_url
+from generations.models import Job
+from generations.storage_urls import FileUrls, asset_url
 from studio.actions import InsufficientCredits
 
 # The seed's reference-guided model; used for referenceImageUrls when this server can serve it.
@@ -162,14 +163,13 @@ def exhausted(exc: InsufficientCredits) -> ApiError:
     )
 
 
-def _image(asset: Asset, request: HttpRequest) -> Image000:
-    return Image000(
-        id=str(asset.id), imageUrl=asset_url(asset, request), width=asset.width, height=asset.height
-    )
-
-
 def generation_body(job: Job, request: HttpRequest) -> Generation:
-    images = [_image(a, request) for a in job_outputs(job)]
+    # The outputs from their stored names (storage_urls.FileUrls: no FieldFile per image).
+    urls = FileUrls(request.shop, request)  # type: ignore[attr-defined]
+    images = [
+        Image000(id=str(ident), imageUrl=urls(name), width=width, height=height)
+        for ident, name, width, height, _type in job_output_rows(job.id)
+    ]
     first = images[0] if images else None
     return Generation(
         images=images,
@@ -288,11 +288,10 @@ def get_generation(request: HttpRequest, generation_id: str) -> Generation:
         ident = uuid.UUID(str(generation_id))
     except ValueError:
         raise ApiError(404, "Generation not found.") from None
-    jobs = Job.objects.filter(shop=request.shop, id=ident).order_by()  # type: ignore[attr-defined]
-    job = with_refunds(jobs).first()
+    # The poll's precompiled reads (common.poll_job, job_output_rows), like seed 002's job poll.
+    job = poll_job(request.shop, ident)  # type: ignore[attr-defined]
     if job is None:
         raise ApiError(404, "Generation not found.")
-    job.shop = request.shop  # type: ignore[attr-defined]
     body = generation_body(job, request)
     body.status = job.status
     if job.status == Job.Status.FAILED:

@@ -4,7 +4,6 @@ in generations/storage_urls.py."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from generations import job_events
 from generations.api.edge import ApiError, Family
 from generations.engines import registry
 from generations.engines.base import Capability
@@ -82,15 +82,9 @@ def family_price(
 
 
 def wait_for_job(job_id: Any, timeout: float) -> Job:
-    """Poll the Job row until it finishes or `timeout` seconds pass; returns the latest row."""
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
-        job = Job.objects.get(id=job_id)
-        if job.is_finished or time.monotonic() >= deadline:
-            return job
-        time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
-        delay = min(delay * 1.5, 0.5)
+    """The job once it finishes (woken by its announcement, generations.job_events), or its
+    latest row after `timeout` seconds."""
+    return job_events.wait_for_job(job_id, timeout)
 
 
 def sync_timeout() -> float:
@@ -109,6 +103,35 @@ JOB_OUTPUT_ROWS = CompiledQuery(
 
 def job_output_rows(job_id: uuid.UUID) -> list[tuple[Any, ...]]:
     return JOB_OUTPUT_ROWS.rows(job=job_id)
+
+
+# A job poll reads only what the poll routes show, with the refunds summed (compiled once).
+# In the model's field order, as Job.from_db expects a partial row.
+JOB_POLL_FIELDS = tuple(
+    f.attname
+    for f in Job._meta.concrete_fields
+    if f.attname
+    in {"id", "status", "stage", "error", "model", "created_at", "cost_cents", "result"}
+)
+JOB_POLL = CompiledQuery(
+    lambda: with_refunds(
+        Job.objects.filter(
+            shop=Param("shop", Job._meta.get_field("shop")), id=Param("job", Job._meta.pk)
+        ).order_by()
+    ).values_list(*JOB_POLL_FIELDS, "refunded_cents")
+)
+
+
+def poll_job(shop: Shop, job_id: uuid.UUID) -> Job | None:
+    """The shop's job with the poll fields and `refunded_cents`, or None (another shop's too)."""
+    rows = JOB_POLL.rows(shop=shop.pk, job=job_id)
+    if not rows:
+        return None
+    *values, refunded = rows[0]
+    job = Job.from_db(JOB_POLL.using, JOB_POLL_FIELDS, values)
+    job.refunded_cents = refunded  # type: ignore[attr-defined]
+    job.shop = shop
+    return job
 
 
 PriceFn = Callable[[str, str, str, int], int]  # (engine, model, resolution, table cents) -> cents

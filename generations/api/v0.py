@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import json
 import uuid
+from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import Count, Subquery
+from django.db.models import Q, Subquery
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from pydantic import Field, field_validator
@@ -22,9 +24,9 @@ from generations.api.common import (
     charged_cents,
     family_price,
     job_output_rows,
+    poll_job,
     submit_api_generation,
     sync_timeout,
-    with_refunds,
 )
 from generations.api.edge import (
     SEED_002,
@@ -40,11 +42,13 @@ from generations.api.edge import (
     route,
     studio_error,
 )
-from generations.models import Asset, Job, Preset
+from generations.library import library_total
+from generations.models import Asset, Job, LibraryCount, Preset
 from generations.presets import PresetError, parse_variables
 from generations.storage_urls import FileUrls
 from studio.actions import InsufficientCredits, current_period
 from studio.compiled import CompiledQuery, Param
+from studio.models import Shop
 
 # Seed 002's default credit cost per image by resolution (PriceRule rows naming a model, engine
 # or resolution take precedence).
@@ -164,6 +168,12 @@ class LibraryQuery(In):
     limit: int = Field(20, ge=1, le=100)
     presetId: str | None = Field(None, max_length=100)
     search: str | None = Field(None, max_length=1000, description="Substring of the prompt.")
+    cursor: str | None = Field(
+        None,
+        max_length=200,
+        description="A previous page's nextCursor: the next page, as fast at any depth "
+        "(page is then taken from the cursor).",
+    )
 
 
 class LibraryImage(Out):
@@ -184,6 +194,10 @@ class LibraryPage(Out):
     total: int
     page: int
     limit: int
+    totalIsLowerBound: bool | None = omitted(
+        "true when a presetId or search listing stopped counting at `total`: more images match."
+    )
+    nextCursor: str | None = omitted("Pass as `cursor` for the next page; absent on the last page.")
 
 
 class LibraryData(Out):
@@ -440,36 +454,14 @@ def generation_detail(request: HttpRequest, job_id: str, query: PollQuery) -> Jo
     return JobData(data=job_payload(job, request, query.format))
 
 
-# The job poll reads only what job_payload shows, with the refunds summed (compiled once).
-# In the model's field order, as Job.from_db expects a partial row.
-JOB_POLL_FIELDS = tuple(
-    f.attname
-    for f in Job._meta.concrete_fields
-    if f.attname
-    in {"id", "status", "stage", "error", "model", "created_at", "cost_cents", "result"}
-)
-JOB_POLL = CompiledQuery(
-    lambda: with_refunds(
-        Job.objects.filter(
-            shop=Param("shop", Job._meta.get_field("shop")), id=Param("job", Job._meta.pk)
-        ).order_by()
-    ).values_list(*JOB_POLL_FIELDS, "refunded_cents")
-)
-
-
 def _shop_job(request: HttpRequest, job_id: str) -> Job:
     try:
         ident = uuid.UUID(str(job_id))
     except ValueError:
         raise ApiError(404, "Job not found.") from None
-    shop = request.shop  # type: ignore[attr-defined]
-    rows = JOB_POLL.rows(shop=shop.pk, job=ident)
-    if not rows:
+    job = poll_job(request.shop, ident)  # type: ignore[attr-defined]
+    if job is None:
         raise ApiError(404, "Job not found.")
-    *values, refunded = rows[0]
-    job = Job.from_db(JOB_POLL.using, JOB_POLL_FIELDS, values)
-    job.refunded_cents = refunded  # type: ignore[attr-defined]
-    job.shop = shop
     return job
 
 
@@ -542,7 +534,7 @@ def _library_row(asset: Asset) -> tuple[Any, ...]:
     )
 
 
-def _library_assets(with_preset: bool, with_search: bool) -> Any:
+def _library_assets(with_preset: bool, with_search: bool, after: bool = False) -> Any:
     qs = Asset.objects.filter(
         shop=Param("shop", Asset._meta.get_field("shop")), kind=Asset.Kind.GENERATED
     )
@@ -550,36 +542,74 @@ def _library_assets(with_preset: bool, with_search: bool) -> Any:
         qs = qs.filter(preset_id=Param("preset", Asset._meta.get_field("preset")))
     if with_search:
         qs = qs.filter(search_text__contains=Param("search", Asset._meta.get_field("search_text")))
+    if after:
+        # Keyset: strictly older than the cursor's row in (created_at, id) order. The plain range
+        # on created_at is implied by the OR; it lets the database start the index scan there.
+        at = Param("at", Asset._meta.get_field("created_at"))
+        qs = qs.filter(created_at__lte=at).filter(
+            Q(created_at__lt=at) | Q(created_at=at, id__lt=Param("id", Asset._meta.pk))
+        )
     return qs
 
 
-def _library_page(with_preset: bool, with_search: bool) -> Any:
-    # The total rides along as an uncorrelated scalar subquery (evaluated once, as COUNT(*) on
-    # its own would be): one round trip for the page and its total.
-    total = (
-        _library_assets(with_preset, with_search)
-        .order_by()
-        .values("shop")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return (
-        _library_assets(with_preset, with_search)
-        .order_by("-created_at", "-id")
-        .annotate(total=Subquery(total))
-        .values_list(*LIBRARY_FIELDS, "total")
-    )
+def _library_page(with_preset: bool, with_search: bool, after: bool) -> Any:
+    qs = _library_assets(with_preset, with_search, after).order_by("-created_at", "-id")
+    if not (with_preset or with_search):
+        # The unfiltered total is the shop's maintained counter (generations.library), riding
+        # along as a scalar subquery: one round trip for the page and its total.
+        total = LibraryCount.objects.filter(
+            shop=Param("shop", LibraryCount._meta.get_field("shop"))
+        ).values("generated")
+        return qs.annotate(total=Subquery(total)).values_list(*LIBRARY_FIELDS, "total")
+    return qs.values_list(*LIBRARY_FIELDS)
 
 
-# (count, page with its total) per filter shape (presetId given?, search given?), compiled once.
-# The count alone only runs for a page past the end, which has no row to carry the total.
+# Per shape (presetId given?, search given?, after a cursor?), compiled once: the page (with the
+# shop's total when unfiltered), and for filtered shapes a count that stops at `cap` rows.
 LIBRARY_QUERIES = {
     shape: (
-        CompiledQuery(lambda shape=shape: _library_assets(*shape).values_list("id"), count=True),
         CompiledQuery(lambda shape=shape: _library_page(*shape), paged=True),
+        CompiledQuery(lambda shape=shape: _library_assets(*shape).values_list("id"), capped=True),
     )
-    for shape in itertools.product((False, True), repeat=2)
+    for shape in itertools.product((False, True), repeat=3)
 }
+# The (created_at, id) at a position of the unfiltered listing, counted from either end: read from
+# the index alone (index-only on PostgreSQL), then the page is the keyset page after it.
+LIBRARY_ANCHORS = {
+    newest_first: CompiledQuery(
+        lambda newest_first=newest_first: (
+            _library_assets(False, False)
+            .order_by(*(("-created_at", "-id") if newest_first else ("created_at", "id")))
+            .values_list("created_at", "id")
+        ),
+        paged=True,
+    )
+    for newest_first in (True, False)
+}
+# Past this offset an unfiltered page number reads the counter, then finds its place on the index
+# alone (_from_anchor); before it, OFFSET on the page query is as cheap and carries the total.
+DEEP_OFFSET = 10_000
+# A filtered listing counts at most this many rows past the requested page.
+COUNT_WINDOW = 200
+
+
+def _encode_cursor(row: tuple[Any, ...], page: int) -> str:
+    ident, at = row[0], row[LIBRARY_FIELDS.index("created_at")]
+    raw = json.dumps([at.isoformat(), ident.hex, page], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, ident, page = json.loads(raw)
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or not isinstance(page, int) or not 1 < page <= MAX_PAGE:
+            raise ValueError(at)
+        return moment, uuid.UUID(str(ident)), page
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ApiError(400, "cursor: not a cursor of this listing.") from None
+
 
 LIBRARY_EXAMPLE = {
     "data": {
@@ -626,20 +656,59 @@ def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
     search = (query.search or "").strip().lower()
     if search:
         values["search"] = search[:200]
-    count_query, page_query = LIBRARY_QUERIES[("preset" in values, bool(search))]
-    offset = (page - 1) * limit
-    rows = page_query.rows(**values, limit=limit, offset=offset) if valid else []
-    if rows:
-        total = rows[0][-1]
-    elif offset and valid:
-        total = count_query.value(**values)
+    if query.cursor:
+        values["at"], values["id"], page = _decode_cursor(query.cursor)
+        offset = 0  # the keyset starts the page; page only numbers it
     else:
-        total = 0
+        offset = (page - 1) * limit
+    filtered = "preset" in values or bool(search)
+    page_query, count_query = LIBRARY_QUERIES[("preset" in values, bool(search), "at" in values)]
+    lower_bound = None
+    if not valid:
+        rows, total = [], 0
+    elif not filtered and offset > DEEP_OFFSET:
+        total = library_total(shop.pk)
+        rows = _from_anchor(shop.pk, total, offset, limit)
+    else:
+        # One row more than the page tells whether there is a next page.
+        rows = page_query.rows(**values, limit=limit + 1, offset=offset)
+        if not filtered:
+            total = rows[0][-1] if rows and rows[0][-1] is not None else library_total(shop.pk)
+        else:
+            # Count no further than COUNT_WINDOW rows past this page: exact for a small match,
+            # a lower bound (said so) for a large one, and never a scan of the whole shop.
+            cap = (0 if query.cursor else offset) + limit + COUNT_WINDOW
+            found = count_query.value(**values, cap=cap)
+            total = found + (page - 1) * limit if query.cursor else found
+            lower_bound = True if found == cap else None
+    more, rows = len(rows) > limit, rows[:limit]
     urls = FileUrls(shop, request)
     return LibraryData(
         data=LibraryPage(
-            images=[_library_item(row, urls) for row in rows], total=total, page=page, limit=limit
+            images=[_library_item(row, urls) for row in rows],
+            total=total,
+            page=page,
+            limit=limit,
+            totalIsLowerBound=lower_bound,
+            nextCursor=_encode_cursor(rows[-1], page + 1) if more and page < MAX_PAGE else None,
         )
+    )
+
+
+def _from_anchor(shop_id: Any, total: int, offset: int, limit: int) -> list[tuple[Any, ...]]:
+    """Rows offset … offset+limit (one more than a page) of the newest-first listing: the row
+    before them found by OFFSET on the index from whichever end is nearer, then a keyset page."""
+    if offset >= total or offset < 1:
+        return []
+    before = offset - 1  # its newest-first position; oldest-first it is total-1-before
+    newest_first = before < total // 2
+    skip = before if newest_first else total - 1 - before
+    anchor = LIBRARY_ANCHORS[newest_first].rows(shop=shop_id, limit=1, offset=skip)
+    if not anchor:
+        return []  # rows deleted meanwhile
+    at, ident = anchor[0]
+    return LIBRARY_QUERIES[(False, False, True)][0].rows(
+        shop=shop_id, at=at, id=ident, limit=limit + 1, offset=0
     )
 
 
@@ -703,6 +772,13 @@ def library_download(request: HttpRequest, image_id: str) -> HttpResponse:
     return response
 
 
+USAGE_QUERY = CompiledQuery(
+    lambda: Shop.objects.filter(pk=Param("shop", Shop._meta.pk)).values_list(
+        "plan_budget_cents", "plan_used_cents", "plan_period", "wallet_cents"
+    )
+)
+
+
 @operation(
     SEED_002,
     "GET",
@@ -713,18 +789,22 @@ def library_download(request: HttpRequest, image_id: str) -> HttpResponse:
 )
 def usage(request: HttpRequest) -> UsageData:
     shop = request.shop  # type: ignore[attr-defined]
-    shop.refresh_from_db()
+    # Only the four balance columns, fresh (the key cache's shop may be seconds old), and without
+    # refreshing that shared instance: one precompiled query instead of a full model reload.
+    budget, plan_used, plan_period, wallet = USAGE_QUERY.rows(shop=shop.pk)[0]
     period = current_period()
-    plan_left = shop.plan_remaining_cents(period)
-    used = shop.plan_used_in(period)
+    # The balance as one definition computes it (Shop.plan_used_in), on the fresh columns.
+    balance = Shop(plan_budget_cents=budget, plan_used_cents=plan_used, plan_period=plan_period)
+    used = balance.plan_used_in(period)
+    plan_left = balance.plan_remaining_cents(period)
     return UsageData(
         data=UsageBody(
             credits=Credits(
-                remaining=plan_left + shop.wallet_cents,
-                planBudget=shop.plan_budget_cents,
+                remaining=plan_left + wallet,
+                planBudget=budget,
                 planUsed=used,
                 planRemaining=plan_left,
-                wallet=shop.wallet_cents,
+                wallet=wallet,
             ),
             period=period,
             unit="credit = 1 US cent",

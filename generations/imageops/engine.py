@@ -34,6 +34,7 @@ from generations.imageops.common import (
     OperationInputError,
     alpha_of,
     bbox_of,
+    clear_transparent,
     encode_mask_png,
     encode_png,
     mask_from_image,
@@ -113,7 +114,8 @@ for _cap in GENERATIVE:
 
 def encode_image(array: np.ndarray) -> tuple[bytes, str]:
     """PNG when it fits the library's byte limit, else high-quality JPEG (RGB) / WebP (RGBA)."""
-    data = encode_png(array)
+    array = clear_transparent(array)
+    data = encode_png(array, cleared=True)
     limit = settings.IMAGE_MAX_BYTES
     if len(data) <= limit:
         return data, "image/png"

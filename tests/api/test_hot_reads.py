@@ -127,7 +127,18 @@ def test_it_answers_the_library_as_before(
 ) -> None:
     response = api.get("/v0/images/library", data=params)
     assert response.status_code == 200
-    assert response.json() == _old_library(shop, "testserver", params)
+    body = response.json()
+    next_cursor = body["data"].pop("nextCursor", None)
+    assert body == _old_library(shop, "testserver", params)
+    # A next page is announced exactly when there is one, and the cursor leads to it.
+    expected_next = _old_library(
+        shop, "testserver", {**params, "page": str(body["data"]["page"] + 1)}
+    )
+    assert (next_cursor is not None) == bool(expected_next["data"]["images"])
+    if next_cursor:
+        following = api.get("/v0/images/library", data={**params, "cursor": next_cursor}).json()
+        following["data"].pop("nextCursor", None)
+        assert following == expected_next
     expected_totals = {"": 13, "50%": 3, "n_l": 0, "%": 6, "lakes_100": 3, "  MOUNTAIN ": 3}
     key = params.get("search", "") if not params.get("presetId") else None
     if key in expected_totals:
@@ -143,6 +154,7 @@ def test_it_answers_the_library_as_before_with_a_preset_and_a_storage_origin(
         {"presetId": str(library["preset"].id), "search": "lake", "limit": "2", "page": "2"},
     ):
         body = api.get("/v0/images/library", data=params).json()
+        body["data"].pop("nextCursor", None)
         assert body == _old_library(shop, "testserver", params)
         assert body["data"]["images"][0]["url"].startswith(f"https://{shop.slug}.files.example/")
 
@@ -151,12 +163,16 @@ def test_the_library_page_runs_two_queries(
     api: Any, library: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
     api.get("/v0/images/library")  # the key is cached and its last use recorded
-    # The rate-limit counter (the database here, Redis in production), the page with its total.
+    # The rate-limit counter (the database here, Redis in production), the page with the shop's
+    # counted total.
     with django_assert_max_num_queries(2):
+        assert api.get("/v0/images/library?page=2&limit=2").status_code == 200
+    # A filtered page, then its capped count.
+    with django_assert_max_num_queries(3):
         assert api.get("/v0/images/library?search=lake&page=2&limit=2").status_code == 200
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         assert api.get("/v0/images/library?search=nothing").json()["data"]["total"] == 0
-    # A page past the end has no row to carry the total: the count runs on its own.
+    # A page past the end has no row to carry the total: the counter is read on its own.
     with django_assert_max_num_queries(3):
         assert api.get("/v0/images/library?page=50").json()["data"]["total"] == 13
 
@@ -283,3 +299,15 @@ def test_file_urls_are_the_storage_urls_on_the_public_base(
             # ... and what FileUrls hands out, named_file reads back as the same stored name.
             named = named_file(shop, expected, request)
             assert named is not None and named.name == name, name
+
+
+def test_usage_reads_fresh_balances_in_one_query(
+    api: Any, shop: Shop, django_assert_max_num_queries: Any
+) -> None:
+    api.get("/v0/usage")  # the key (and its shop) are cached now
+    Shop.objects.filter(pk=shop.pk).update(wallet_cents=1234)
+    # The rate-limit counter (the database here), then the four balance columns.
+    with django_assert_max_num_queries(2):
+        credits = api.get("/v0/usage").json()["data"]["credits"]
+    assert credits["wallet"] == 1234
+    assert credits["remaining"] == credits["planRemaining"] + 1234

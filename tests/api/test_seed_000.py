@@ -104,6 +104,19 @@ def test_get_generation_by_id(api: Any) -> None:
     assert body["generationId"] == created["generationId"]
     assert [i["id"] for i in body["images"]] == [i["id"] for i in created["images"]]
     assert body["status"] == "completed"
+    # The poll is the sync answer again, with its status.
+    assert body == {**created, "status": "completed"}
+
+
+def test_a_generation_poll_runs_precompiled_reads(
+    api: Any, django_assert_max_num_queries: Any
+) -> None:
+    created = api.post("/ai-generations/generate", {"prompt": "a fox", "numberResults": 2}).json()
+    api.get(f"/ai-generations/{created['generationId']}")  # the key is cached
+    # The rate-limit counter (the database here), the job with its refunds, its outputs.
+    with django_assert_max_num_queries(3):
+        response = api.get(f"/ai-generations/{created['generationId']}")
+    assert response.status_code == 200 and len(response.json()["images"]) == 2
 
 
 def test_another_shops_generation_is_404(api: Any, api_for: Any) -> None:

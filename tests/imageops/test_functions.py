@@ -488,3 +488,41 @@ def test_a_huge_fill_is_made_seamless_at_a_bounded_scale(monkeypatch):
     excess = editset.blockiness(out, task.mask) - editset.blockiness(task.truth, task.mask)
     assert excess < 2.5, excess  # the tiled fill: 4.7; full-resolution composing: −0.2
     assert editset.lowpass_mae(out, task.truth, task.mask) < 6
+
+
+@pytest.mark.parametrize(
+    ("capability", "operation", "params"),
+    [("BACKGROUND_REMOVAL", "remove-background", {}), ("RESTYLE", "cartoon", {"sticker": True})],
+)
+def test_cut_outs_store_fully_transparent_pixels_as_zero(capability, operation, params):
+    """GIVEN a product on a textured backdrop, WHEN it is cut out through the engine, THEN the
+    PNG's fully transparent pixels are (0, 0, 0, 0): no backdrop noise left under alpha 0."""
+    import io
+
+    from generations.engines.base import Capability, OperationRequest
+    from generations.imageops.engine import BuiltinOperationsEngine
+
+    shot = bgset.make_hard_shot(2, 240)  # the fabric backdrop
+    buf = io.BytesIO()
+    Image.fromarray(shot.image).save(buf, "PNG")
+    request = OperationRequest(
+        capability=Capability[capability], operation=operation, image=buf.getvalue(), params=params
+    )
+    (out,) = BuiltinOperationsEngine().run_operation(request, lambda *_: None)
+    assert out.content_type == "image/png"
+    rgba = np.asarray(Image.open(io.BytesIO(out.data)).convert("RGBA"))
+    hidden = rgba[..., 3] == 0
+    assert hidden.mean() > 0.3  # the backdrop is cut away
+    assert not rgba[hidden].any()
+    assert rgba[~hidden][:, :3].any()  # the product keeps its colours
+
+
+def test_clear_transparent_leaves_visible_pixels_and_its_input_alone():
+    from generations.imageops.common import clear_transparent
+
+    rgba = np.array([[[10, 20, 30, 0], [40, 50, 60, 1], [70, 80, 90, 255]]], np.uint8)
+    cleared = clear_transparent(rgba)
+    assert cleared.tolist() == [[[0, 0, 0, 0], [40, 50, 60, 1], [70, 80, 90, 255]]]
+    assert rgba[0, 0].tolist() == [10, 20, 30, 0]
+    rgb = rgba[..., :3]
+    assert clear_transparent(rgb) is rgb

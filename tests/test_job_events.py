@@ -1,0 +1,160 @@
+"""The sync API's wait for a job: woken by the job's announcement on Redis, or polling at short
+intervals without Redis; never missing a finish that lands between the subscription and the
+first read of the row."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from generations import job_events
+from generations.actions import complete_job
+from generations.models import Job
+from tests.conftest import skip_or_fail
+
+REDIS_URL = "redis://127.0.0.1:6379/11"  # not 7 (CI's)
+# Channels are shared by every Redis database: ids no other run uses.
+JOB_A, JOB_B, JOB_C = (str(uuid.uuid4()) for _ in range(3))
+
+
+class Row:
+    """A job row that a test finishes: read() returns the current state, counting reads."""
+
+    def __init__(self) -> None:
+        self.status = Job.Status.ACTIVE
+        self.reads = 0
+        self.on_first_read: Any = None
+
+    def read(self) -> Job:
+        self.reads += 1
+        job = Job(status=self.status)
+        if self.reads == 1 and self.on_first_read:
+            self.on_first_read()
+        return job
+
+
+def _finish_later(row: Row, seconds: float, then: Any = None) -> threading.Thread:
+    def run() -> None:
+        time.sleep(seconds)
+        row.status = Job.Status.COMPLETED
+        if then:
+            then()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def redis_broker(settings: Any) -> Any:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        client.ping()
+    except Exception:
+        skip_or_fail("Redis is not reachable on 127.0.0.1:6379")
+    settings.CELERY_BROKER_URL = REDIS_URL
+    return client
+
+
+def test_it_polls_at_short_intervals_without_redis(settings: Any) -> None:
+    settings.CELERY_BROKER_URL = "filesystem://"
+    row = Row()
+    started = time.monotonic()
+    thread = _finish_later(row, 0.7)
+    job = job_events.wait_for_job("j", 5, row.read)
+    elapsed = time.monotonic() - started
+    thread.join()
+    assert job.status == Job.Status.COMPLETED
+    # The old growing sleeps read at 0.66 s and then 1.04 s.
+    assert elapsed < 0.7 + job_events.POLL_MAX_SECONDS + 0.15
+
+
+def test_it_returns_the_latest_row_at_the_timeout(settings: Any) -> None:
+    settings.CELERY_BROKER_URL = "filesystem://"
+    row = Row()
+    started = time.monotonic()
+    job = job_events.wait_for_job("j", 0.15, row.read)
+    assert job.status == Job.Status.ACTIVE
+    assert 0.15 <= time.monotonic() - started < 0.5
+
+
+@pytest.mark.django_db
+def test_it_returns_a_finished_job_at_once(settings: Any, shop: Any) -> None:
+    settings.CELERY_BROKER_URL = "filesystem://"
+    job = Job.objects.create(shop=shop, kind="generate", status=Job.Status.COMPLETED)
+    started = time.monotonic()
+    assert job_events.wait_for_job(job.id, 5).status == Job.Status.COMPLETED
+    assert time.monotonic() - started < 0.05
+
+
+@pytest.mark.redis
+def test_it_wakes_on_the_announcement(redis_broker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(job_events, "RECHECK_SECONDS", 30)  # only the announcement can wake it
+    row = Row()
+    announce = lambda: redis_broker.publish(job_events.CHANNEL + JOB_A, "completed")  # noqa: E731
+    started = time.monotonic()
+    thread = _finish_later(row, 0.2, announce)
+    job = job_events.wait_for_job(JOB_A, 10, row.read)
+    elapsed = time.monotonic() - started
+    thread.join()
+    assert job.status == Job.Status.COMPLETED
+    assert 0.2 <= elapsed < 0.5
+    assert row.reads == 2  # the first read, then the one the announcement woke
+
+
+@pytest.mark.redis
+def test_it_never_misses_a_finish_between_subscribing_and_reading(
+    redis_broker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a job that finishes (and is announced) right after the waiter's first read saw it
+    running, WHEN the waiter waits, THEN the announcement wakes it: it subscribed before reading."""
+    monkeypatch.setattr(job_events, "RECHECK_SECONDS", 30)
+    row = Row()
+
+    def finish_now() -> None:
+        row.status = Job.Status.COMPLETED
+        redis_broker.publish(job_events.CHANNEL + JOB_B, "completed")
+
+    row.on_first_read = finish_now
+    started = time.monotonic()
+    job = job_events.wait_for_job(JOB_B, 10, row.read)
+    assert job.status == Job.Status.COMPLETED
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.redis
+def test_it_rechecks_the_row_when_an_announcement_is_lost(
+    redis_broker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(job_events, "RECHECK_SECONDS", 0.1)
+    row = Row()
+    thread = _finish_later(row, 0.15)  # finished, never announced
+    started = time.monotonic()
+    job = job_events.wait_for_job(JOB_C, 10, row.read)
+    thread.join()
+    assert job.status == Job.Status.COMPLETED
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_finished_job_is_announced_after_its_commit(
+    redis_broker: Any, shop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = Job.objects.create(shop=shop, kind="generate", status=Job.Status.ACTIVE)
+    pubsub = redis_broker.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(job_events.CHANNEL + str(job.id))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        complete_job(job, [])
+        assert pubsub.get_message(timeout=0.2) is None  # not before the commit
+    for callback in callbacks:
+        callback()
+    message = pubsub.get_message(timeout=2)
+    pubsub.close()
+    assert message is not None and message["data"] == b"completed"
