@@ -12,7 +12,8 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from generations.engines.base import (
     upstream_sink,
 )
 from generations.library import files_removed_on_error, store_asset
+from generations.loader import ImageRejected, LoadedImage, load_image
 from generations.models import Asset, Job, JobAttempt, Preset
 from generations.presets import PresetError, parse_variables, render_template
 from generations.pricing import price_per_output
@@ -285,6 +287,19 @@ def _model_label(name: str) -> str:
     return next((m.label for m in registry.all_models() if m.name == name and m.label), name)
 
 
+@dataclass(frozen=True)
+class ReferenceImage:
+    """An image a request brings to guide a generation; stored as an upload with its job."""
+
+    data: bytes
+    filename: str = ""
+    # What the request called it (e.g. "refImageUrls"), so a rejection names the field.
+    named_as: str = ""
+
+
+PriceFn = Callable[[str, str, str, int], int]  # (engine, model, resolution, cents) -> cents
+
+
 def submit_generation(
     shop: Shop,
     spec: GenerationSpec,
@@ -292,25 +307,70 @@ def submit_generation(
     user: AbstractBaseUser | None = None,
     source: str = "web",
     submit_key: str = "",
+    references: Sequence[Asset | ReferenceImage] = (),
+    price: PriceFn | None = None,
 ) -> Job:
+    """Validate, price and submit a generation; raises JobError (nothing stored or charged).
+
+    `references` follow `spec.reference_asset_ids` on the job, in order: the shop's own assets
+    as they are, new images stored as uploads in the job's transaction, so work the shop cannot
+    pay for (InsufficientCredits from the one balance check, in `charge`) keeps none of them.
+    `price` lets a door with its own price table adjust the per-output price.
+    """
     # A resent form finds its job before anything is validated or charged again.
     earlier = submitted_job(shop, clean_submit_key(submit_key))
     if earlier is not None:
         return earlier
     params, engine, model, cents = prepare_generation(shop, spec)
-    return submit_job(
-        shop,
-        kind="generate",
-        params=params,
-        cost_cents=cents * params["count"],
-        user=user,
-        engine=engine,
-        model=model,
-        source=source,
-        preset=spec.preset,
-        memo=f"{params['count']} × {_model_label(model)}",
-        submit_key=submit_key,
-    )
+    if price is not None:
+        cents = price(engine, model, params["resolution"], cents)
+    loaded: list[tuple[ReferenceImage, LoadedImage]] = []
+    for ref in references:
+        if isinstance(ref, Asset):
+            if ref.shop_id != shop.id:
+                raise JobError(
+                    "A reference image is not in this shop's library.", field="reference"
+                )
+            continue
+        try:
+            loaded.append((ref, load_image(ref.data)))
+        except ImageRejected as exc:
+            prefix = ref.named_as or "A reference image was rejected"
+            raise JobError(f"{prefix}: {exc}") from None
+    memo = f"{params['count']} × {_model_label(model)}"
+    if source.startswith("api"):
+        memo += " (API)"
+    # Storing images needs one transaction around them and the job; without any, submit_job's
+    # own is enough (and a page submission spends no savepoint on it).
+    with files_removed_on_error(), transaction.atomic() if loaded else nullcontext():
+        stored = iter(
+            [
+                store_asset(
+                    shop,
+                    ref.data,
+                    kind=Asset.Kind.UPLOAD,
+                    loaded=image,
+                    parameters={"filename": ref.filename[:200]} if ref.filename else {},
+                )
+                for ref, image in loaded
+            ]
+        )
+        for ref in references:
+            asset = ref if isinstance(ref, Asset) else next(stored)
+            params["reference_asset_ids"].append(str(asset.id))
+        return submit_job(
+            shop,
+            kind="generate",
+            params=params,
+            cost_cents=cents * params["count"],
+            user=user,
+            engine=engine,
+            model=model,
+            source=source,
+            preset=spec.preset,
+            memo=memo,
+            submit_key=submit_key,
+        )
 
 
 # --- running --------------------------------------------------------------------------------------------

@@ -178,6 +178,77 @@ def test_it_refuses_work_the_shop_cannot_pay_for(shop, user):
     assert not LedgerEntry.objects.exists()
 
 
+def test_it_stores_reference_images_with_the_job(shop, user, make_user):
+    """GIVEN one of the shop's assets and two new images WHEN a generation is submitted with them
+    THEN the new ones are stored as uploads and the job names all three, in the order given."""
+    from generations.library import upload_asset
+    from tests.conftest import png_bytes
+
+    own = upload_asset(shop, png_bytes(colour=(0, 0, 255)), user=user)
+    spec = actions.GenerationSpec(prompt="a poster like these")
+    job = actions.submit_generation(
+        shop,
+        spec,
+        references=[
+            actions.ReferenceImage(png_bytes(), "first.png"),
+            own,
+            actions.ReferenceImage(png_bytes(colour=(0, 255, 0)), "second.png"),
+        ],
+    )
+    ids = job.params["reference_asset_ids"]
+    assert len(ids) == 3 and ids[1] == str(own.id)
+    stored = [Asset.objects.get(id=i) for i in (ids[0], ids[2])]
+    assert [a.parameters["filename"] for a in stored] == ["first.png", "second.png"]
+    assert {a.kind for a in stored} == {Asset.Kind.UPLOAD}
+    assert all(a.shop_id == shop.id for a in stored)
+
+
+def test_it_keeps_no_reference_images_for_work_the_shop_cannot_pay(shop, user, settings):
+    """GIVEN a shop short of credits WHEN a generation with a new reference image is submitted
+    THEN InsufficientCredits is raised and neither the upload's row nor its files remain."""
+    from pathlib import Path
+
+    from tests.conftest import png_bytes
+
+    shop.plan_budget_cents = 0
+    shop.save()
+    PriceRule.objects.create(cents_per_output=1)
+    with pytest.raises(InsufficientCredits):
+        actions.submit_generation(
+            shop,
+            actions.GenerationSpec(prompt="a poster"),
+            references=[actions.ReferenceImage(png_bytes(), "ref.png")],
+        )
+    assert not Asset.objects.exists()
+    assert not Job.objects.exists()
+    media = Path(settings.MEDIA_ROOT)
+    assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_it_rejects_a_reference_image_that_is_not_an_image(shop, user):
+    with pytest.raises(actions.JobError, match="refImageUrls: "):
+        actions.submit_generation(
+            shop,
+            actions.GenerationSpec(prompt="a poster"),
+            references=[actions.ReferenceImage(b"not an image", named_as="refImageUrls")],
+        )
+    assert not Asset.objects.exists() and not Job.objects.exists()
+
+
+def test_it_rejects_another_shops_asset_as_a_reference(shop, user, make_user):
+    from generations.library import upload_asset
+    from studio.models import Membership
+    from tests.conftest import png_bytes
+
+    other = Membership.objects.get(user=make_user("other@example.com")).shop
+    theirs = upload_asset(other, png_bytes(), user=None)
+    with pytest.raises(actions.JobError, match="not in this shop's library"):
+        actions.submit_generation(
+            shop, actions.GenerationSpec(prompt="a poster"), references=[theirs]
+        )
+    assert not Job.objects.exists()
+
+
 def test_it_charges_the_plan_first_then_the_wallet(shop, user):
     shop.plan_budget_cents, shop.wallet_cents = 3, 10
     shop.save()

@@ -5,7 +5,6 @@ in generations/storage_urls.py."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +12,15 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from generations import job_events
+from generations.actions import (
+    GenerationSpec,
+    JobError,
+    PriceFn,
+    ReferenceImage,
+    submit_generation,
+)
 from generations.api.edge import ApiError, Family
+from generations.api.idempotency import submit_bound
 from generations.engines import registry
 from generations.engines.base import Capability
 
@@ -35,6 +42,21 @@ def asset_for_url(shop: Shop, url: str, request: HttpRequest, *, field_name: str
     and stored as an upload."""
     from generations.library import upload_asset
     from generations.loader import ImageRejected
+
+    found = image_for_url(shop, url, request, field_name=field_name)
+    if isinstance(found, Asset):
+        return found
+    try:
+        return upload_asset(shop, found.data, user=None, filename=found.filename)
+    except ImageRejected as exc:
+        raise ApiError(400, f"{field_name}: {exc}") from None
+
+
+def image_for_url(
+    shop: Shop, url: str, request: HttpRequest, *, field_name: str
+) -> Asset | ReferenceImage:
+    """The shop's own asset an image URL names, or the image fetched through the SSRF-safe
+    fetcher (not stored: the action that uses it decides)."""
     from studio.fetch import FetchError, fetch
 
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -48,10 +70,7 @@ def asset_for_url(shop: Shop, url: str, request: HttpRequest, *, field_name: str
         raise ApiError(400, f"{field_name}: {exc}") from None
     if result.status != 200:
         raise ApiError(400, f"{field_name}: the URL answered HTTP {result.status}.")
-    try:
-        return upload_asset(shop, result.content, user=None, filename=url.rsplit("/", 1)[-1])
-    except ImageRejected as exc:
-        raise ApiError(400, f"{field_name}: {exc}") from None
+    return ReferenceImage(result.content, url.rsplit("/", 1)[-1], named_as=field_name)
 
 
 # --- models, prices, jobs --------------------------------------------------------------------------
@@ -134,9 +153,6 @@ def poll_job(shop: Shop, job_id: uuid.UUID) -> Job | None:
     return job
 
 
-PriceFn = Callable[[str, str, str, int], int]  # (engine, model, resolution, table cents) -> cents
-
-
 @dataclass
 class References:
     """Reference images a request brings: raw bytes (base64, multipart) and URLs."""
@@ -151,59 +167,31 @@ class References:
 
 def submit_api_generation(
     request: HttpRequest,
-    spec: Any,
+    spec: GenerationSpec,
     *,
     family: Family,
     price: PriceFn | None = None,
     references: References | None = None,
 ) -> Job:
-    """Validate, price, store reference images, then submit through the same actions as the
-    pages. Raises ApiError (400) for invalid input and InsufficientCredits when the shop cannot
-    pay (each family renders that its own way)."""
-    from generations.actions import JobError, prepare_generation, submit_job
-    from generations.api.idempotency import submit_bound
-    from generations.library import upload_asset
-    from generations.loader import ImageRejected, load_image
-    from studio.actions import InsufficientCredits
-
+    """Read the request's reference images and submit through `submit_generation`, the pages'
+    action, bound to the request's Idempotency-Key. Raises ApiError (400) for invalid input and
+    InsufficientCredits when the shop cannot pay (each family renders that its own way)."""
     shop: Shop = request.shop  # type: ignore[attr-defined]
+    references = references or References()
+    images: list[Asset | ReferenceImage] = [
+        image_for_url(shop, url, request, field_name=references.url_field)
+        for url in references.urls
+    ]
+    images += [ReferenceImage(data, name) for data, name in references.blobs]
     try:
-        params, engine, model, cents = prepare_generation(shop, spec)
+        return submit_bound(
+            request,
+            lambda: submit_generation(
+                shop, spec, source=family.source, references=images, price=price
+            ),
+        )
     except JobError as exc:
         message = str(exc)
         if exc.field == "model":
             message = model_error_message(message)
         raise ApiError(400, message, details={"field": exc.field} if exc.field else None) from None
-    if price is not None:
-        cents = price(engine, model, params["resolution"], cents)
-    total = cents * params["count"]
-    references = references or References()
-    if references:
-        for data, _name in references.blobs:
-            try:
-                load_image(data)
-            except ImageRejected as exc:
-                raise ApiError(400, f"A reference image was rejected: {exc}") from None
-        shop.refresh_from_db()
-        if shop.balance_cents < total:  # don't store references for work that cannot be paid
-            raise InsufficientCredits(total, shop.balance_cents)
-        ids = [str(a) for a in params.get("reference_asset_ids", [])]
-        for url in references.urls:
-            ids.append(str(asset_for_url(shop, url, request, field_name=references.url_field).id))
-        for data, name in references.blobs:
-            ids.append(str(upload_asset(shop, data, user=None, filename=name).id))
-        params["reference_asset_ids"] = ids
-    return submit_bound(
-        request,
-        lambda: submit_job(
-            shop,
-            kind="generate",
-            params=params,
-            cost_cents=total,
-            engine=engine,
-            model=model,
-            source=family.source,
-            preset=spec.preset,
-            memo=f"{params['count']} × {model} (API)",
-        ),
-    )
