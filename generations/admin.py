@@ -1051,7 +1051,7 @@ class ModelConfigAdmin(AuditedAdmin):
             return False
 
     def save_object(self, request: HttpRequest, obj: ModelConfig, form: Any, change: bool) -> None:
-        from generations.engines.catalog import save_model_config
+        from generations.model_configs import save_model_config
 
         save_model_config(obj)
 

@@ -21,16 +21,19 @@ class GenerationsConfig(AppConfig):
         from generations import (
             job_events,
             library,
-            model_configs,  # noqa: F401
+            model_configs,
             operations,  # noqa: F401
             pricing,  # noqa: F401
             webhooks,
         )
         from generations.chat import actions  # noqa: F401 - the `chat` job runner
+        from generations.engines import catalog
         from generations.models import Asset
         from generations.signals import job_finished
         from studio.models import Shop
 
+        # Staff's model rows reach the engine catalogue as plain values (engines import no models).
+        catalog.use_staff_models(model_configs.staff_models)
         # Every finished job is POSTed to its shop's webhook endpoints, and announced to the
         # synchronous API requests waiting for it (generations.job_events).
         job_finished.connect(webhooks.on_job_finished, dispatch_uid="webhooks.endpoints")

@@ -1,4 +1,5 @@
-"""Staff's ModelConfig rows (admin-edited model names) as plain values for the engine catalogue.
+"""Staff's ModelConfig rows (admin-edited model names) as plain values for the engine catalogue
+(generations.engines.catalog.StaffModel; engines import no models), and saving one.
 
 The catalogue is consulted many times per request (every model resolve), so the rows are read
 once into Django's cache (shared by web and worker processes) and dropped whenever staff save or
@@ -17,7 +18,8 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from generations.models import ModelConfig
+from generations.engines.catalog import StaffModel
+from generations.models import ModelConfig, PriceRule
 
 CACHE_KEY = "catalog:model-configs:v1"
 
@@ -48,6 +50,40 @@ def rows() -> list[dict[str, Any]]:
         found = list(ModelConfig.objects.order_by("name").values(*FIELDS))
         cache.set(_key(), found, CACHE_SECONDS)
     return found
+
+
+def staff_models() -> list[StaffModel]:
+    """The rows as the engine catalogue takes them (registered by GenerationsConfig.ready)."""
+    return [
+        StaffModel(
+            name=row["name"],
+            engine=row["engine"],
+            provider_model=row["provider_model"],
+            capabilities=tuple(row["capabilities"] or ()),
+            label=row["label"],
+            description=row["description"],
+            enabled=row["enabled"],
+            max_count=row["max_count"],
+        )
+        for row in rows()
+    ]
+
+
+def save_model_config(config: ModelConfig) -> None:
+    """Save a ModelConfig and keep its price as the model's catch-all PriceRule."""
+    with transaction.atomic():
+        config.save()
+        rule = PriceRule.objects.filter(engine="", model=config.name, resolution="", kind="")
+        if config.price_cents is None:
+            rule.delete()
+        else:
+            PriceRule.objects.update_or_create(
+                engine="",
+                model=config.name,
+                resolution="",
+                kind="",
+                defaults={"cents_per_output": config.price_cents},
+            )
 
 
 def forget_model_configs() -> None:

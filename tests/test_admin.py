@@ -166,3 +166,34 @@ def test_it_handles_wallet_credit_through_the_ledger(staff_client, shop):
     html = staff_client.get(reverse("admin:studio_shop_change", args=[shop.pk])).content.decode()
     assert 'name="wallet_cents"' not in html and 'name="plan_budget_cents"' not in html
     assert 'name="name"' in html
+
+
+def test_it_saves_a_model_name_with_its_price_and_serves_it(staff_client, settings):
+    """GIVEN staff adding a model name in the admin WHEN saved THEN the catalogue serves it (the
+    row reached the engines as plain values) and its price is the model's PriceRule."""
+    from generations.engines import registry
+
+    settings.REPLICATE_API_TOKEN = "r8"
+    response = staff_client.post(
+        reverse("admin:generations_modelconfig_add"),
+        {
+            "name": "house-sdxl",
+            "engine": "replicate",
+            "provider_model": "me/sdxl",
+            "capabilities": '["text-to-image"]',
+            "label": "House SDXL",
+            "description": "",
+            "enabled": "on",
+            "max_count": "2",
+            "price_cents": "9",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    spec, _ = registry.resolve("house-sdxl")
+    assert (spec.engine, spec.provider_model, spec.label, spec.max_count) == (
+        "replicate",
+        "me/sdxl",
+        "House SDXL",
+        2,
+    )
+    assert PriceRule.objects.get(model="house-sdxl", engine="", kind="").cents_per_output == 9

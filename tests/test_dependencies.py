@@ -42,3 +42,38 @@ def test_nothing_below_the_doors_imports_the_api_package():
                 continue
             seen.update((rel, name) for name in _api_imports(path))
     assert seen <= ALLOWED, sorted(seen - ALLOWED)
+
+
+# Modules that read database rows for others: importing one is importing the models.
+ROW_READERS = {"generations.model_configs", "generations.pricing"}
+
+
+def _model_imports(path: Path) -> set[str]:
+    """The models modules (`<app>.models`, or a module in ROW_READERS) a file imports, at any
+    depth (a function's lazy import counts, and so does one under TYPE_CHECKING)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found.update(n for n in names if n.split(".")[-1] == "models" or n in ROW_READERS)
+    return found
+
+
+def test_it_reads_imports_of_models():
+    assert "generations.models" in _model_imports(ROOT / "generations/model_configs.py")
+    assert "generations.model_configs" in _model_imports(ROOT / "generations/apps.py")
+    assert _model_imports(ROOT / "generations/engines/registry.py") == set()
+
+
+def test_engines_import_no_models():
+    """Staff's catalogue rows reach the engines as plain values (catalog.StaffModel)."""
+    seen = {
+        (path.relative_to(ROOT).as_posix(), name)
+        for path in (ROOT / "generations/engines").rglob("*.py")
+        for name in _model_imports(path)
+    }
+    assert not seen, sorted(seen)

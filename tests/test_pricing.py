@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from django.db import DatabaseError
 
-from generations.engines import catalog, registry
+from generations import model_configs
+from generations.engines import registry
 from generations.models import ModelConfig, PriceRule
 from generations.pricing import best_rule, price_per_output
 
@@ -51,7 +52,7 @@ def test_staff_model_rows_are_cached_and_forgotten_when_edited(
         for _ in range(5):
             registry.resolve("house")
     config.enabled = False
-    catalog.save_model_config(config)
+    model_configs.save_model_config(config)
     assert "house" not in names()
     config.delete()
     assert "house" not in names()

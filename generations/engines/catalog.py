@@ -5,23 +5,20 @@ first whose credentials are configured serves it (the same model from another ho
 different model). With none configured the name resolves to the first provider, so using it is a
 clear "set FAL_KEY to enable it" error. Staff override or add names with ModelConfig rows in the
 admin; STUDIO_MODELS (settings / env JSON) overrides both.
+
+Engines import no models: staff's rows reach the catalogue as plain StaffModel values from a
+source the domain registers at start-up (generations.model_configs, via GenerationsConfig.ready).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from django.db import transaction
 
 from generations.engines import registry
 from generations.engines.base import Capability
 from generations.engines.registry import ModelSpec
-
-if TYPE_CHECKING:
-    from generations.models import ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -311,53 +308,59 @@ def default_specs() -> dict[str, ModelSpec]:
     return specs
 
 
-def spec_from_config(config: Mapping[str, Any]) -> ModelSpec:
-    """A ModelSpec from a ModelConfig row's values (generations.model_configs.rows)."""
-    capabilities = frozenset(Capability(c) for c in (config["capabilities"] or ["text-to-image"]))
+@dataclass(frozen=True)
+class StaffModel:
+    """A model name as staff set it in the admin (a ModelConfig row's values)."""
+
+    name: str
+    engine: str
+    provider_model: str = ""
+    capabilities: tuple[str, ...] = ()  # Capability values; empty means text-to-image
+    label: str = ""
+    description: str = ""
+    enabled: bool = True
+    max_count: int = 1
+
+
+def _no_staff_models() -> list[StaffModel]:
+    return []
+
+
+# Where staff's rows come from: replaced at start-up by the domain (use_staff_models).
+_staff_models: list[Callable[[], Iterable[StaffModel]]] = [_no_staff_models]
+
+
+def use_staff_models(source: Callable[[], Iterable[StaffModel]]) -> None:
+    """Read staff's model rows from `source` (called on every catalogue read, so it caches)."""
+    _staff_models[0] = source
+
+
+def spec_from_staff(row: StaffModel) -> ModelSpec:
+    """A ModelSpec from staff's values; ValueError for an unknown capability."""
+    capabilities = frozenset(Capability(c) for c in (row.capabilities or ["text-to-image"]))
     return ModelSpec(
-        name=config["name"],
-        engine=config["engine"],
-        provider_model=config["provider_model"],
+        name=row.name,
+        engine=row.engine,
+        provider_model=row.provider_model,
         capabilities=capabilities,
-        label=config["label"] or config["name"],
-        description=config["description"],
-        max_count=config["max_count"] or 1,
+        label=row.label or row.name,
+        description=row.description,
+        max_count=row.max_count or 1,
     )
 
 
 def catalog_models() -> list[ModelSpec]:
-    """The defaults, with staff's ModelConfig rows applied on top (disabled rows hide names)."""
-    from generations.model_configs import rows
-
+    """The defaults, with staff's rows applied on top (disabled rows hide names)."""
     specs = default_specs()
-    for row in rows():
-        if not row["enabled"]:
-            specs.pop(row["name"], None)
+    for row in _staff_models[0]():
+        if not row.enabled:
+            specs.pop(row.name, None)
             continue
         try:
-            specs[row["name"]] = spec_from_config(row)
+            specs[row.name] = spec_from_staff(row)
         except ValueError:
-            log.warning("model config %s names an unknown capability; ignored", row["name"])
+            log.warning("model config %s names an unknown capability; ignored", row.name)
     return list(specs.values())
 
 
 registry.add_model_source(catalog_models)
-
-
-def save_model_config(config: ModelConfig) -> None:
-    """Save a ModelConfig and keep its price as the model's catch-all PriceRule."""
-    from generations.models import PriceRule
-
-    with transaction.atomic():
-        config.save()
-        rule = PriceRule.objects.filter(engine="", model=config.name, resolution="", kind="")
-        if config.price_cents is None:
-            rule.delete()
-        else:
-            PriceRule.objects.update_or_create(
-                engine="",
-                model=config.name,
-                resolution="",
-                kind="",
-                defaults={"cents_per_output": config.price_cents},
-            )

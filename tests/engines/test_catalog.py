@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from generations.engines import catalog, registry
+from generations import model_configs
+from generations.engines import registry
 from generations.engines.base import Capability, EngineNotConfigured
 from generations.models import ModelConfig, PriceRule
 from generations.pricing import price_per_output
@@ -85,7 +86,7 @@ def test_operation_models_are_found_by_capability(monkeypatch, settings):
 
 def test_a_model_config_row_adds_overrides_and_hides_names(settings, monkeypatch):
     settings.REPLICATE_API_TOKEN = "r8"
-    catalog.save_model_config(
+    model_configs.save_model_config(
         ModelConfig(
             name="my-sdxl",
             engine="replicate",
@@ -108,7 +109,7 @@ def test_a_model_config_row_adds_overrides_and_hides_names(settings, monkeypatch
     # Clearing the price removes the model's price rule.
     config = ModelConfig.objects.get(name="my-sdxl")
     config.price_cents = None
-    catalog.save_model_config(config)
+    model_configs.save_model_config(config)
     assert not PriceRule.objects.filter(model="my-sdxl").exists()
 
 
