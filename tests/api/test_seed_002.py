@@ -251,6 +251,20 @@ def test_insufficient_credits_is_402(api: Any, shop: Shop) -> None:
     assert "error" in response.json()
 
 
+def test_insufficient_credits_keeps_no_reference_images(
+    api: Any, shop: Shop, image_bytes: Any
+) -> None:
+    """GIVEN a shop with no credits WHEN a generation brings reference images THEN the answer is
+    the 402 and none of the images were kept (they are stored in the job's transaction)."""
+    Shop.objects.filter(pk=shop.pk).update(plan_budget_cents=0, wallet_cents=0)
+    ref = {"mimeType": "image/png", "data": base64.b64encode(image_bytes()).decode()}
+    response = api.post("/v0/images/generations", {**EXAMPLE, "refImageBase64": [ref] * 2})
+    assert response.status_code == 402
+    assert response.json()["code"] == "insufficient_credits"
+    assert not Asset.objects.filter(shop=shop).exists()
+    assert not Job.objects.exists()
+
+
 def test_library_listing_paging_and_filters(api: Any, shop: Shop) -> None:
     preset = Preset.objects.create(shop=shop, name="Lakes", template="a lake at {{time}}")
     api.post(
