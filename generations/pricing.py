@@ -44,15 +44,7 @@ class Rule:
     kind: str
     cents_per_output: int
 
-    @property
-    def specificity(self) -> int:
-        # The same order as PriceRule.specificity: model beats engine beats resolution beats kind.
-        return (
-            (8 if self.model else 0)
-            + (4 if self.engine else 0)
-            + (2 if self.resolution else 0)
-            + (1 if self.kind else 0)
-        )
+    specificity = PriceRule.specificity  # the same order: model, engine, resolution, kind
 
     def matches(self, engine: str, model: str, resolution: str, kind: str) -> bool:
         return (
