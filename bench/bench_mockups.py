@@ -102,7 +102,9 @@ def run() -> dict[str, Any]:
     # without asking if a killed run left it behind (runs unattended, no terminal needed).
     conf = connection.settings_dict
     old_name, old_test_name = conf["NAME"], conf["TEST"].get("NAME")
-    conf["TEST"]["NAME"] = None if connection.vendor == "sqlite" else "bench_mockups_throwaway"
+    conf["TEST"]["NAME"] = (
+        None if connection.vendor == "sqlite" else f"bench_mockups_{conf['NAME']}"
+    )
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     storages = {
         **settings.STORAGES,
