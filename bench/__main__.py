@@ -21,6 +21,11 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# Benchmarks run against their own databases, never a deployment's data: with DATABASE_URL set
+# to PostgreSQL (not a "local" run) the settings insist on a SECRET_KEY, which a benchmark run
+# from a shell need not have.
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-" + "x" * 40)
+
 import django  # noqa: E402
 
 

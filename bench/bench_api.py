@@ -3,6 +3,8 @@ of authentication + rate limiting.
 
 Targets: GET /v0/images/generations/:jobId and GET /v0/images/library with auth and rate limiting
 on: >= 500 requests/s and p95 <= 30 ms on this 2-core machine; auth + rate limit <= 1 ms/request.
+Issue 18: those reads and GET /v0/usage at >= 0.35x the requests/s of bare Django (bench/bare_wsgi.py)
+served by the same gunicorn command line in the same run.
 
 It uses its own database (studio_bench or BENCH_DB, recreated each run) and Redis db 14, starts gunicorn on
 127.0.0.1 and drives it with a bounded keep-alive load generator (asyncio, a separate process,
@@ -37,6 +39,8 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 THREADS = os.environ.get("BENCH_THREADS", "4")
 TARGET_RPS, TARGET_P95_MS, TARGET_OVERHEAD_MS = 500, 30.0, 1.0
+TARGET_WORKER_MB = 120  # issue 18: a web worker's peak resident memory
+TARGET_VS_BARE = 0.35  # issue 18: cheap authenticated reads ≥ 0.35× bare Django's req/s
 
 SEED_SCRIPT = r"""
 import json, io, time, django
@@ -183,6 +187,58 @@ def _drive(port: int, paths: list[str], key: str) -> dict[str, Any]:
     }
 
 
+def _gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    """The studio, or the bare-Django baseline, under one gunicorn command line."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            WORKERS,
+            "-k",
+            "gthread",
+            "--threads",
+            THREADS,
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def _workers_peak_mb(master: subprocess.Popen) -> list[float]:
+    """Peak resident memory (VmHWM) of each gunicorn worker, read before they are stopped."""
+    try:
+        pids = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    except OSError:
+        return []
+    peaks = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        kb = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM:"))
+        peaks.append(round(kb / 1024, 1))
+    return peaks
+
+
+def _wait_listening(port: int) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
 def run() -> dict[str, Any]:
     reason = _services()
     if reason:
@@ -210,28 +266,7 @@ def run() -> dict[str, Any]:
         next(line[5:] for line in seeded.stdout.splitlines() if line.startswith("SEED "))
     )
     port = _free_port()
-    gunicorn = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "studio.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            WORKERS,
-            "-k",
-            "gthread",
-            "--threads",
-            THREADS,
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    gunicorn = _gunicorn("studio.wsgi", port, env)
     load_before = os.getloadavg()[0]
     results: dict[str, Any] = {
         "gunicorn": f"-w {WORKERS} -k gthread --threads {THREADS}",
@@ -239,19 +274,26 @@ def run() -> dict[str, Any]:
         "ratelimit_backend": "redis" if seed["redis"] else "db",
     }
     try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        _wait_listening(port)
         results["job"] = _drive(port, [f"/v0/images/generations/{seed['job']}"], seed["key"])
         results["library"] = _drive(
             port, ["/v0/images/library", "/v0/images/library?page=2&limit=20"], seed["key"]
         )
+        results["usage"] = _drive(port, ["/v0/usage"], seed["key"])
+        results["worker_peak_rss_mb"] = _workers_peak_mb(gunicorn)
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=20)
+    # The baseline in the same run: bare Django on the same gunicorn command line.
+    bare_port = _free_port()
+    bare = _gunicorn("bench.bare_wsgi", bare_port, env)
+    try:
+        _wait_listening(bare_port)
+        results["bare_django"] = _drive(bare_port, ["/ping"], seed["key"])
+        results["bare_worker_peak_rss_mb"] = _workers_peak_mb(bare)
+    finally:
+        bare.terminate()
+        bare.wait(timeout=20)
     results["loadavg_1m_before"] = round(load_before, 2)
     results["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
     print(
@@ -266,6 +308,24 @@ def run() -> dict[str, Any]:
             f"{'PASS' if ok else 'MISS'} {name}: {r['rps']} req/s (target >= {TARGET_RPS}), "
             f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms (target <= {TARGET_P95_MS}), "
             f"p99 {r['p99_ms']} ms, {r['requests']} requests, {r['non_200']} non-200"
+        )
+    bare_rps = results["bare_django"]["rps"]
+    print(
+        f"bare Django (same gunicorn): {bare_rps} req/s, p50 {results['bare_django']['p50_ms']} ms"
+    )
+    for name in ("job", "library", "usage"):
+        ratio = results[name]["rps"] / bare_rps
+        results[f"{name}_vs_bare"] = round(ratio, 3)
+        print(
+            f"{'PASS' if ratio >= TARGET_VS_BARE else 'MISS'} {name} vs bare Django: "
+            f"×{ratio:.2f} ({results[name]['rps']} vs {bare_rps} req/s; target ≥ ×{TARGET_VS_BARE})"
+        )
+    peaks = results["worker_peak_rss_mb"]
+    if peaks:
+        print(
+            f"{'PASS' if max(peaks) <= TARGET_WORKER_MB else 'MISS'} gunicorn web workers' peak "
+            f"RSS after the load: {', '.join(map(str, peaks))} MB (target ≤ {TARGET_WORKER_MB} "
+            f"MB; bare Django's: {', '.join(map(str, results['bare_worker_peak_rss_mb']))} MB)"
         )
     ok = results["overhead_ms"] <= TARGET_OVERHEAD_MS
     print(

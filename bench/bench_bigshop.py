@@ -24,7 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.support import machine_load, summary, use_bench_database, verdict
+from bench.support import machine_load, summary, test_client, use_bench_database, verdict
 
 ASSETS = int(os.environ.get("BENCH_BIGSHOP_ASSETS", "100000"))
 SMALL = 1000
@@ -145,9 +145,8 @@ def _time(call: Any, runs: int = RUNS) -> list[float]:
 
 
 def _cases(shop: Any, key: str, n: int) -> dict[str, Any]:
-    from django.test import Client
 
-    client = Client()
+    client = test_client()
     headers = {"x-api-key": key}
     last = max(1, (n - 1) // LIMIT + 1)
     middle = max(1, last // 2)

@@ -20,6 +20,7 @@ from bench.support import (
     machine_load,
     require_postgres,
     summary,
+    test_client,
     use_bench_database,
     verdict,
 )
@@ -131,7 +132,6 @@ def run() -> dict[str, Any]:
         return {"skipped": str(exc)}
 
     from django.contrib.auth import get_user_model
-    from django.test import Client
 
     from generations.library import encode_cursor
     from generations.models import Asset
@@ -150,7 +150,7 @@ def run() -> dict[str, Any]:
         _seed(shop, user, have)
         print(f"seeded in {time.perf_counter() - started:.1f} s")
 
-    client = Client()
+    client = test_client()
     client.force_login(user)
     session = client.session
     session["current_shop_id"] = shop.id

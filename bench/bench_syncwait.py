@@ -53,7 +53,8 @@ def _late_ms(shop: Any, wait: Any, job_ms: float) -> float:
         )
         job.status = Job.Status.COMPLETED
         finished.append(time.perf_counter())
-        announce_finished(job)  # autocommit: announced at once, as after a commit
+        # The job_finished receiver; autocommit: announced at once, as after a commit.
+        announce_finished(sender=Job, job=job)
         connection.close()
 
     thread = threading.Thread(target=worker)

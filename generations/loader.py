@@ -12,10 +12,17 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 FORMAT_CONTENT_TYPES = {
     "PNG": "image/png",

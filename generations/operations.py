@@ -12,7 +12,6 @@ import binascii
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -39,7 +38,13 @@ from generations.imageops.common import (
 from generations.loader import FORMAT_CONTENT_TYPES, ImageRejected, load_image
 from generations.models import Asset, Job
 from generations.pricing import best_rule
+from studio.lazymodules import lazy_module
 from studio.models import Shop
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -11,12 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mockups.layers import TemplateLayers
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 SIZE = 1200
 SHIFT = 4  # sub-pixel bits for anti-aliased polygon fills
@@ -423,13 +428,15 @@ def _cylinder_band_mask(p: dict[str, Any]) -> np.ndarray:
 
 # --- framed poster (perspective) ---------------------------------------------------------------------
 
-POSTER_OUTER = np.float32([[330, 150], [880, 205], [872, 1010], [338, 1060]])
+POSTER_OUTER = [[330.0, 150.0], [880.0, 205.0], [872.0, 1010.0], [338.0, 1060.0]]
 POSTER_FLAT = (520.0, 700.0)  # the frame's front, flat, in its own units
 
 
 def _poster_h() -> np.ndarray:
     w, h = POSTER_FLAT
-    return cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), POSTER_OUTER)
+    return cv2.getPerspectiveTransform(
+        np.float32([[0, 0], [w, 0], [w, h], [0, h]]), np.float32(POSTER_OUTER)
+    )
 
 
 def _flat_rect(h_mat: np.ndarray, inset: float) -> list[list[float]]:
@@ -440,7 +447,14 @@ def _flat_rect(h_mat: np.ndarray, inset: float) -> list[list[float]]:
     return cv2.perspectiveTransform(pts, h_mat)[0].astype(float).tolist()
 
 
-POSTER_QUAD = _flat_rect(_poster_h(), 64.0)
+# The print area, 64 units inside the frame's edge: _flat_rect(_poster_h(), 64.0) written out, so
+# importing the catalogue (every web process does) needs no OpenCV. A test keeps them equal.
+POSTER_QUAD = [
+    [405.951171875, 241.7600555419922],
+    [818.7476806640625, 275.53179931640625],
+    [813.4971313476562, 942.7635498046875],
+    [410.5079345703125, 973.552734375],
+]
 
 
 def draw_poster() -> TemplateLayers:

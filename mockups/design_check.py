@@ -5,9 +5,8 @@ trimmed, and whether it has enough pixels for the print size."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.core.cache import cache
 
 from generations.loader import ImageRejected, load_image
@@ -15,6 +14,12 @@ from generations.models import Asset
 from mockups import render as renderer
 from mockups import trim
 from mockups.models import ProductTemplate
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 # The long side of each catalog product's print area, in inches (typical print-on-demand sizes).
 PRINT_LONG_SIDE_IN: dict[str, float] = {

@@ -8,9 +8,8 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -24,7 +23,13 @@ from mockups.errors import MockupError
 from mockups.layers import TemplateLayers, layers_from_photo
 from mockups.models import DEFAULT_WIDTHS, ProductTemplate
 from mockups.render import TemplateSpec
+from studio.lazymodules import lazy_module
 from studio.models import Shop
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 MAX_PHOTO_SIDE = 1600  # uploaded product photos are stored at most this wide/high
 

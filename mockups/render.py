@@ -16,14 +16,20 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
 from django.conf import settings
 from PIL import Image, features
 
 from mockups.layers import TemplateLayers
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 FITS = ("contain", "cover", "stretch")
 FORMATS: dict[str, str] = {
@@ -245,11 +251,11 @@ def flat_coordinates(
     return uv.astype(np.float32)
 
 
-def _resize(
-    a: np.ndarray, size: tuple[int, int], interpolation: int = cv2.INTER_AREA
-) -> np.ndarray:
+def _resize(a: np.ndarray, size: tuple[int, int], interpolation: int | None = None) -> np.ndarray:
     if (a.shape[1], a.shape[0]) == size:
         return a
+    if interpolation is None:  # not a default argument: cv2 is imported on first use
+        interpolation = cv2.INTER_AREA
     return cv2.resize(a, size, interpolation=interpolation)
 
 

@@ -13,13 +13,21 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-
-import cv2
-import numpy as np
-import scipy.sparse
+from typing import TYPE_CHECKING
 
 from generations.imageops.common import bbox_of, guided_filter, resize_long
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+    import scipy.sparse
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
+    scipy = lazy_module("scipy", "sparse")
 
 WORK_LONG_SIDE = 400
 MATTING_LONG_SIDE = 256
@@ -105,7 +113,9 @@ def backdrop_distance(lab: np.ndarray, model: np.ndarray) -> np.ndarray:
     return np.sqrt(dl * dl + (1.6 * chroma) ** 2)
 
 
-_CHANNEL_SUM = np.ones((1, 3), np.float32)
+@functools.cache
+def _channel_sum() -> np.ndarray:  # not a module constant: numpy is imported on first use
+    return np.ones((1, 3), np.float32)
 
 
 def shadow_distance(rgb: np.ndarray, model_rgb: np.ndarray) -> np.ndarray:
@@ -114,9 +124,9 @@ def shadow_distance(rgb: np.ndarray, model_rgb: np.ndarray) -> np.ndarray:
     is small, whatever the depth of the shadow."""
     img = rgb.astype(np.float32)
     model = model_rgb.astype(np.float32, copy=False)
-    ib = cv2.transform(img * model, _CHANNEL_SUM)
-    bb = cv2.transform(model * model, _CHANNEL_SUM)
-    ii = cv2.transform(img * img, _CHANNEL_SUM)
+    ib = cv2.transform(img * model, _channel_sum())
+    bb = cv2.transform(model * model, _channel_sum())
+    ii = cv2.transform(img * img, _channel_sum())
     k = ib / np.maximum(bb, 1.0)
     # |I - k·B|² = |I|² - 2k·(I·B) + k²·|B|²
     resid = np.sqrt(np.maximum(ii - k * (2 * ib - k * bb), 0.0))

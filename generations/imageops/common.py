@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
 from PIL import Image
+
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 MASK_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
 

@@ -6,12 +6,18 @@ No model names what an object is, so every object is reported honestly as object
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING
 
 from generations.imageops.background import backdrop_distance, eval_backdrop, fit_backdrop
 from generations.imageops.common import resize_long
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 WORK_LONG_SIDE = 512
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.conf import settings
 from PIL import Image
 
@@ -41,6 +40,12 @@ from generations.imageops.common import (
     to_rgb,
 )
 from generations.loader import ImageRejected, load_image
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 ENGINE_NAME = "builtin-ops"
 

@@ -9,10 +9,19 @@ across the nearest hole edge, so grain and patterns continue instead of a smooth
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
-import scipy.sparse
-import scipy.sparse.linalg
+from typing import TYPE_CHECKING
+
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+    import scipy.sparse
+    import scipy.sparse.linalg
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
+    scipy = lazy_module("scipy", "sparse", "sparse.linalg")
 
 FILL_MAX_PIXELS = 6_000_000  # larger regions are filled at a reduced scale (bounded memory)
 THIN_RADIUS = 6  # holes no thicker than this (pixels from edge to centre) use Telea directly

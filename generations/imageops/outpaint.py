@@ -7,9 +7,15 @@ there continue skies, gradients, weaves and flat bands instead of smearing or mi
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from generations.imageops.erase import exemplar_fill
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 
 def parse_ratio(ratio: str) -> float:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING
 
 from generations.imageops.background import remove_background
 from generations.imageops.common import guided_filter, resize_long
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 
 def _quantize(rgb: np.ndarray, colours: int) -> np.ndarray:

@@ -9,9 +9,8 @@ is placed in it with its shadows and reflection. It takes the product as the req
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PIL import Image
 
 from generations.engines.base import (
@@ -27,6 +26,12 @@ from generations.loader import ImageRejected, load_image
 from generations.scenes.product import ProductError, prepare_product
 from generations.scenes.render import plan_layouts, render
 from generations.scenes.spec import parse_scene
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 ENGINE_NAME = "builtin-scene"
 MODEL_NAME = "builtin:scene"

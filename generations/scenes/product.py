@@ -6,13 +6,19 @@ cast of the backdrop it was shot on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING
 
 from generations.imageops.background import fit_backdrop, remove_background
 from generations.imageops.common import guided_filter, resize_long
 from generations.imageops.detect import saliency
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 # Inputs are cut out at this long side at most: the product never fills more than ~70 % of a
 # 1024-pixel scene, and background removal's time grows with the pixel count.

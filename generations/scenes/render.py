@@ -22,39 +22,50 @@ tone curve, vignette and grain.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from generations.scenes import textures
 from generations.scenes.product import Cutout
 from generations.scenes.spec import MOODS, SURFACES, Prop, SceneSpec
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 PRODUCT_HEIGHT_CM = 18.0
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
-
-# sRGB ↔ linear lookup tables.
-_TO_LINEAR = np.where(
-    (np.arange(256) / 255.0) <= 0.04045,
-    (np.arange(256) / 255.0) / 12.92,
-    (((np.arange(256) / 255.0) + 0.055) / 1.055) ** 2.4,
-).astype(np.float32)
 _ENC_STEPS = 4096
-_x = np.linspace(0, 1, _ENC_STEPS, dtype=np.float64)
-_TO_SRGB = np.where(_x <= 0.0031308, _x * 12.92, 1.055 * _x ** (1 / 2.4) - 0.055) * 255.0
-_TO_SRGB = _TO_SRGB.astype(np.float32)
+
+
+# Built on first use, not at import: numpy is imported lazily (studio/lazymodules.py).
+@functools.cache
+def _luma() -> np.ndarray:
+    return np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+@functools.cache
+def _srgb_tables() -> tuple[np.ndarray, np.ndarray]:
+    """sRGB ↔ linear lookup tables: u8 → linear, and 4096 linear steps → sRGB (0..255)."""
+    u = np.arange(256) / 255.0
+    to_lin = np.where(u <= 0.04045, u / 12.92, ((u + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    x = np.linspace(0, 1, _ENC_STEPS, dtype=np.float64)
+    to_srgb = np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055) * 255.0
+    return to_lin, to_srgb.astype(np.float32)
 
 
 def to_linear(u8: np.ndarray) -> np.ndarray:
-    return _TO_LINEAR[u8]
+    return _srgb_tables()[0][u8]
 
 
 def to_srgb(linear: np.ndarray) -> np.ndarray:
     idx = np.clip(linear * (_ENC_STEPS - 1) + 0.5, 0, _ENC_STEPS - 1).astype(np.int32)
-    return _TO_SRGB[idx]
+    return _srgb_tables()[1][idx]
 
 
 def _rgb(colour: tuple[int, int, int]) -> np.ndarray:
@@ -640,10 +651,10 @@ def _light(spec: SceneSpec, layout: Layout, target: np.ndarray) -> Light:
     cool = np.array([0.82, 0.9, 1.0], np.float32)
     tint = warm if warmth >= 0 else cool
     colour = (1 - abs(warmth)) * np.ones(3, np.float32) + abs(warmth) * tint
-    colour = colour / float(colour @ LUMA)
+    colour = colour / float(colour @ _luma())
     # Sky fill is a little cooler than a warm key (and the other way round).
     ambient_tint = np.ones(3, np.float32) + 0.12 * (np.array([-1.0, 0.0, 1.2]) * max(warmth, 0))
-    ambient_tint = ambient_tint / float(ambient_tint @ LUMA)
+    ambient_tint = ambient_tint / float(ambient_tint @ _luma())
     distance = 140.0 if spec.light != "golden" else 600.0
     return Light(
         direction=direction,
@@ -848,7 +859,7 @@ def render(
     )
     backdrop_level = {"dramatic": 0.12, "golden": 0.25}.get(spec.light, 0.38)
     irradiance += (backdrop_level * backdrop_light * side_gradient * g.ao)[..., None] * (
-        light.colour / max(float(light.colour @ LUMA), 1e-3)
+        light.colour / max(float(light.colour @ _luma()), 1e-3)
     )
     if backdrop == "gradient":
         # A background light: a soft pool on the backdrop behind the product.
@@ -858,7 +869,7 @@ def render(
         irradiance += (0.55 * pool)[..., None] * np.ones(3, np.float32)
     radiance = g.albedo * irradiance
     # Expose the set for the mood: the brighter part of the frame lands at the mood's level.
-    sample_luma = radiance[::8, ::8] @ LUMA
+    sample_luma = radiance[::8, ::8] @ _luma()
     exposure = float(
         np.clip(MOODS[spec.light]["exposure"] / max(np.percentile(sample_luma, 80), 1e-3), 0.6, 1.8)
     )
@@ -1071,8 +1082,8 @@ def _relight(
     ndl = nx * L[0] + ny * L[1] - nz * L[2]
     diffuse = np.maximum(ndl, 0)
     mood = MOODS[spec.light]
-    key_level = float(light.colour @ LUMA)
-    amb_level = float(light.ambient @ LUMA)
+    key_level = float(light.colour @ _luma())
+    amb_level = float(light.ambient @ _luma())
     # A studio shot on white is lit roughly like this; the ratio is how the scene differs.
     reference = 0.55 * 1.0 + 0.42
     shading = (
@@ -1111,6 +1122,7 @@ def _relight(
     return np.minimum(out, alpha[..., None] * 4.0)
 
 
+@functools.cache
 def _tone_lut() -> np.ndarray:
     """Linear light (0 … 4, 8192 steps) → sRGB 0–255: identity up to 0.8, then a soft
     shoulder that rolls highlights off towards white instead of clipping them."""
@@ -1123,9 +1135,6 @@ def _tone_lut() -> np.ndarray:
     )
 
 
-_TONE = _tone_lut()
-
-
 def _finish(linear: np.ndarray, spec: SceneSpec, layout: Layout, seed: int) -> np.ndarray:
     """Vignette, tone curve and sRGB in one table lookup, then film grain."""
     h, w = linear.shape[:2]
@@ -1135,7 +1144,7 @@ def _finish(linear: np.ndarray, spec: SceneSpec, layout: Layout, seed: int) -> n
     vignette = 1 - strength * np.clip((xx * xx + yy * yy) / 2, 0, 1) ** 1.2
     index = linear * (vignette * np.float32(8191 / 4))[..., None]
     np.clip(index, 0, 8191, out=index)
-    srgb = _TONE[index.astype(np.int32)]
+    srgb = _tone_lut()[index.astype(np.int32)]
     rng = np.random.default_rng(seed * 31 + layout.index)
     grain = _grain(h, w, rng)[..., None]
     srgb += grain * (np.float32(3.0) - srgb * np.float32(1.4 / 255))

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
-import scipy.fft
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+    import scipy.fft
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
+    scipy = lazy_module("scipy", "fft")
 
 TILE = 1024
 RGB = tuple[int, int, int]

@@ -53,3 +53,11 @@ def test_colour_variants_change_the_product(slug):
     first = compose(spec, design, width=256, variant=keys[0]).astype(int)
     second = compose(spec, design, width=256, variant=keys[1]).astype(int)
     assert (np.abs(first - second).max(axis=2) > 60).mean() > 0.01
+
+
+def test_the_framed_posters_written_out_print_area_matches_its_frame():
+    """POSTER_QUAD is written out so that importing the catalogue needs no OpenCV; it must stay
+    what the frame's geometry gives."""
+    from mockups import catalog
+
+    assert catalog._flat_rect(catalog._poster_h(), 64.0) == catalog.POSTER_QUAD

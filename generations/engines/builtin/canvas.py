@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 import random
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from generations.engines.builtin import icons
@@ -27,6 +27,12 @@ from generations.engines.procedural_shapes import (
     SUBJECTS,
     Pen,
 )
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    np = lazy_module("numpy")
 
 
 def _upscale(arr: np.ndarray, w: int, h: int) -> np.ndarray:

@@ -21,9 +21,16 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
+from studio.lazymodules import lazy_module
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:  # loaded on first use (studio/lazymodules.py)
+    cv2 = lazy_module("cv2")
+    np = lazy_module("numpy")
 
 SCALE = 64  # stored units per icon unit (the box is 32 units)
 TOL = 0.02  # flattening tolerance in icon units
