@@ -12,9 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import reverse
+from django_htmx.middleware import HtmxMiddleware
 
 from studio import staff
 from studio.hygiene import bad_request_page, bad_text_reason
@@ -22,6 +28,62 @@ from studio.models import Membership, Role, Shop
 
 SESSION_KEY = "current_shop_id"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+# The API route families (generations/api/urls.py): every route under these prefixes is an API
+# view authenticated by its key, csrf-exempt, answering JSON. Page middleware (sessions, CSRF,
+# the logged-in user, messages, htmx, the current shop) skips them: it is a fifth of the CPU of
+# a cheap read (docs/benchmarks.md, "Cheap reads"). Security headers, X-Frame-Options and the
+# API edge's own NUL/surrogate checks still apply.
+API_PREFIXES = ("/v0/", "/v1/", "/ai/", "/ai-generations/")
+
+
+def is_api_path(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIXES)
+
+
+class PagesOnlySessionMiddleware(SessionMiddleware):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class PagesOnlyCsrfViewMiddleware(CsrfViewMiddleware):
+    """API views are csrf_exempt (generations/api/edge.py): no token cookie for them either."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+    def process_view(self, request, callback, callback_args, callback_kwargs):  # type: ignore[no-untyped-def]
+        if is_api_path(request):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class PagesOnlyAuthenticationMiddleware(AuthenticationMiddleware):
+    """API requests are anonymous to Django's auth: the key is the caller."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request):
+            request.user = AnonymousUser()
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class PagesOnlyMessageMiddleware(MessageMiddleware):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class PagesOnlyHtmxMiddleware(HtmxMiddleware):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request):
+            return self.get_response(request)
+        return super().__call__(request)  # type: ignore[return-value]
 
 
 class CurrentShopMiddleware:
@@ -32,6 +94,8 @@ class CurrentShopMiddleware:
         request.shop = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
         request.view_as = None  # type: ignore[attr-defined]
+        if is_api_path(request):
+            return self.get_response(request)  # the API edge sets request.shop from the key
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             viewing = (
@@ -96,6 +160,8 @@ class HygieneMiddleware:
         view_args: Any,
         view_kwargs: Any,
     ) -> HttpResponse | None:
+        if is_api_path(request):
+            return None  # only API views live there; they check their own text
         if getattr(view_func, "api_family", None) or getattr(view_func, "checks_own_text", False):
             return None
         reason = bad_text_reason(request)

@@ -94,15 +94,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # The "PagesOnly" ones are Django's and django-htmx's own, skipped on the API routes'
+    # paths (studio.middleware.API_PREFIXES: key-authenticated, csrf-exempt JSON views).
+    "studio.middleware.PagesOnlySessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "studio.middleware.PagesOnlyCsrfViewMiddleware",
     # After CSRF (whose process_view reads forms first); skips API views (see studio/hygiene.py).
     "studio.middleware.HygieneMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "studio.middleware.PagesOnlyAuthenticationMiddleware",
+    "studio.middleware.PagesOnlyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "studio.middleware.PagesOnlyHtmxMiddleware",
     "studio.middleware.CurrentShopMiddleware",
 ]
 

@@ -10,6 +10,9 @@ from django.views.generic.base import RedirectView
 from studio import views
 
 urlpatterns = [
+    # The API routes first: they are the most requested and resolving walks the list in order
+    # (no API path is also a page's).
+    path("", include("generations.api.urls")),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico whatever the page links; send them to the static file.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
@@ -33,7 +36,6 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("usage/", views.usage, name="usage"),
-    path("", include("generations.api.urls")),
     path("", include("generations.urls")),
     path("", include("generations.scenes.urls")),
     path("", include("mockups.urls")),
