@@ -54,3 +54,9 @@ def test_every_route_under_the_api_prefixes_is_an_api_view() -> None:
             seen += 1
             assert getattr(view, "api_family", None) is not None, route
     assert seen > 20
+
+
+def test_an_unknown_path_under_an_api_prefix_is_a_404_not_a_500(client: Any) -> None:
+    for path in ("/v0/nothing-here", "/v1/nothing/here", "/ai/nothing", "/ai-generations/x/y/z"):
+        assert client.get(path).status_code == 404, path
+        assert client.post(path, data={"a": "b"}).status_code == 404, path
