@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from generations import actions, moderation
+from generations import actions, model_configs, moderation
 from generations.models import (
     Asset,
     AssetReport,
@@ -997,17 +997,7 @@ class PriceRuleAdmin(AuditedAdmin):
 class ModelConfigForm(forms.ModelForm):
     class Meta:
         model = ModelConfig
-        fields = [
-            "name",
-            "engine",
-            "provider_model",
-            "capabilities",
-            "label",
-            "description",
-            "enabled",
-            "max_count",
-            "price_cents",
-        ]
+        fields = [*model_configs.FIELDS, "price_cents"]  # the catalogue's fields, then the price
 
     def clean_engine(self) -> str:
         from generations.engines import registry

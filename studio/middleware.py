@@ -41,20 +41,23 @@ def is_api_path(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIXES)
 
 
-class PagesOnlySessionMiddleware(SessionMiddleware):
+class PagesOnly:
+    """Mixed in before a middleware class: API paths go straight to the next layer."""
+
+    get_response: Callable[[HttpRequest], HttpResponse]
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_api_path(request):
             return self.get_response(request)
-        return super().__call__(request)
+        return super().__call__(request)  # type: ignore[misc]
 
 
-class PagesOnlyCsrfViewMiddleware(CsrfViewMiddleware):
+class PagesOnlySessionMiddleware(PagesOnly, SessionMiddleware):
+    pass
+
+
+class PagesOnlyCsrfViewMiddleware(PagesOnly, CsrfViewMiddleware):
     """API views are csrf_exempt (generations/api/edge.py): no token cookie for them either."""
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_path(request):
-            return self.get_response(request)
-        return super().__call__(request)
 
     def process_view(self, request, callback, callback_args, callback_kwargs):  # type: ignore[no-untyped-def]
         if is_api_path(request):
@@ -72,18 +75,12 @@ class PagesOnlyAuthenticationMiddleware(AuthenticationMiddleware):
         return super().__call__(request)
 
 
-class PagesOnlyMessageMiddleware(MessageMiddleware):
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_path(request):
-            return self.get_response(request)
-        return super().__call__(request)
+class PagesOnlyMessageMiddleware(PagesOnly, MessageMiddleware):
+    pass
 
 
-class PagesOnlyHtmxMiddleware(HtmxMiddleware):
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_path(request):
-            return self.get_response(request)
-        return super().__call__(request)  # type: ignore[return-value]
+class PagesOnlyHtmxMiddleware(PagesOnly, HtmxMiddleware):
+    pass
 
 
 class CurrentShopMiddleware:
