@@ -170,6 +170,24 @@ def _cases(shop: Any, key: str, n: int) -> dict[str, Any]:
         return _encode_cursor(row, page)
 
     mid_cursor, last_cursor = cursor_to(middle), cursor_to(last)
+
+    from django.core.cache import cache
+
+    from generations import library
+
+    def forget() -> None:
+        cache.delete(library._anchors_key(shop.pk))
+        # As if already asked for: no task is sent (no worker runs here).
+        cache.set(f"library-anchors-asked:{shop.pk}", 1, 60)
+
+    # The worker task that takes the page anchors (generations.library.take_anchors), timed.
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        library.take_anchors(shop.pk)
+        took.append((time.perf_counter() - started) * 1000)
+    print(f"  taking the page anchors (worker)  p50 {sorted(took)[1]:7.1f} ms", flush=True)
+
     assert get({"cursor": last_cursor})["page"] == last
     cases = {
         "first_page": lambda: get({}),
@@ -178,14 +196,18 @@ def _cases(shop: Any, key: str, n: int) -> dict[str, Any]:
         "deep_page_by_number": lambda: get({"page": last}),
         "middle_page_by_number": lambda: get({"page": middle}),
         "search_first_page": lambda: get({"search": "whale"}),
+        # Until the worker has taken the page anchors again after a change (a deletion, a
+        # row out of order): the position from the nearer end of the index.
+        "middle_page_by_number_without_anchors": lambda: (forget(), get({"page": middle})),
         "baseline_first_page_sql": lambda: _old_page(shop, 1),
         "baseline_deep_page_sql": lambda: _old_page(shop, last),
         "baseline_search_first_page_sql": lambda: _old_page(shop, 1, "whale"),
     }
-    result: dict[str, Any] = {"assets": n, "last_page": last}
+    result: dict[str, Any] = {"assets": n, "last_page": last, "take_anchors_ms": sorted(took)[1]}
     for name, call in cases.items():
         # The baselines take seconds a page at 1M: a few runs show it.
-        runs = min(RUNS, 8) if name.startswith("baseline") and n > 100_000 else RUNS
+        slow = name.startswith("baseline") or name.endswith("without_anchors")
+        runs = min(RUNS, 8) if slow and n > 100_000 else RUNS
         s = result[name] = summary(_time(call, runs))
         print(f"  {name:32s} p50 {s['p50_ms']:7.1f} ms   p95 {s['p95_ms']:7.1f} ms", flush=True)
     return result

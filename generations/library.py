@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Q, QuerySet
@@ -27,6 +28,7 @@ from generations.moderation import (
     initial_publication,
     set_publication,
 )
+from studio.compiled import CompiledQuery, Param
 from studio.models import Shop
 
 if TYPE_CHECKING:
@@ -311,6 +313,158 @@ def library_total(shop_id: Any) -> int:
     for n in stored:
         return n
     return recount_library(shop_id)
+
+
+# --- page numbers at depth --------------------------------------------------------------------------
+# A page number deep in a large library would otherwise skip (page-1)*limit index entries. The
+# position of a row counted from the OLDEST end does not move when newer assets arrive, so every
+# ANCHOR_EVERY-th (created_at, id) oldest-first is kept in the cache, taken by a worker task; a
+# page then skips fewer than ANCHOR_EVERY (+ rows added since) entries from its anchor. The
+# anchors are trusted only while the rows newer than the newest one number exactly what they did
+# plus the growth of the shop's counter since (a deletion, or a row committed out of order,
+# breaks that). Without usable anchors a position is found from the nearer end of the index (up
+# to half of it) and the task is asked to take them again.
+
+ANCHOR_EVERY = 1000
+ANCHORS_TTL = 3600  # seconds; also bounds how long a rare undetected shift could last
+ANCHOR_SLACK = 2000  # rows added since the anchors were taken before they are taken again
+ANCHORS_ASKED_TTL = 120  # at most one request for new anchors per shop in this many seconds
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    total: int  # rows when they were taken
+    micros: tuple[int, ...]  # created_at of rows 0, every, 2*every … oldest-first (µs since 1970)
+    ids: bytes  # their ids, 16 bytes each
+    every: int = ANCHOR_EVERY
+
+    def key(self, i: int) -> tuple[datetime, uuid.UUID]:
+        at = _EPOCH + timedelta(microseconds=self.micros[i])
+        return at, uuid.UUID(bytes=self.ids[16 * i : 16 * i + 16])
+
+
+def _key_params() -> dict[str, Any]:
+    return {
+        "shop": Param("shop", Asset._meta.get_field("shop")),
+        "at": Param("at", Asset._meta.get_field("created_at")),
+        "id": Param("id", Asset._meta.pk),
+    }
+
+
+def _generated_of(shop: Any) -> QuerySet[Asset]:
+    return Asset.objects.filter(shop=shop, kind=Asset.Kind.GENERATED)
+
+
+def _from_key_oldest_first() -> QuerySet[Any]:
+    p = _key_params()
+    qs = _generated_of(p["shop"]).filter(created_at__gte=p["at"])
+    qs = qs.filter(Q(created_at__gt=p["at"]) | Q(created_at=p["at"], id__gte=p["id"]))
+    return qs.order_by("created_at", "id").values_list("created_at", "id")
+
+
+def _newer_than_key() -> QuerySet[Any]:
+    p = _key_params()
+    qs = _generated_of(p["shop"]).filter(created_at__gte=p["at"])
+    return qs.filter(Q(created_at__gt=p["at"]) | Q(created_at=p["at"], id__gt=p["id"])).values_list(
+        "id"
+    )
+
+
+# Compiled once (studio.compiled): the key `offset` rows on from a key (inclusive), oldest-first;
+# how many rows are newer than a key, up to `cap`; and the key at `offset` from either end.
+FROM_KEY = CompiledQuery(_from_key_oldest_first, paged=True)
+NEWER_THAN = CompiledQuery(_newer_than_key, capped=True)
+FROM_END = {
+    newest_first: CompiledQuery(
+        lambda newest_first=newest_first: (
+            _generated_of(_key_params()["shop"])
+            .order_by(*(("-created_at", "-id") if newest_first else ("created_at", "id")))
+            .values_list("created_at", "id")
+        ),
+        paged=True,
+    )
+    for newest_first in (True, False)
+}
+
+
+def _anchors_key(shop_id: Any) -> str:
+    return f"library-anchors:{shop_id}"
+
+
+def _micros(at: datetime) -> int:
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def take_anchors(shop_id: Any) -> int:
+    """Walk the shop's index oldest-first, keeping every ANCHOR_EVERY-th key (one short query per
+    anchor, each skipping ANCHOR_EVERY index entries), and cache them. Returns how many."""
+    every = ANCHOR_EVERY
+    first = FROM_END[False].rows(shop=shop_id, limit=1, offset=0)
+    if not first:
+        cache.delete(_anchors_key(shop_id))
+        return 0
+    keys = [first[0]]
+    while True:
+        at, ident = keys[-1]
+        step = FROM_KEY.rows(shop=shop_id, at=at, id=ident, limit=1, offset=every)
+        if not step:
+            break
+        keys.append(step[0])
+    at, ident = keys[-1]
+    tail = NEWER_THAN.value(shop=shop_id, at=at, id=ident, cap=every)
+    anchors = _Anchors(
+        total=(len(keys) - 1) * every + 1 + tail,
+        micros=tuple(_micros(at) for at, _ in keys),
+        ids=b"".join(ident.bytes for _, ident in keys),
+        every=every,
+    )
+    cache.set(_anchors_key(shop_id), anchors, ANCHORS_TTL)
+    return len(keys)
+
+
+def _usable_anchors(shop_id: Any, total: int) -> _Anchors | None:
+    anchors = cache.get(_anchors_key(shop_id))
+    if not isinstance(anchors, _Anchors) or not anchors.micros or anchors.every != ANCHOR_EVERY:
+        return None
+    grown = total - anchors.total
+    if not 0 <= grown <= ANCHOR_SLACK:
+        return None
+    last = len(anchors.micros) - 1
+    # Rows newer than the newest anchor: those it was taken with, plus the growth since.
+    expected = anchors.total - 1 - last * anchors.every + grown
+    at, ident = anchors.key(last)
+    if NEWER_THAN.value(shop=shop_id, at=at, id=ident, cap=expected + 1) != expected:
+        return None
+    return anchors
+
+
+def _ask_for_anchors(shop_id: Any) -> None:
+    if cache.add(f"library-anchors-asked:{shop_id}", 1, ANCHORS_ASKED_TTL):
+        from generations.tasks import take_library_anchors
+
+        take_library_anchors.delay_on_commit(str(shop_id))
+
+
+def position_key(shop_id: Any, total: int, rank: int) -> tuple[datetime, uuid.UUID] | None:
+    """The (created_at, id) of the shop's generated asset at `rank` (0-based) oldest-first,
+    given its counter `total`; None when there is no such row (deleted meanwhile)."""
+    if not 0 <= rank < total:
+        return None
+    anchors = _usable_anchors(shop_id, total)
+    if anchors is None:
+        _ask_for_anchors(shop_id)
+        # From the nearer end of the index: up to half of the shop's entries.
+        newest_first = rank >= total // 2
+        skip = total - 1 - rank if newest_first else rank
+        found = FROM_END[newest_first].rows(shop=shop_id, limit=1, offset=skip)
+    else:
+        step = min(rank // anchors.every, len(anchors.micros) - 1)
+        at, ident = anchors.key(step)
+        skip = rank - step * anchors.every
+        found = FROM_KEY.rows(shop=shop_id, at=at, id=ident, limit=1, offset=skip)
+    return found[0] if found else None
 
 
 # --- listing ----------------------------------------------------------------------------------------

@@ -25,6 +25,14 @@ def sweep_orphans() -> dict[str, int]:
     return orphans.sweep_orphans()
 
 
+@shared_task(name="generations.tasks.take_library_anchors", ignore_result=True)
+def take_library_anchors(shop_id: str) -> int:
+    """Page anchors of a shop's library (generations.library), asked for by a deep page."""
+    from generations import library
+
+    return library.take_anchors(shop_id)
+
+
 # Webhook deliveries (generations/webhooks.py). The task names keep their old module so
 # messages already queued, and the beat schedule, still find them.
 @shared_task(name="generations.webhooks.deliver_webhook", ignore_result=True)

@@ -23,7 +23,7 @@ from generations.api.common import (
     References,
     charged_cents,
     family_price,
-    job_output_rows,
+    outputs_of,
     poll_job,
     submit_api_generation,
     sync_timeout,
@@ -42,7 +42,7 @@ from generations.api.edge import (
     route,
     studio_error,
 )
-from generations.library import library_total
+from generations.library import library_total, position_key
 from generations.models import Asset, Job, LibraryCount, Preset
 from generations.presets import PresetError, parse_variables
 from generations.storage_urls import FileUrls
@@ -300,7 +300,7 @@ def job_payload(job: Job, request: HttpRequest, response_format: str = "url") ->
     body = JobPayload(id=str(job.id), status=status, created=_dt_unix(job), model=job.model)
     if status == Job.Status.COMPLETED:
         urls = FileUrls(request.shop, request)  # type: ignore[attr-defined]
-        body.data = [_image_item(row, urls, response_format) for row in job_output_rows(job.id)]
+        body.data = [_image_item(row, urls, response_format) for row in outputs_of(job)]
         body.usage = Usage(credits=charged_cents(job))
         body.unrecognizedWords = (job.result or {}).get("unrecognized_words") or None
     return body
@@ -573,21 +573,9 @@ LIBRARY_QUERIES = {
     )
     for shape in itertools.product((False, True), repeat=3)
 }
-# The (created_at, id) at a position of the unfiltered listing, counted from either end: read from
-# the index alone (index-only on PostgreSQL), then the page is the keyset page after it.
-LIBRARY_ANCHORS = {
-    newest_first: CompiledQuery(
-        lambda newest_first=newest_first: (
-            _library_assets(False, False)
-            .order_by(*(("-created_at", "-id") if newest_first else ("created_at", "id")))
-            .values_list("created_at", "id")
-        ),
-        paged=True,
-    )
-    for newest_first in (True, False)
-}
 # Past this offset an unfiltered page number reads the counter, then finds its place on the index
-# alone (_from_anchor); before it, OFFSET on the page query is as cheap and carries the total.
+# from the library's page anchors (_from_anchor); before it, OFFSET on the page query is as
+# cheap and carries the total.
 DEEP_OFFSET = 10_000
 # A filtered listing counts at most this many rows past the requested page.
 COUNT_WINDOW = 200
@@ -697,16 +685,14 @@ def library(request: HttpRequest, query: LibraryQuery) -> LibraryData:
 
 def _from_anchor(shop_id: Any, total: int, offset: int, limit: int) -> list[tuple[Any, ...]]:
     """Rows offset … offset+limit (one more than a page) of the newest-first listing: the row
-    before them found by OFFSET on the index from whichever end is nearer, then a keyset page."""
+    before them found from the library's page anchors, then a keyset page after it."""
     if offset >= total or offset < 1:
         return []
-    before = offset - 1  # its newest-first position; oldest-first it is total-1-before
-    newest_first = before < total // 2
-    skip = before if newest_first else total - 1 - before
-    anchor = LIBRARY_ANCHORS[newest_first].rows(shop=shop_id, limit=1, offset=skip)
-    if not anchor:
+    # The row before the page: newest-first position offset-1, oldest-first total-offset.
+    before = position_key(shop_id, total, total - offset)
+    if before is None:
         return []  # rows deleted meanwhile
-    at, ident = anchor[0]
+    at, ident = before
     return LIBRARY_QUERIES[(False, False, True)][0].rows(
         shop=shop_id, at=at, id=ident, limit=limit + 1, offset=0
     )
