@@ -156,6 +156,9 @@ else:
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"].setdefault("OPTIONS", {})
+        # Django's backend with a health check that reads the idle socket instead of sending
+        # SELECT 1 on every request (studio/postgres/base.py).
+        DATABASES["default"]["ENGINE"] = "studio.postgres"
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
