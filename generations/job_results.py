@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from generations.models import Asset, Job
@@ -19,6 +19,19 @@ def with_refunds(qs: Any) -> Any:
             Sum("ledger_entries__amount_cents", filter=Q(ledger_entries__kind="refund")), 0
         )
     )
+
+
+def refunded_subquery() -> Any:
+    """A job's refunded cents as a scalar subquery (for a query that joins other rows to jobs,
+    where with_refunds' aggregate would count each refund once per joined row)."""
+    refunds = (
+        LedgerEntry.objects.filter(job=OuterRef("pk"), kind="refund")
+        .order_by()
+        .values("job")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
+    return Coalesce(Subquery(refunds), 0)
 
 
 def charged_cents(job: Job) -> int:

@@ -16,8 +16,8 @@ from generations.api.common import (
     References,
     asset_for_url,
     charged_cents,
-    job_output_rows,
     job_outputs,
+    outputs_of,
     poll_job,
     submit_api_generation,
     sync_timeout,
@@ -168,7 +168,7 @@ def generation_body(job: Job, request: HttpRequest) -> Generation:
     urls = FileUrls(request.shop, request)  # type: ignore[attr-defined]
     images = [
         Image000(id=str(ident), imageUrl=urls(name), width=width, height=height)
-        for ident, name, width, height, _type in job_output_rows(job.id)
+        for ident, name, width, height, _type in outputs_of(job)
     ]
     first = images[0] if images else None
     return Generation(
@@ -288,7 +288,7 @@ def get_generation(request: HttpRequest, generation_id: str) -> Generation:
         ident = uuid.UUID(str(generation_id))
     except ValueError:
         raise ApiError(404, "Generation not found.") from None
-    # The poll's precompiled reads (common.poll_job, job_output_rows), like seed 002's job poll.
+    # The poll's precompiled read (common.poll_job: the job, refunds and outputs in one statement).
     job = poll_job(request.shop, ident)  # type: ignore[attr-defined]
     if job is None:
         raise ApiError(404, "Generation not found.")

@@ -27,6 +27,7 @@ from generations.engines.base import Capability
 # Re-exported for the route families; the domain (generations/job_results.py) owns them.
 from generations.job_results import charged_cents as charged_cents
 from generations.job_results import job_outputs as job_outputs
+from generations.job_results import refunded_subquery
 from generations.job_results import with_refunds as with_refunds
 from generations.models import Asset, Job
 from generations.pricing import best_rule
@@ -124,33 +125,49 @@ def job_output_rows(job_id: uuid.UUID) -> list[tuple[Any, ...]]:
     return JOB_OUTPUT_ROWS.rows(job=job_id)
 
 
-# A job poll reads only what the poll routes show, with the refunds summed (compiled once).
-# In the model's field order, as Job.from_db expects a partial row.
+# A job poll reads only what the poll routes show, with the refunds summed and the outputs joined:
+# one statement, one row per output (one row with empty output columns when there is none).
+# The job's columns are in the model's field order, as Job.from_db expects a partial row.
 JOB_POLL_FIELDS = tuple(
     f.attname
     for f in Job._meta.concrete_fields
     if f.attname
     in {"id", "status", "stage", "error", "model", "created_at", "cost_cents", "result"}
 )
+OUTPUT_FIELDS = ("id", "file", "width", "height", "content_type")  # as JOB_OUTPUT_ROWS
 JOB_POLL = CompiledQuery(
-    lambda: with_refunds(
+    lambda: (
         Job.objects.filter(
             shop=Param("shop", Job._meta.get_field("shop")), id=Param("job", Job._meta.pk)
-        ).order_by()
-    ).values_list(*JOB_POLL_FIELDS, "refunded_cents")
+        )
+        .annotate(refunded_cents=refunded_subquery())
+        .order_by("outputs__created_at", "outputs__id")
+        .values_list(
+            *JOB_POLL_FIELDS, "refunded_cents", *(f"outputs__{name}" for name in OUTPUT_FIELDS)
+        )
+    )
 )
 
 
 def poll_job(shop: Shop, job_id: uuid.UUID) -> Job | None:
-    """The shop's job with the poll fields and `refunded_cents`, or None (another shop's too)."""
+    """The shop's job with the poll fields, `refunded_cents` and its outputs (for
+    `outputs_of`), or None (another shop's too)."""
     rows = JOB_POLL.rows(shop=shop.pk, job=job_id)
     if not rows:
         return None
-    *values, refunded = rows[0]
-    job = Job.from_db(JOB_POLL.using, JOB_POLL_FIELDS, values)
-    job.refunded_cents = refunded  # type: ignore[attr-defined]
+    split = len(JOB_POLL_FIELDS)
+    first = rows[0]
+    job = Job.from_db(JOB_POLL.using, JOB_POLL_FIELDS, first[:split])
+    job.refunded_cents = first[split]  # type: ignore[attr-defined]
+    job.output_rows = [row[split + 1 :] for row in rows if row[split + 1] is not None]  # type: ignore[attr-defined]
     job.shop = shop
     return job
+
+
+def outputs_of(job: Job) -> list[tuple[Any, ...]]:
+    """The job's outputs as job_output_rows gives them: read with the job by poll_job, or now."""
+    rows = getattr(job, "output_rows", None)
+    return job_output_rows(job.id) if rows is None else rows
 
 
 @dataclass
