@@ -758,9 +758,10 @@ def library_download(request: HttpRequest, image_id: str) -> HttpResponse:
     return response
 
 
+BALANCE_FIELDS = ("plan_budget_cents", "plan_used_cents", "plan_period")
 USAGE_QUERY = CompiledQuery(
     lambda: Shop.objects.filter(pk=Param("shop", Shop._meta.pk)).values_list(
-        "plan_budget_cents", "plan_used_cents", "plan_period", "wallet_cents"
+        *BALANCE_FIELDS, "wallet_cents"
     )
 )
 
@@ -780,7 +781,8 @@ def usage(request: HttpRequest) -> UsageData:
     budget, plan_used, plan_period, wallet = USAGE_QUERY.rows(shop=shop.pk)[0]
     period = current_period()
     # The balance as one definition computes it (Shop.plan_used_in), on the fresh columns.
-    balance = Shop(plan_budget_cents=budget, plan_used_cents=plan_used, plan_period=plan_period)
+    # (from_db: only these fields, none of the others' defaults computed, e.g. a new slug)
+    balance = Shop.from_db(None, BALANCE_FIELDS, (budget, plan_used, plan_period))
     used = balance.plan_used_in(period)
     plan_left = balance.plan_remaining_cents(period)
     return UsageData(
