@@ -127,10 +127,12 @@ def _old_page(shop: Any, page: int, search: str = "") -> list[Any]:
         qs = qs.filter(search_text__contains=search)
     total = qs.order_by().values("shop").annotate(n=Count("*")).values("n")
     offset = (page - 1) * LIMIT
+    # The columns it read (the whole `parameters` JSON, not its user_prompt key).
+    fields = ["parameters" if name == "user_prompt" else name for name in LIBRARY_FIELDS]
     return list(
         qs.order_by("-created_at", "-id")
         .annotate(total=Subquery(total))
-        .values_list(*LIBRARY_FIELDS, "total")[offset : offset + LIMIT]
+        .values_list(*fields, "total")[offset : offset + LIMIT]
     )
 
 
@@ -162,12 +164,14 @@ def _cases(shop: Any, key: str, n: int) -> dict[str, Any]:
     from generations.models import Asset
 
     def cursor_to(page: int) -> str:
-        row = (
+        at, ident = (
             Asset.objects.filter(shop=shop, kind="generated")
             .order_by("-created_at", "-id")
-            .values_list(*LIBRARY_FIELDS)[(page - 1) * LIMIT - 1]
+            .values_list("created_at", "id")[(page - 1) * LIMIT - 1]
         )
-        return _encode_cursor(row, page)
+        row = [None] * len(LIBRARY_FIELDS)  # only the id and created_at are read
+        row[0], row[LIBRARY_FIELDS.index("created_at")] = ident, at
+        return _encode_cursor(tuple(row), page)
 
     mid_cursor, last_cursor = cursor_to(middle), cursor_to(last)
 

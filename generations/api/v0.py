@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Q, Subquery
+from django.db.models.fields.json import KT
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from pydantic import Field, field_validator
@@ -480,7 +481,8 @@ def _shop_asset(request: HttpRequest, image_id: str) -> Asset:
     return asset
 
 
-# The columns a library item shows, in the order _library_item unpacks them.
+# The columns a library item shows, in the order _library_item unpacks them; `user_prompt` is the
+# one key of `parameters` the item shows, read in SQL (not the whole JSON decoded per row).
 LIBRARY_FIELDS = (
     "id",
     "file",
@@ -489,7 +491,7 @@ LIBRARY_FIELDS = (
     "height",
     "preset_id",
     "model",
-    "parameters",
+    "user_prompt",
     "prompt",
     "is_public",
     "created_at",
@@ -506,7 +508,7 @@ def _library_item(row: tuple[Any, ...], urls: FileUrls) -> LibraryImage:
         height,
         preset_id,
         model,
-        parameters,
+        user_prompt,
         prompt,
         is_public,
         at,
@@ -521,17 +523,21 @@ def _library_item(row: tuple[Any, ...], urls: FileUrls) -> LibraryImage:
         height=height,
         presetId=str(preset_id) if preset_id else None,
         modelVersion=model or None,
-        userPrompt=parameters.get("user_prompt", prompt),
+        userPrompt=user_prompt if isinstance(user_prompt, str) else prompt,
         isPublic=is_public,
         createdAt=iso(at),
     )
 
 
 def _library_row(asset: Asset) -> tuple[Any, ...]:
-    return tuple(
-        getattr(asset, name).name if name in ("file", "thumbnail") else getattr(asset, name)
-        for name in LIBRARY_FIELDS
-    )
+    def value(name: str) -> Any:
+        if name in ("file", "thumbnail"):
+            return getattr(asset, name).name
+        if name == "user_prompt":
+            return (asset.parameters or {}).get("user_prompt")
+        return getattr(asset, name)
+
+    return tuple(value(name) for name in LIBRARY_FIELDS)
 
 
 def _library_assets(with_preset: bool, with_search: bool, after: bool = False) -> Any:
@@ -554,6 +560,7 @@ def _library_assets(with_preset: bool, with_search: bool, after: bool = False) -
 
 def _library_page(with_preset: bool, with_search: bool, after: bool) -> Any:
     qs = _library_assets(with_preset, with_search, after).order_by("-created_at", "-id")
+    qs = qs.annotate(user_prompt=KT("parameters__user_prompt"))
     if not (with_preset or with_search):
         # The unfiltered total is the shop's maintained counter (generations.library), riding
         # along as a scalar subquery: one round trip for the page and its total.
