@@ -68,10 +68,13 @@ def _redis_client(url: str) -> Any:
 
 
 def _count_redis(url: str, key: str, window: int) -> int:
-    pipe = _redis_client(url).pipeline(transaction=True)
+    # Both commands in one write and one round trip. No MULTI/EXEC: Redis runs the two in order
+    # as they arrive, and another client's INCR in between changes nothing (the expiry is only
+    # ever set once per key); MULTI, QUEUED and EXEC were two more replies to parse.
+    pipe = _redis_client(url).pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, window + 5, nx=True)
-    count, _ = pipe.execute()  # MULTI/EXEC: one round trip, atomic
+    count, _ = pipe.execute()
     return int(count)
 
 
