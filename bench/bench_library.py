@@ -62,7 +62,7 @@ def run() -> dict[str, Any]:
     from generations.library import encode_cursor
     from generations.models import Asset
     from studio import actions as studio_actions
-    from studio.models import Membership
+    from studio.models import Membership, Role
 
     db_name = use_bench_database()
     email = "bench-library@example.com"
@@ -70,7 +70,7 @@ def run() -> dict[str, Any]:
         email, "bench-library-password", "Bench library"
     )
     shop, _key = _shop(f"Bench big shop {ASSETS}")
-    Membership.objects.get_or_create(user=user, shop=shop, defaults={"role": Membership.Role.OWNER})
+    Membership.objects.get_or_create(user=user, shop=shop, defaults={"role": Role.OWNER})
     _seed(shop, ASSETS)
 
     client = test_client()

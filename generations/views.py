@@ -59,6 +59,7 @@ from generations.presets import (
 )
 from generations.pricing import price_per_output
 from generations.templatetags.imageops import HISTORY, detections
+from generations.tiles import tiles
 from studio.actions import InsufficientCredits
 from studio.permissions import shop_required
 
@@ -366,7 +367,9 @@ def _library_query(request: HttpRequest) -> LibraryQuery:
     )
 
 
-def _library_context(request: HttpRequest, qs: QuerySet[Asset]) -> dict[str, Any]:
+def _library_context(
+    request: HttpRequest, qs: QuerySet[Asset], *, gallery: bool = False
+) -> dict[str, Any]:
     query = _library_query(request)
     cursor = request.GET.get("cursor", "")
     items, next_cursor = keyset_page(qs, query, cursor, PAGE_SIZE)
@@ -374,6 +377,8 @@ def _library_context(request: HttpRequest, qs: QuerySet[Asset]) -> dict[str, Any
     params.pop("cursor", None)
     return {
         "assets": items,
+        "tiles": tiles(items, gallery=gallery),
+        "gallery": gallery,
         "next_cursor": next_cursor,
         "query": query,
         "params": params.urlencode(),
@@ -637,8 +642,7 @@ def asset_public(request: HttpRequest, asset_id: Any) -> HttpResponse:
 
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
-    context = _library_context(request, moderation.gallery_assets())
-    context["gallery"] = True
+    context = _library_context(request, moderation.gallery_assets(), gallery=True)
     if request.htmx and request.GET.get("cursor"):
         return render(request, "generations/partials/asset_grid_page.html", context)
     if request.htmx:
