@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.text import Truncator
 
 from generations.models import Asset
@@ -57,6 +58,7 @@ def tiles(assets: Iterable[Asset], *, gallery: bool = False) -> list[Tile]:
     thumb = _linker("public_asset_thumb") if gallery else None
     mockups = reverse("mockup_editor") + "?asset="
     kinds = dict(Asset.Kind.choices)
+    months = {n: str(name).title() for n, name in MONTHS_3.items()}  # the date filter's "M"
     made = []
     for a in assets:
         ident = str(a.id)
@@ -78,8 +80,8 @@ def tiles(assets: Iterable[Asset], *, gallery: bool = False) -> list[Tile]:
                 alt=_short(caption, 100),
                 pick_label=_short(caption, 60),
                 meta=meta,
-                iso=dateformat.format(local, "c"),
-                day=dateformat.format(local, "M j"),
+                iso=local.isoformat(),  # the date filter's "c"
+                day=f"{months[local.month]} {local.day}",  # "M j"
                 mockup_href="" if gallery or a.is_video else mockups + ident,
             )
         )
