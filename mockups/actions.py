@@ -170,6 +170,57 @@ def _shop_and_template(shop_slug: str, template_slug: str) -> tuple[Shop, Produc
     return _remember(("template", shop_slug, template_slug), compute)
 
 
+def _remembered_at(key: Any) -> float:
+    hit = _lookups.get(key)
+    return hit[0] if hit is not None else time.monotonic()
+
+
+# A URL answered from the render cache is remembered under its exact host, path and query
+# string, with what its answer needs (cache name, ETag, headers), until the oldest row it was
+# built from expires: the next request for it skips parsing, the signature check and the cache
+# key, yet sees a suspension, a hidden asset, a rotated secret or new URL settings exactly as
+# soon as the full path would (the same LOOKUP_TTL, dropped together by `forget_lookups`).
+@dataclass(frozen=True)
+class _Hit:
+    name: str
+    path: str  # the render's local file, "" unless the storage is the local filesystem
+    etag: str
+    cache_control: str
+    content_type: str
+
+
+def _hit_key(request: HttpRequest, template_slug: str) -> tuple[str, ...]:
+    return ("hit", request.get_host(), template_slug, request.META.get("QUERY_STRING", ""))
+
+
+def cached_mockup(
+    request: HttpRequest, template_slug: str, *, if_none_match: str = ""
+) -> MockupResult | None:
+    """The answer to a mockup URL served from the render cache moments ago, or None (then
+    `mockup` decides, as for any URL)."""
+    started = time.perf_counter()
+    key = _hit_key(request, template_slug)
+    entry = _lookups.get(key)
+    if entry is None or time.monotonic() - entry[0] >= LOOKUP_TTL:
+        return None
+    hit: _Hit = entry[1]
+    if if_none_match and _matches(if_none_match, hit.etag):
+        data, status = b"", 304
+    else:
+        read = rendercache.read_local(hit.path) if hit.path else rendercache.read(hit.name)
+        data, status = read, 200
+        if not data:  # evicted meanwhile: the full path renders it again
+            return None
+    timings = {"cache": (time.perf_counter() - started) * 1000}
+    return MockupResult(status, data, hit.content_type, hit.etag, hit.cache_control, True, timings)
+
+
+def _remember_hit(request: HttpRequest, template_slug: str, since: float, hit: _Hit) -> None:
+    if len(_lookups) > 2048:
+        _lookups.clear()
+    _lookups[_hit_key(request, template_slug)] = (since, hit)
+
+
 def _resolve(request: HttpRequest, shop: Shop, url: str, pin: str) -> sources.AssetRef:
     key = ("asset", shop.slug, request.get_host(), url)
     ref = _remember(key, lambda: sources.resolve(request, shop, url, ""))
@@ -279,13 +330,29 @@ def mockup(
     etag = _etag(key)
     cache_control = IMMUTABLE if ref.immutable else f"public, max-age={sources.EXTERNAL_MAX_AGE}"
     content_type = renderer.FORMATS[query.fmt]
+    name = rendercache.cache_name(shop, key, query.fmt)
+    # Library assets only: an external asset's key rests on a hash remembered for minutes.
+    since = (
+        min(
+            _remembered_at(("template", shop_slug, template_slug)),
+            _remembered_at(("asset", shop.slug, request.get_host(), query.asset)),
+        )
+        if ref.own is not None
+        else None
+    )
     if if_none_match and _matches(if_none_match, etag):
         lap("cache")
         return MockupResult(304, b"", content_type, etag, cache_control, True, timings)
-    name = rendercache.cache_name(shop, key, query.fmt)
     cached = rendercache.read(name)
     lap("cache")
     if cached:
+        if since is not None:
+            _remember_hit(
+                request,
+                template_slug,
+                since,
+                _Hit(name, rendercache.local_path(name), etag, cache_control, content_type),
+            )
         return MockupResult(200, cached, content_type, etag, cache_control, True, timings)
     # A fresh render: admitted (unsigned URLs are rate limited) and paid for (seed 000).
     admit()
