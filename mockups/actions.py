@@ -17,8 +17,8 @@ from django.http import HttpRequest
 from generations.loader import ImageRejected, load_image
 from generations.models import Asset
 from generations.moderation import assets_taken_down
+from mockups import designs, rendercache, signing, sources, trim
 from mockups import render as renderer
-from mockups import rendercache, signing, sources, trim
 from mockups.catalog import CATALOG
 from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
@@ -360,6 +360,9 @@ def mockup(
     rendercache.check_balance(shop, cents)
     spec = spec_for(template)
     source = _warm_source(ref, spec, query)
+    if source is None and ref.immutable:
+        source = _prepared_source(shop, ref.sha256, spec, query)
+        lap("design")
     if source is None:
         if not data:
             data = sources.read(ref)
@@ -368,7 +371,13 @@ def mockup(
                 key_sha = ref.sha256
                 key = cache_key(template, key_sha, query)
                 etag, name = _etag(key), rendercache.cache_name(shop, key, query.fmt)
-        source = load_source(data, spec=spec, query=query, sha256=ref.sha256)
+        source = load_source(
+            data,
+            spec=spec,
+            query=query,
+            sha256=ref.sha256,
+            keep_for=shop if ref.immutable else None,
+        )
         lap("decode")
     pixels = renderer.compose(
         spec,
@@ -405,12 +414,40 @@ def _warm_source(ref: sources.AssetRef, spec: renderer.TemplateSpec, query: Mock
     return renderer.SOURCES.get(_source_key(ref.sha256, scale))
 
 
+def _prepared_source(
+    shop: Shop, sha256: str, spec: renderer.TemplateSpec, query: MockupQuery
+) -> Any:
+    """The design from the shop's prepared copy (mockups/designs.py), downscaled for this
+    render, or None when there is none or it holds fewer pixels than this render needs."""
+    design = designs.read(shop, sha256)
+    if design is None:
+        return None
+    prepared = renderer.prepare(spec, query.width)
+    scale = renderer.source_scale(query.placement, design.full_size, prepared.flat)
+    h, w = design.pixels.shape[:2]
+    size = renderer.source_size((w, h), min(scale * 1.25, 1.0), design.full_size)
+    if not design.covers(size):
+        return None
+    trim.remember(sha256, design.full_size)
+    source = renderer.source_array(design.pixels, size, prefiltered=True)
+    renderer.SOURCES.put(_source_key(sha256, scale), source)
+    return source
+
+
 def load_source(
-    data: bytes, *, spec: renderer.TemplateSpec, query: MockupQuery, sha256: str = ""
+    data: bytes,
+    *,
+    spec: renderer.TemplateSpec,
+    query: MockupQuery,
+    sha256: str = "",
+    keep_for: Shop | None = None,
 ) -> Any:
     """Decode through the one loader, then downscale early to the size the print area shows.
 
-    The loader is told the fraction it will be shown at, so that a JPEG decodes reduced.
+    The loader is told the fraction it will be shown at, so that a JPEG decodes reduced. With
+    `keep_for` (immutable bytes: a library asset or a pinned URL), the decoded design is also
+    kept as that shop's prepared copy, at the size step above this render's need, and the
+    render starts from that copy, as the next ones will.
     """
     prepared = renderer.prepare(spec, query.width)
 
@@ -431,7 +468,14 @@ def load_source(
         full_size = (max(round(image.width * ratio), 1), max(round(image.height * ratio), 1))
         trim.remember(sha256, full_size)
     scale = renderer.source_scale(query.placement, full_size, prepared.flat)
-    source = renderer.prepare_source(image, min(scale * 1.25, 1.0), full_size)
+    if keep_for is not None and sha256:
+        size = renderer.source_size(image.size, min(scale * 1.25, 1.0), full_size)
+        step = designs.step_for(size, image.size)
+        kept = renderer.source_array(renderer.reduced_array(image, step), step, rgba=False)
+        designs.keep(keep_for, sha256, kept, full_size)
+        source = renderer.source_array(kept, size, prefiltered=True)
+    else:
+        source = renderer.prepare_source(image, min(scale * 1.25, 1.0), full_size)
     if sha256:
         renderer.SOURCES.put(_source_key(sha256, scale), source)
     return source
@@ -494,14 +538,16 @@ def prerender_mockup(
     cents = rendercache.render_price(template)
     rendercache.check_balance(shop, cents)
     spec = spec_for(template)
-    try:
-        with asset.file.open("rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise MockupError(
-            "The asset file is missing from storage.", 404, "asset_not_found"
-        ) from exc
-    source = load_source(data, spec=spec, query=query, sha256=asset.sha256)
+    source = _prepared_source(shop, asset.sha256, spec, query)
+    if source is None:
+        try:
+            with asset.file.open("rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise MockupError(
+                "The asset file is missing from storage.", 404, "asset_not_found"
+            ) from exc
+        source = load_source(data, spec=spec, query=query, sha256=asset.sha256, keep_for=shop)
     pixels = renderer.compose(
         spec,
         source,
