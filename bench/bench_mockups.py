@@ -153,7 +153,9 @@ def run() -> dict[str, Any]:
         f"{hits['gunicorn']}, {hits['concurrency']} keep-alive clients, load average "
         f"{hits['load_before']} → {hits['load_after']}: mockup {hits['mockup_rps']} req/s "
         f"(p50 {hits['mockup_p50_ms']} ms) vs static {hits['static_rps']} req/s "
-        f"(p50 {hits['static_p50_ms']} ms) → ×{hits['hit_vs_static']}"
+        f"(p50 {hits['static_p50_ms']} ms) → ×{hits['hit_vs_static']}; server CPU per request "
+        f"{hits['mockup_server_cpu_ms']} vs {hits['static_server_cpu_ms']} ms → "
+        f"×{hits['hit_vs_static_cpu']}"
     )
     photo = res["photo"]
     goals = [
@@ -480,6 +482,22 @@ print("SEED " + json.dumps({"url": url, "static": "/static/bench-mockup.jpg",
 """
 
 
+def _workers_cpu_s(master: int) -> float:
+    """User + system CPU seconds of a gunicorn master's worker processes so far."""
+    try:
+        pids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def hits_vs_static() -> dict[str, Any]:
     """Requests/s of one cached mockup URL and of a static file with the same bytes, served by
     the same gunicorn (bench_api's command line: gthread workers) in one run, alternated twice
@@ -534,15 +552,18 @@ def hits_vs_static() -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     counts = {"static": [0, 0.0], "mockup": [0, 0.0]}
     lat: dict[str, list[float]] = {"static": [], "mockup": []}
+    cpu_s = {"static": 0.0, "mockup": 0.0}  # the gunicorn workers' CPU time (user + system)
     try:
         bench_api._wait_listening(port)
         drive(seed["static"], 1.5)  # warm-up: imports, connections, page cache
         drive(seed["url"], 1.5)
         for _ in range(2):
             for name, path in (("static", seed["static"]), ("mockup", seed["url"])):
+                cpu = _workers_cpu_s(server.pid)
                 n, elapsed, latencies = drive(path, HIT_SECONDS)
                 counts[name][0] += n
                 counts[name][1] += elapsed
+                cpu_s[name] += _workers_cpu_s(server.pid) - cpu
                 lat[name] += latencies
     finally:
         server.terminate()
@@ -555,7 +576,11 @@ def hits_vs_static() -> dict[str, Any]:
     for name in counts:
         res[f"{name}_rps"] = round(counts[name][0] / counts[name][1], 1)
         res[f"{name}_p50_ms"] = round(statistics.median(lat[name]), 2)
+        res[f"{name}_server_cpu_ms"] = round(cpu_s[name] * 1000 / max(counts[name][0], 1), 3)
     res["hit_vs_static"] = round(res["mockup_rps"] / res["static_rps"], 3)
+    # The same comparison as server CPU per request (less at the mercy of other work on the
+    # machine than requests/s, which the load generator shares the cores for).
+    res["hit_vs_static_cpu"] = round(res["static_server_cpu_ms"] / res["mockup_server_cpu_ms"], 3)
     res["load_before"] = round(load_before, 2)
     res["load_after"] = round(os.getloadavg()[0], 2)
     return res

@@ -190,7 +190,20 @@ class _Hit:
 
 
 def _hit_key(request: HttpRequest, template_slug: str) -> tuple[str, ...]:
-    return ("hit", request.get_host(), template_slug, request.META.get("QUERY_STRING", ""))
+    # The raw headers `get_host()` reads (an entry is only made after it accepted them, so an
+    # equal key was validated) and the scheme: which asset URLs are the shop's own depends on
+    # both (storage_urls.site_origin).
+    meta = request.META
+    return (
+        "hit",
+        request.scheme,
+        meta.get("HTTP_X_FORWARDED_HOST", ""),
+        meta.get("HTTP_HOST", ""),
+        meta.get("SERVER_NAME", ""),
+        meta.get("SERVER_PORT", ""),
+        template_slug,
+        meta.get("QUERY_STRING", ""),
+    )
 
 
 def cached_mockup(
@@ -222,7 +235,7 @@ def _remember_hit(request: HttpRequest, template_slug: str, since: float, hit: _
 
 
 def _resolve(request: HttpRequest, shop: Shop, url: str, pin: str) -> sources.AssetRef:
-    key = ("asset", shop.slug, request.get_host(), url)
+    key = ("asset", shop.slug, request.scheme, request.get_host(), url)
     ref = _remember(key, lambda: sources.resolve(request, shop, url, ""))
     if ref.own is not None:  # library files never change: the remembered row is enough
         return ref
@@ -335,7 +348,7 @@ def mockup(
     since = (
         min(
             _remembered_at(("template", shop_slug, template_slug)),
-            _remembered_at(("asset", shop.slug, request.get_host(), query.asset)),
+            _remembered_at(("asset", shop.slug, request.scheme, request.get_host(), query.asset)),
         )
         if ref.own is not None
         else None
@@ -358,6 +371,7 @@ def mockup(
     admit()
     cents = rendercache.render_price(template)
     rendercache.check_balance(shop, cents)
+    lap("price")
     spec = spec_for(template)
     source = _warm_source(ref, spec, query)
     if source is None and ref.immutable:

@@ -110,8 +110,9 @@ def store(shop: Shop, name: str, data: bytes, *, cents: int, memo: str) -> Store
         with transaction.atomic():
             if cents > 0:
                 studio_actions.charge(shop, cents, memo=memo)
-            RenderCacheEntry.objects.get_or_create(
-                name=name, defaults={"shop": shop, "bytes": len(data)}
+            # One INSERT that leaves an existing row (the same render stored meanwhile) alone.
+            RenderCacheEntry.objects.bulk_create(
+                [RenderCacheEntry(name=name, shop=shop, bytes=len(data))], ignore_conflicts=True
             )
     except studio_actions.InsufficientCredits as exc:
         if written:

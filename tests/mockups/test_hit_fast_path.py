@@ -125,3 +125,14 @@ def test_another_host_is_not_served_from_the_remembered_answer(shop, store, sett
     response = Client(HTTP_HOST="other.example").get(url)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "untrusted_origin"
+
+
+def test_an_https_request_is_not_served_from_an_http_ones_answer(shop, store):
+    url = signed(shop, store())  # the asset URL is http://testserver/...
+    Client().get(url)
+    Client().get(url)
+    response = Client().get(url, secure=True)
+    # Over https the http asset URL is not the site's own storage: refused as before, even
+    # within the second the http request's rows are remembered.
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "untrusted_origin"
