@@ -158,6 +158,11 @@ def run() -> dict[str, Any]:
         f"{hits['mockup_server_cpu_ms']} vs {hits['static_server_cpu_ms']} ms → "
         f"×{hits['hit_vs_static_cpu']}"
     )
+    print(
+        f"  in one process through Django's WSGI handler (same middleware, no HTTP server): "
+        f"{hits['wsgi_mockup_cpu_ms']} vs {hits['wsgi_static_cpu_ms']} ms CPU per request → "
+        f"×{hits['wsgi_hit_vs_static']} the static file's requests/s"
+    )
     photo = res["photo"]
     goals = [
         (
@@ -497,6 +502,43 @@ print("SEED " + json.dumps({"url": url, "static": "/static/bench-mockup.jpg",
 """
 
 
+# The same two URLs called in one process straight through Django's WSGI handler (the same
+# middleware stack, no HTTP server): CPU time per request, alternated, WhiteNoise's file read.
+HIT_WSGI = r"""
+import io, json, sys, time, django
+django.setup()
+from django.core.wsgi import get_wsgi_application
+
+app = get_wsgi_application()
+seed = json.loads(sys.argv[1])
+
+
+def call(path):
+    p, _, q = path.partition("?")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": p, "QUERY_STRING": q, "SCRIPT_NAME": "",
+               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
+               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+    status = []
+    response = app(environ, lambda s, h: status.append(s))
+    filelike = getattr(response, "file_to_stream", None)
+    body = filelike.read() if filelike is not None else b"".join(response)
+    response.close()
+    assert status[0].startswith("200") and len(body) == seed["bytes"], (path, status)
+
+
+cpu = {"static": 0.0, "mockup": 0.0}
+n = 2000
+for _ in range(3):
+    for name, path in (("static", seed["static"]), ("mockup", seed["url"])):
+        call(path)
+        started = time.process_time()
+        for _ in range(n):
+            call(path)
+        cpu[name] += time.process_time() - started
+print("WSGI " + json.dumps({k: v * 1000 / (3 * n) for k, v in cpu.items()}))
+"""
+
+
 def _workers_cpu_s(master: int) -> float:
     """User + system CPU seconds of a gunicorn master's worker processes so far."""
     try:
@@ -587,6 +629,17 @@ def hits_vs_static() -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+    wsgi = subprocess.run(
+        [python, "-c", HIT_WSGI, json.dumps(seed)],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    in_process = json.loads(
+        next(line[5:] for line in wsgi.stdout.splitlines() if line.startswith("WSGI "))
+    )
     res: dict[str, Any] = {
         "bytes": seed["bytes"],
         "gunicorn": f"-w {bench_api.WORKERS} -k gthread --threads {bench_api.THREADS}",
@@ -598,6 +651,9 @@ def hits_vs_static() -> dict[str, Any]:
         res[f"{name}_server_cpu_ms"] = round(cpu_s[name] * 1000 / max(counts[name][0], 1), 3)
     res["hit_vs_static"] = round(res["mockup_rps"] / res["static_rps"], 3)
     res["hit_vs_static_pairs"] = pairs
+    res["wsgi_static_cpu_ms"] = round(in_process["static"], 3)
+    res["wsgi_mockup_cpu_ms"] = round(in_process["mockup"], 3)
+    res["wsgi_hit_vs_static"] = round(in_process["static"] / in_process["mockup"], 3)
     # The same comparison as server CPU per request (less at the mercy of other work on the
     # machine than requests/s, which the load generator shares the cores for).
     res["hit_vs_static_cpu"] = round(res["static_server_cpu_ms"] / res["mockup_server_cpu_ms"], 3)
