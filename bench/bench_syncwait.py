@@ -53,8 +53,8 @@ def _late_ms(shop: Any, wait: Any, job_ms: float) -> float:
         )
         job.status = Job.Status.COMPLETED
         finished.append(time.perf_counter())
-        # The job_finished receiver; autocommit: announced at once, as after a commit.
-        announce_finished(sender=Job, job=job)
+        # The job_finish_written receiver; autocommit: announced at once, as at a commit.
+        announce_finished(sender=Job, job_id=job.id, status=job.status)
         connection.close()
 
     thread = threading.Thread(target=worker)

@@ -39,7 +39,7 @@ from generations.loader import ImageRejected, LoadedImage, load_image
 from generations.models import Asset, Job, JobAttempt, Preset
 from generations.presets import PresetError, parse_variables, render_template
 from generations.pricing import price_per_output
-from generations.signals import job_finished
+from generations.signals import job_finish_written, job_finished
 from studio import audit
 from studio.actions import InsufficientCredits, StaffActionError, charge, refund
 from studio.models import Shop
@@ -667,6 +667,7 @@ def complete_job(job: Job, outputs: list[Output], result: dict[str, Any] | None 
             result=result or {},
             error="",
         )
+        _finish_written(job.id, Job.Status.COMPLETED)
         _end_attempt(job.id, JobAttempt.Outcome.COMPLETED, number=job.attempts)
     job.refresh_from_db()
     _after_finish(job)
@@ -688,6 +689,7 @@ def fail_job(job: Job, reason: str, *, attempt: int | None = None) -> Job:
             lease_until=None,
         )
         if updated:
+            _finish_written(job.id, Job.Status.FAILED)
             refund(job, job.cost_cents, memo=f"failed: {reason[:150]}")
             _end_attempt(job.id, JobAttempt.Outcome.FAILED, reason, number=attempt)
     job.refresh_from_db()
@@ -730,6 +732,7 @@ def cancel_job(job: Job, *, reason: str = "canceled by user") -> Job:
             finished_at=timezone.now(),
             lease_until=None,
         )
+        _finish_written(job.id, Job.Status.CANCELED)
         refund(job, job.cost_cents, memo=reason)
         _end_attempt(job.id, JobAttempt.Outcome.CANCELED, reason)
     job.refresh_from_db()
@@ -810,6 +813,21 @@ def resend_if_stuck(job: Job) -> bool:
     if updated:
         job.enqueued_at = now
     return bool(updated)
+
+
+def _finish_written(job_id: Any, status: str) -> None:
+    """Inside the finishing transaction: its listeners schedule work for the commit (a waiting
+    API request is woken at the commit, not after the refresh and job_finished's receivers)."""
+    for receiver, outcome in job_finish_written.send_robust(
+        sender=Job, job_id=job_id, status=status
+    ):
+        if isinstance(outcome, Exception):
+            log.error(
+                "job_finish_written receiver %s failed for job %s",
+                getattr(receiver, "__qualname__", receiver),
+                job_id,
+                exc_info=outcome,
+            )
 
 
 def _after_finish(job: Job) -> None:

@@ -29,15 +29,15 @@ class GenerationsConfig(AppConfig):
         from generations.chat import actions  # noqa: F401 - the `chat` job runner
         from generations.engines import catalog
         from generations.models import Asset
-        from generations.signals import job_finished
+        from generations.signals import job_finish_written, job_finished
         from studio.models import Shop
 
         # Staff's model rows reach the engine catalogue as plain values (engines import no models).
         catalog.use_staff_models(model_configs.staff_models)
-        # Every finished job is POSTed to its shop's webhook endpoints, and announced to the
-        # synchronous API requests waiting for it (generations.job_events).
+        # Every finished job is POSTed to its shop's webhook endpoints, and announced at its
+        # commit to the synchronous API requests waiting for it (generations.job_events).
         job_finished.connect(webhooks.on_job_finished, dispatch_uid="webhooks.endpoints")
-        job_finished.connect(job_events.announce_finished, dispatch_uid="job_events.announce")
+        job_finish_written.connect(job_events.announce_finished, dispatch_uid="job_events.announce")
         # The API library's per-shop count of generated assets (generations.library).
         post_save.connect(library.asset_saved, sender=Asset, dispatch_uid="library_count_save")
         post_delete.connect(library.asset_deleted, sender=Asset, dispatch_uid="library_count_del")

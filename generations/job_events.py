@@ -1,6 +1,6 @@
 """Waking a synchronous API request the moment its job finishes.
 
-A finished job is announced on Redis pub/sub (the broker's Redis, when the broker is Redis) after
+A finished job is announced on Redis pub/sub (the broker's Redis, when the broker is Redis) as
 the finishing transaction commits; a waiter subscribes first and then reads the row, so a job that
 finishes in between is seen by the read, and one that finishes after it wakes the subscription.
 Without Redis (SQLite, the filesystem broker) the waiter polls the row at short intervals.
@@ -42,13 +42,14 @@ def _client(url: str) -> Any:
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
-def announce_finished(sender: Any, job: Job, **kwargs: Any) -> None:
-    """Receiver of `generations.signals.job_finished` (connected in GenerationsConfig.ready):
-    publish the job's id once the transaction that finished it commits."""
+def announce_finished(sender: Any, job_id: Any, status: str, **kwargs: Any) -> None:
+    """Receiver of `generations.signals.job_finish_written` (connected in
+    GenerationsConfig.ready), called inside the transaction that finished the job: publish the
+    job's id the moment it commits."""
     url = redis_url()
     if not url:
         return
-    job_id, status = str(job.pk), str(job.status)
+    job_id, status = str(job_id), str(status)
 
     def publish() -> None:
         try:

@@ -172,3 +172,34 @@ def test_a_finished_job_is_announced_after_its_commit(
     message = pubsub.get_message(timeout=2)
     pubsub.close()
     assert message is not None and message["data"] == b"completed"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("outcome", ["completed", "failed"])
+def test_the_announcement_goes_out_at_the_commit_before_job_finished_receivers_run(
+    redis_broker: Any, shop: Any, outcome: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a waiter subscribed to a running job WHEN the worker finishes it (real commits)
+    THEN the announcement is already out when job_finished's receivers start (the webhook
+    endpoints' query, the refreshed row), so the waiter is not woken after them."""
+    from generations import actions, webhooks
+
+    job = Job.objects.create(shop=shop, kind="generate", status=Job.Status.ACTIVE, attempts=1)
+    pubsub = redis_broker.pubsub()
+    pubsub.subscribe(job_events.CHANNEL + str(job.id))
+    assert pubsub.get_message(timeout=2)["type"] == "subscribe"
+    heard: list[Any] = []
+
+    def first_receiver(finished: Job) -> list[Any]:
+        heard.append(pubsub.get_message(timeout=0.5))  # already published, or nothing
+        return []
+
+    monkeypatch.setattr(webhooks, "enqueue_job_webhooks", first_receiver)
+    if outcome == "completed":
+        actions.complete_job(job, [])
+    else:
+        actions.fail_job(job, "engine down", attempt=1)
+    pubsub.close()
+    assert len(heard) == 1 and heard[0] is not None
+    assert heard[0]["data"] == outcome.encode()

@@ -165,9 +165,13 @@ def changed_pixels(before: bytes, after: bytes) -> int | None:
         return None
     if a.size != b.size:
         return None
-    x = np.asarray(a.convert("RGBA"), np.int16)
-    y = np.asarray(b.convert("RGBA"), np.int16)
-    return int((np.abs(x - y).max(axis=2) > 2).sum())
+    x = np.ascontiguousarray(a.convert("RGBA"))
+    y = np.ascontiguousarray(b.convert("RGBA"))
+    # On uint8 (cv2.absdiff does not wrap), not int16 copies: it runs after every operation, and
+    # on a 1024² cut-out the int16 version took about as long as the cut-out itself. A pixel's
+    # four channel flags, read as one uint32, are non-zero when any channel moved.
+    moved = cv2.absdiff(x, y) > 2
+    return int(np.count_nonzero(moved.view(np.uint32)))
 
 
 def no_op_threshold(pixels: int, mask_pixels: int | None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from studio import apikeys
@@ -132,6 +133,26 @@ def test_saving_the_shop_or_the_key_forgets_it(shop: Shop, clock: FakeClock) -> 
     assert client.get("/v0/usage").status_code == 403
     key.delete()
     assert client.get("/v0/usage").status_code == 401
+
+
+def test_a_charge_keeps_the_shops_keys_cached(
+    shop: Shop, clock: FakeClock, django_assert_num_queries: Any
+) -> None:
+    """GIVEN a cached key WHEN its shop is charged (every submitted job saves the shop's
+    balances; refunds save the same fields) THEN the next request still needs no key lookup;
+    a budget change, which is a plan change, still forgets the key."""
+    from studio import actions
+
+    minted = apikeys.create_api_key(shop, scopes=["library:read"])
+    actions.grant_credits(shop, wallet_cents=50, memo="top-up")
+    apikeys.authenticate(minted.raw)
+    with transaction.atomic():
+        actions.charge(shop, 30)
+    with django_assert_num_queries(0):
+        assert apikeys.authenticate(minted.raw) is not None
+    Shop.objects.get(pk=shop.pk).save(update_fields=["plan_budget_cents"])
+    with django_assert_num_queries(1):
+        assert apikeys.authenticate(minted.raw) is not None
 
 
 def test_last_use_is_written_once_not_per_cached_request(

@@ -526,3 +526,45 @@ def test_clear_transparent_leaves_visible_pixels_and_its_input_alone():
     assert rgba[0, 0].tolist() == [10, 20, 30, 0]
     rgb = rgba[..., :3]
     assert clear_transparent(rgb) is rgb
+
+
+# --- the no-op check ----------------------------------------------------------------------------
+
+
+def _png_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_changed_pixels_counts_pixels_moved_by_more_than_a_rounding_step_in_any_channel():
+    from generations.imageops.common import changed_pixels
+
+    rng = np.random.default_rng(7)
+    before = rng.integers(0, 256, (40, 50, 4), dtype=np.uint8)
+    after = before.astype(np.int16)
+    after[0, :10, 0] += 2  # a rounding step: not a change
+    after[1, :7, 1] -= 3  # colour moved
+    after[2, :5, 3] += 3  # only alpha moved
+    after[3, :4, :] += 9  # every channel moved (counted once)
+    after = np.clip(after, 0, 255).astype(np.uint8)
+    # The definition, written the slow way (int16, no wrap-around).
+    diff = np.abs(before.astype(np.int16) - after.astype(np.int16)).max(axis=2)
+    expected = int((diff > 2).sum())
+    assert changed_pixels(_png_bytes(before), _png_bytes(after)) == expected
+    assert changed_pixels(_png_bytes(after), _png_bytes(before)) == expected
+    assert changed_pixels(_png_bytes(before), _png_bytes(before)) == 0
+
+
+def test_changed_pixels_compares_across_modes_and_refuses_other_sizes():
+    from generations.imageops.common import changed_pixels
+
+    rgb = np.full((20, 30, 3), (10, 200, 90), np.uint8)
+    opaque = np.dstack([rgb, np.full((20, 30), 255, np.uint8)])
+    assert changed_pixels(_png_bytes(rgb), _png_bytes(opaque)) == 0
+    cut = opaque.copy()
+    cut[:, :12, 3] = 0  # a cut-out: the left 12 columns become transparent
+    assert changed_pixels(_png_bytes(rgb), _png_bytes(cut)) == 20 * 12
+    assert changed_pixels(_png_bytes(rgb), _png_bytes(rgb[:10])) is None
