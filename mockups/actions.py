@@ -24,7 +24,7 @@ from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
 from mockups.products import find_template, spec_for
 from mockups.sample import sample_design
-from studio import throttle
+from studio import apikeys, throttle
 from studio.models import Shop
 from studio.suspension import shop_status_changed
 
@@ -628,13 +628,19 @@ def update_shop_url_settings(
         Shop.objects.filter(pk=shop.pk).update(
             trusted_origins=sorted(set(cleaned)), require_signed_urls=require_signed_urls
         )
-        # Cached lookups hold the old settings: forgotten now and again once committed (a
-        # lookup in between may have cached the rows as they were).
-        forget_lookups()
-        transaction.on_commit(forget_lookups)
+        # Cached lookups and API keys hold the old settings: forgotten now and again once
+        # committed (a lookup in between may have cached the rows as they were). A bare update
+        # sends no post_save, so the key cache is told here.
+        _forget_shop_settings(shop.pk)
+        transaction.on_commit(lambda: _forget_shop_settings(shop.pk))
     shop.trusted_origins = sorted(set(cleaned))
     shop.require_signed_urls = require_signed_urls
     return shop
+
+
+def _forget_shop_settings(shop_id: int) -> None:
+    forget_lookups()
+    apikeys.forget_shop(shop_id)
 
 
 def rotate_signing_secret(shop: Shop) -> Shop:

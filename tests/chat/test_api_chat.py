@@ -14,7 +14,7 @@ from generations import actions
 from generations.api import chat as chat_api_module
 from generations.chat.models import ChatToolCall, ChatTurn, Conversation
 from generations.models import Job
-from mockups.actions import forget_lookups
+from mockups.actions import update_shop_url_settings
 from studio.models import Membership, Shop
 from tests.api.conftest import ApiClient
 from tests.chat import sse
@@ -94,8 +94,8 @@ def test_the_mockup_url_is_signed_only_when_the_shop_requires_it(
     assert fetch(url).status_code == 200
     unsigned = url.split("&sig=")[0]
     assert fetch(unsigned).status_code == 403
-    Shop.objects.filter(id=shop.id).update(require_signed_urls=False)
-    forget_lookups()  # the settings page does this; a bare update waits for LOOKUP_TTL
+    # What the settings page does: the shop's cached API keys must see the change at once.
+    update_shop_url_settings(shop, trusted_origins=shop.trusted_origins, require_signed_urls=False)
     job_id = chat_api.post(START, {"messages": [{"role": "user", "content": SEED}]}).json()["jobId"]
     run(job_id)
     url = poll(chat_api, job_id)["response"]["mockup"]["url"]
