@@ -17,8 +17,8 @@ from django.http import HttpRequest
 from generations.loader import ImageRejected, load_image
 from generations.models import Asset
 from generations.moderation import assets_taken_down
+from mockups import designs, rendercache, signing, sources, trim
 from mockups import render as renderer
-from mockups import rendercache, signing, sources, trim
 from mockups.catalog import CATALOG
 from mockups.errors import MockupError
 from mockups.models import Listing, Order, ProductTemplate
@@ -170,8 +170,72 @@ def _shop_and_template(shop_slug: str, template_slug: str) -> tuple[Shop, Produc
     return _remember(("template", shop_slug, template_slug), compute)
 
 
+def _remembered_at(key: Any) -> float:
+    hit = _lookups.get(key)
+    return hit[0] if hit is not None else time.monotonic()
+
+
+# A URL answered from the render cache is remembered under its exact host, path and query
+# string, with what its answer needs (cache name, ETag, headers), until the oldest row it was
+# built from expires: the next request for it skips parsing, the signature check and the cache
+# key, yet sees a suspension, a hidden asset, a rotated secret or new URL settings exactly as
+# soon as the full path would (the same LOOKUP_TTL, dropped together by `forget_lookups`).
+@dataclass(frozen=True)
+class _Hit:
+    name: str
+    path: str  # the render's local file, "" unless the storage is the local filesystem
+    etag: str
+    cache_control: str
+    content_type: str
+
+
+def _hit_key(request: HttpRequest, template_slug: str) -> tuple[str, ...]:
+    # The raw headers `get_host()` reads (an entry is only made after it accepted them, so an
+    # equal key was validated) and the scheme: which asset URLs are the shop's own depends on
+    # both (storage_urls.site_origin).
+    meta = request.META
+    return (
+        "hit",
+        request.scheme,
+        meta.get("HTTP_X_FORWARDED_HOST", ""),
+        meta.get("HTTP_HOST", ""),
+        meta.get("SERVER_NAME", ""),
+        meta.get("SERVER_PORT", ""),
+        template_slug,
+        meta.get("QUERY_STRING", ""),
+    )
+
+
+def cached_mockup(
+    request: HttpRequest, template_slug: str, *, if_none_match: str = ""
+) -> MockupResult | None:
+    """The answer to a mockup URL served from the render cache moments ago, or None (then
+    `mockup` decides, as for any URL)."""
+    started = time.perf_counter()
+    key = _hit_key(request, template_slug)
+    entry = _lookups.get(key)
+    if entry is None or time.monotonic() - entry[0] >= LOOKUP_TTL:
+        return None
+    hit: _Hit = entry[1]
+    if if_none_match and _matches(if_none_match, hit.etag):
+        data, status = b"", 304
+    else:
+        read = rendercache.read_local(hit.path) if hit.path else rendercache.read(hit.name)
+        data, status = read, 200
+        if not data:  # evicted meanwhile: the full path renders it again
+            return None
+    timings = {"cache": (time.perf_counter() - started) * 1000}
+    return MockupResult(status, data, hit.content_type, hit.etag, hit.cache_control, True, timings)
+
+
+def _remember_hit(request: HttpRequest, template_slug: str, since: float, hit: _Hit) -> None:
+    if len(_lookups) > 2048:
+        _lookups.clear()
+    _lookups[_hit_key(request, template_slug)] = (since, hit)
+
+
 def _resolve(request: HttpRequest, shop: Shop, url: str, pin: str) -> sources.AssetRef:
-    key = ("asset", shop.slug, request.get_host(), url)
+    key = ("asset", shop.slug, request.scheme, request.get_host(), url)
     ref = _remember(key, lambda: sources.resolve(request, shop, url, ""))
     if ref.own is not None:  # library files never change: the remembered row is enough
         return ref
@@ -279,20 +343,40 @@ def mockup(
     etag = _etag(key)
     cache_control = IMMUTABLE if ref.immutable else f"public, max-age={sources.EXTERNAL_MAX_AGE}"
     content_type = renderer.FORMATS[query.fmt]
+    name = rendercache.cache_name(shop, key, query.fmt)
+    # Library assets only: an external asset's key rests on a hash remembered for minutes.
+    since = (
+        min(
+            _remembered_at(("template", shop_slug, template_slug)),
+            _remembered_at(("asset", shop.slug, request.scheme, request.get_host(), query.asset)),
+        )
+        if ref.own is not None
+        else None
+    )
     if if_none_match and _matches(if_none_match, etag):
         lap("cache")
         return MockupResult(304, b"", content_type, etag, cache_control, True, timings)
-    name = rendercache.cache_name(shop, key, query.fmt)
     cached = rendercache.read(name)
     lap("cache")
     if cached:
+        if since is not None:
+            _remember_hit(
+                request,
+                template_slug,
+                since,
+                _Hit(name, rendercache.local_path(name), etag, cache_control, content_type),
+            )
         return MockupResult(200, cached, content_type, etag, cache_control, True, timings)
     # A fresh render: admitted (unsigned URLs are rate limited) and paid for (seed 000).
     admit()
     cents = rendercache.render_price(template)
     rendercache.check_balance(shop, cents)
+    lap("price")
     spec = spec_for(template)
     source = _warm_source(ref, spec, query)
+    if source is None and ref.immutable:
+        source = _prepared_source(shop, ref.sha256, spec, query)
+        lap("design")
     if source is None:
         if not data:
             data = sources.read(ref)
@@ -301,7 +385,13 @@ def mockup(
                 key_sha = ref.sha256
                 key = cache_key(template, key_sha, query)
                 etag, name = _etag(key), rendercache.cache_name(shop, key, query.fmt)
-        source = load_source(data, spec=spec, query=query, sha256=ref.sha256)
+        source = load_source(
+            data,
+            spec=spec,
+            query=query,
+            sha256=ref.sha256,
+            keep_for=shop if ref.immutable else None,
+        )
         lap("decode")
     pixels = renderer.compose(
         spec,
@@ -338,12 +428,40 @@ def _warm_source(ref: sources.AssetRef, spec: renderer.TemplateSpec, query: Mock
     return renderer.SOURCES.get(_source_key(ref.sha256, scale))
 
 
+def _prepared_source(
+    shop: Shop, sha256: str, spec: renderer.TemplateSpec, query: MockupQuery
+) -> Any:
+    """The design from the shop's prepared copy (mockups/designs.py), downscaled for this
+    render, or None when there is none or it holds fewer pixels than this render needs."""
+    design = designs.read(shop, sha256)
+    if design is None:
+        return None
+    prepared = renderer.prepare(spec, query.width)
+    scale = renderer.source_scale(query.placement, design.full_size, prepared.flat)
+    h, w = design.pixels.shape[:2]
+    size = renderer.source_size((w, h), min(scale * 1.25, 1.0), design.full_size)
+    if not design.covers(size):
+        return None
+    trim.remember(sha256, design.full_size)
+    source = renderer.source_array(design.pixels, size, prefiltered=True)
+    renderer.SOURCES.put(_source_key(sha256, scale), source)
+    return source
+
+
 def load_source(
-    data: bytes, *, spec: renderer.TemplateSpec, query: MockupQuery, sha256: str = ""
+    data: bytes,
+    *,
+    spec: renderer.TemplateSpec,
+    query: MockupQuery,
+    sha256: str = "",
+    keep_for: Shop | None = None,
 ) -> Any:
     """Decode through the one loader, then downscale early to the size the print area shows.
 
-    The loader is told the fraction it will be shown at, so that a JPEG decodes reduced.
+    The loader is told the fraction it will be shown at, so that a JPEG decodes reduced. With
+    `keep_for` (immutable bytes: a library asset or a pinned URL), the decoded design is also
+    kept as that shop's prepared copy, at the size step above this render's need, and the
+    render starts from that copy, as the next ones will.
     """
     prepared = renderer.prepare(spec, query.width)
 
@@ -364,7 +482,14 @@ def load_source(
         full_size = (max(round(image.width * ratio), 1), max(round(image.height * ratio), 1))
         trim.remember(sha256, full_size)
     scale = renderer.source_scale(query.placement, full_size, prepared.flat)
-    source = renderer.prepare_source(image, min(scale * 1.25, 1.0), full_size)
+    if keep_for is not None and sha256:
+        size = renderer.source_size(image.size, min(scale * 1.25, 1.0), full_size)
+        step = designs.step_for(size, image.size)
+        kept = renderer.source_array(renderer.reduced_array(image, step), step, rgba=False)
+        designs.keep(keep_for, sha256, kept, full_size)
+        source = renderer.source_array(kept, size, prefiltered=True)
+    else:
+        source = renderer.prepare_source(image, min(scale * 1.25, 1.0), full_size)
     if sha256:
         renderer.SOURCES.put(_source_key(sha256, scale), source)
     return source
@@ -427,14 +552,16 @@ def prerender_mockup(
     cents = rendercache.render_price(template)
     rendercache.check_balance(shop, cents)
     spec = spec_for(template)
-    try:
-        with asset.file.open("rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise MockupError(
-            "The asset file is missing from storage.", 404, "asset_not_found"
-        ) from exc
-    source = load_source(data, spec=spec, query=query, sha256=asset.sha256)
+    source = _prepared_source(shop, asset.sha256, spec, query)
+    if source is None:
+        try:
+            with asset.file.open("rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise MockupError(
+                "The asset file is missing from storage.", 404, "asset_not_found"
+            ) from exc
+        source = load_source(data, spec=spec, query=query, sha256=asset.sha256, keep_for=shop)
     pixels = renderer.compose(
         spec,
         source,

@@ -372,38 +372,54 @@ def prepare_source(
     """RGBA uint8 array of the design, downscaled as early as possible to what will be seen.
 
     `max_scale` is relative to `full_size`, the design's size before any reduction in the
-    decoder (default: the image's own size). A large source is first shrunk by an integer
-    `reduce` while still a PIL image, so a 40 MP source never exists as an RGBA array at full
-    size; smaller ones go straight to OpenCV.
+    decoder (default: the image's own size).
     """
-    fw, fh = full_size or image.size
-    if max_scale >= 0.98 and image.size == (fw, fh):
-        size = image.size
-    else:
-        size = (max(round(fw * max_scale), 1), max(round(fh * max_scale), 1))
+    size = source_size(image.size, max_scale, full_size)
+    return source_array(reduced_array(image, size), size)
+
+
+def source_size(
+    have: tuple[int, int], max_scale: float, full_size: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """The (width, height) a design is downscaled to: `max_scale` of its full size, or the
+    `have` pixels as they are when that is (nearly) all of them."""
+    fw, fh = full_size or have
+    if max_scale >= 0.98 and have == (fw, fh):
+        return have
+    return (max(round(fw * max_scale), 1), max(round(fh * max_scale), 1))
+
+
+def reduced_array(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """The image as an RGB or RGBA array on its way to `size`: a large one is first shrunk by
+    an integer `reduce` while still a PIL image, so a 40 MP source never exists as an array at
+    full size; smaller ones go to OpenCV as they are."""
     if size[0] < image.width and image.width * image.height > 4_000_000:
         factor = image.width // size[0]
         if factor >= 2:
             image = image.reduce(factor)
     if image.mode not in ("RGBA", "RGB"):
         image = image.convert("RGBA")
-    return source_array(np.asarray(image), size)
+    return np.asarray(image)
 
 
-def source_array(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """An RGB(A) uint8 array resized to `size` (width, height), as contiguous RGBA."""
+def source_array(
+    arr: np.ndarray, size: tuple[int, int], *, rgba: bool = True, prefiltered: bool = False
+) -> np.ndarray:
+    """An RGB(A) uint8 array resized to `size` (width, height), as contiguous RGBA (or with
+    the channels it has, `rgba=False`). `prefiltered`: `arr` was already box-filtered down to
+    less than 2× the size (a prepared design), so a bilinear step suffices."""
     if (arr.shape[1], arr.shape[0]) != size:
         # INTER_AREA is fast only for whole factors, and fastest by far (SIMD) for exactly 2×:
         # halve by 2×2 box averages while the result stays at least the target size (an odd
         # last row or column is dropped: sub-pixel), then finish with a bilinear step of < 2×.
         # A non-whole INTER_AREA straight from 1024 px cost 4 ms; this costs 0.4 ms.
-        interp = cv2.INTER_AREA
+        interp = cv2.INTER_LINEAR if prefiltered else cv2.INTER_AREA
         while arr.shape[1] >= 2 * size[0] and arr.shape[0] >= 2 * size[1]:
             even = arr[: arr.shape[0] // 2 * 2, : arr.shape[1] // 2 * 2]
             arr = cv2.resize(even, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
             interp = cv2.INTER_LINEAR
         arr = _resize(arr, size, interp)
-    if arr.shape[2] == 3:
+    if rgba and arr.shape[2] == 3:
         arr = cv2.cvtColor(arr, cv2.COLOR_RGB2RGBA)
     return np.ascontiguousarray(arr)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 from django.db.models import Sum
 
@@ -40,6 +40,23 @@ def read(name: str) -> bytes:
         with default_storage.open(name, "rb") as fh:
             return fh.read()
     except Exception:
+        return b""
+
+
+def local_path(name: str) -> str:
+    """The file's path on this machine when the storage is the local filesystem, else ""."""
+    if isinstance(default_storage, FileSystemStorage):
+        return default_storage.path(name)
+    return ""
+
+
+def read_local(path: str) -> bytes:
+    """A stored render read straight from its local path (a remembered hit: no storage layer,
+    whose name checks were made when the path was found), or b"" once it is gone."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
         return b""
 
 
@@ -93,8 +110,9 @@ def store(shop: Shop, name: str, data: bytes, *, cents: int, memo: str) -> Store
         with transaction.atomic():
             if cents > 0:
                 studio_actions.charge(shop, cents, memo=memo)
-            RenderCacheEntry.objects.get_or_create(
-                name=name, defaults={"shop": shop, "bytes": len(data)}
+            # One INSERT that leaves an existing row (the same render stored meanwhile) alone.
+            RenderCacheEntry.objects.bulk_create(
+                [RenderCacheEntry(name=name, shop=shop, bytes=len(data))], ignore_conflicts=True
             )
     except studio_actions.InsufficientCredits as exc:
         if written:

@@ -94,6 +94,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public mockup URLs (/m/<template>) are answered here, before the page middleware, as
+    # WhiteNoise answers /static/ (mockups/middleware.py).
+    "mockups.middleware.MockupUrlMiddleware",
     # The "PagesOnly" ones are Django's and django-htmx's own, skipped on the API routes'
     # paths (studio.middleware.API_PREFIXES: key-authenticated, csrf-exempt JSON views).
     "studio.middleware.PagesOnlySessionMiddleware",
