@@ -154,7 +154,9 @@ def test_a_moderator_walks_the_queue(
     assert (moth.moderation, moth.is_public) == ("approved", True)
     assert (cat.moderation, cat.is_public) == ("hidden", False)
     # The hidden image's mockup URL stops rendering; the gallery no longer lists it.
-    response = page.goto(mockup)
+    # (Asked of the server: the browser may answer from its own cache, as the URL was served
+    # immutable; only the server can stop rendering it.)
+    response = page.request.get(mockup)
     assert response.status == 410 and response.json()["error"]["code"] == "asset_hidden"
     page.goto(f"{live_server.url}/gallery/")
     gallery = page.locator("main").inner_text()

@@ -61,15 +61,17 @@ def test_it_renders_signed_mockups_of_bucket_assets_and_caches_them_in_the_bucke
     again = client.get(f"/m/tshirt?{query}")
     assert (first["X-Mockup-Cache"], again["X-Mockup-Cache"]) == ("miss", "hit")
     assert first.content == again.content
-    entry = RenderCacheEntry.objects.get(shop=shop)
-    assert entry.name in keys_in(s3, "mockup-cache/")
+    # The render and the design's prepared copy (mockups/designs.py), both in the bucket.
+    names = sorted(RenderCacheEntry.objects.filter(shop=shop).values_list("name", flat=True))
+    assert [("/.designs/" in name) for name in names] == [True, False]
+    assert set(names) <= set(keys_in(s3, "mockup-cache/"))
     # An unsigned URL is refused: a new shop requires signatures.
     unsigned = client.get("/m/tshirt?" + urlencode({"asset": asset_url, "shop": shop.slug}))
     assert unsigned.status_code == 403
     # Eviction deletes from the bucket too.
     from mockups import rendercache
 
-    assert rendercache.evict(shop, budget_bytes=0) == 1
+    assert rendercache.evict(shop, budget_bytes=0) == 2
     assert keys_in(s3, "mockup-cache/") == []
 
 
