@@ -515,6 +515,24 @@ def filter_assets(qs: QuerySet[Asset], query: LibraryQuery) -> QuerySet[Asset]:
     return qs
 
 
+# What a listed asset shows (a library or gallery tile, a design in the mockup picker: caption,
+# thumbnail, kind and state, date) and its cursor: the rest of the row (search text, moderation
+# notes, sizes, hashes) stays in the database.
+LISTED_FIELDS = (
+    "id",
+    "shop_id",
+    "kind",
+    "file",
+    "thumbnail",
+    "content_type",
+    "prompt",
+    "parameters",
+    "is_public",
+    "moderation",
+    "created_at",
+)
+
+
 def keyset_page(
     qs: QuerySet[Asset], query: LibraryQuery, cursor: str = "", limit: int = 40
 ) -> tuple[list[Asset], str]:
@@ -536,7 +554,7 @@ def keyset_page(
             qs = qs.filter(created_at__lte=created).filter(
                 Q(created_at__lt=created) | Q(created_at=created, id__lt=ident)
             )
-    items = list(qs.select_related("preset")[: limit + 1])
+    items = list(qs.only(*LISTED_FIELDS)[: limit + 1])
     next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else ""
     return items[:limit], next_cursor
 
