@@ -3,6 +3,14 @@
 `hit(bucket, limit, window)` counts one request and says whether it is allowed, how many remain
 and when the window resets. Both backends are atomic across processes.
 
+Large limits are counted in batches: a process reserves up to LEASE_SHARE of a window's limit
+(at most LEASE_MAX requests) in one increment and admits that many from memory before asking
+again, so a busy key costs a round trip per batch instead of per request. Nothing is admitted
+beyond the limit (a batch is only what the shared counter granted); a process's unused part of a
+batch is lost when the window ends, so a key with several processes may be refused up to
+LEASE_SHARE of its limit early per process. Limits below 1 / LEASE_SHARE are counted one by one,
+exactly, as before; `Remaining` is this process's view (others may have used some since).
+
 When Redis cannot be reached, counting falls back to the database for REDIS_RETRY_SECONDS
 before Redis is tried again: limits keep holding (per window, counted afresh in the table),
 requests do not fail, and a Redis outage costs at most one connection time-out per process
@@ -13,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +33,10 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from studio.models import RateLimitWindow
 
 DEFAULT_PER_MINUTE = 60
+# A process reserves at most this share of a window's limit, and at most LEASE_MAX, per round
+# trip (see the module's docstring).
+LEASE_SHARE = 0.005
+LEASE_MAX = 64
 REDIS_RETRY_SECONDS = 30.0
 log = logging.getLogger(__name__)
 _redis_down_until = 0.0
@@ -67,12 +80,12 @@ def _redis_client(url: str) -> Any:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
-def _count_redis(url: str, key: str, window: int) -> int:
+def _count_redis(url: str, key: str, window: int, n: int = 1) -> int:
     # Both commands in one write and one round trip. No MULTI/EXEC: Redis runs the two in order
-    # as they arrive, and another client's INCR in between changes nothing (the expiry is only
+    # as they arrive, and another client's INCRBY in between changes nothing (the expiry is only
     # ever set once per key); MULTI, QUEUED and EXEC were two more replies to parse.
     pipe = _redis_client(url).pipeline(transaction=False)
-    pipe.incr(key)
+    pipe.incrby(key, n)
     pipe.expire(key, window + 5, nx=True)
     count, _ = pipe.execute()
     return int(count)
@@ -82,7 +95,7 @@ def _increment_sql() -> str:
     table = RateLimitWindow._meta.db_table
     q = connection.ops.quote_name
     # Identifiers are constants quoted by the backend; values travel as parameters.
-    sql = "UPDATE {t} SET {c} = {c} + 1 WHERE {b} = %s AND {w} = %s RETURNING {c}"
+    sql = "UPDATE {t} SET {c} = {c} + %s WHERE {b} = %s AND {w} = %s RETURNING {c}"
     return sql.format(t=q(table), c=q("count"), b=q("bucket"), w=q("window"))
 
 
@@ -101,17 +114,17 @@ def _execute_retrying(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     return None
 
 
-def _count_db(bucket: str, start: int) -> int:
+def _count_db(bucket: str, start: int, n: int = 1) -> int:
     # UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the increment and the read are one
     # atomic statement, so concurrent processes each see their own count.
     sql = _increment_sql()
     for _ in range(20):
-        row = _execute_retrying(sql, [bucket, start])
+        row = _execute_retrying(sql, [n, bucket, start])
         if row is not None:
             return int(row[0])
         try:
             with transaction.atomic():
-                RateLimitWindow.objects.create(bucket=bucket, window=start, count=1)
+                RateLimitWindow.objects.create(bucket=bucket, window=start, count=n)
         except IntegrityError:
             continue  # another process created the row first: increment it
         except OperationalError as exc:
@@ -121,29 +134,74 @@ def _count_db(bucket: str, start: int) -> int:
             continue
         if start % 17 == 0:  # now and then, drop windows that ended long ago
             RateLimitWindow.objects.filter(window__lt=start - 3600).delete()
-        return 1
+        return n
     raise RuntimeError("rate limit window could not be counted")
+
+
+@dataclass
+class _Lease:
+    """Counts this process reserved in a window: `next` up to `last` are its to admit."""
+
+    window: tuple[int, int]  # (start, limit)
+    next: int
+    last: int
+    lock: threading.Lock
+
+
+_leases: dict[str, _Lease] = {}
+_leases_lock = threading.Lock()
+
+
+def lease_size(limit: int) -> int:
+    return max(1, min(LEASE_MAX, int(limit * LEASE_SHARE)))
 
 
 def hit(bucket: str, limit: int, window: int = 60, *, now: float | None = None) -> Decision:
     now = time.time() if now is None else now
     start = int(now) // window * window
-    url = redis_url()
-    count = _count(url, bucket, start, window)
+    n = lease_size(limit)
+    if n == 1:
+        count = _count(redis_url(), bucket, start, window)
+    else:
+        count = _leased(bucket, limit, start, window, n)
     return Decision(count <= limit, limit, max(limit - count, 0), start + window)
 
 
-def _count(url: str, bucket: str, start: int, window: int) -> int:
+def _leased(bucket: str, limit: int, start: int, window: int, n: int) -> int:
+    """This request's count in the window, from this process's batch or a new one."""
+    with _leases_lock:
+        lease = _leases.get(bucket)
+        if lease is None or lease.window != (start, limit):
+            if len(_leases) > 10_000:  # buckets of past windows and gone keys
+                _leases.clear()
+            lease = _leases[bucket] = _Lease((start, limit), 1, 0, threading.Lock())
+    with lease.lock:
+        if lease.next > lease.last:
+            # One round trip reserves counts last-n+1 … last; those past the limit are refused
+            # here and by every process, as they would be one by one.
+            last = _count(redis_url(), bucket, start, window, n)
+            lease.next, lease.last = last - n + 1, last
+        count = lease.next
+        lease.next += 1
+        return count
+
+
+def forget_leases() -> None:
+    with _leases_lock:
+        _leases.clear()
+
+
+def _count(url: str, bucket: str, start: int, window: int, n: int = 1) -> int:
     global _redis_down_until
     if url and time.monotonic() >= _redis_down_until:
         import redis
 
         try:
-            return _count_redis(url, f"rl:{bucket}:{start}", window)
+            return _count_redis(url, f"rl:{bucket}:{start}", window, n)
         except (redis.RedisError, OSError) as exc:
             _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
             log.warning("rate limits: Redis unreachable (%s); counting in the database", exc)
-    return _count_db(bucket, start)
+    return _count_db(bucket, start, n)
 
 
 def key_limit(per_minute: int) -> int:

@@ -12,7 +12,7 @@ from django.test import Client
 from PIL import Image
 
 from studio import actions as studio_actions
-from studio import apikeys
+from studio import apikeys, ratelimit
 from studio.models import Membership, Role, Shop
 from tests.support.dns import StubDNS
 
@@ -67,8 +67,10 @@ def _private_cache(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_api_key_cache() -> None:
-    # The per-process key cache outlives a test's database rollback; start each test without it.
+    # The per-process key cache and rate-limit batches outlive a test's database rollback;
+    # start each test without them.
     apikeys.clear_key_cache()
+    ratelimit.forget_leases()
 
 
 @pytest.fixture(autouse=True)
