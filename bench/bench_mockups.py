@@ -540,12 +540,14 @@ print("WSGI " + json.dumps({k: v * 1000 / (3 * n) for k, v in cpu.items()}))
 
 
 def _workers_cpu_s(master: int) -> float:
-    """User + system CPU seconds of a gunicorn master's worker processes so far."""
+    """User + system CPU seconds of a gunicorn master's worker processes so far, the exited
+    ones included (workers are recycled after max_requests; the master has reaped them)."""
     try:
         pids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        own = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    total = 0
+    total = int(own[13]) + int(own[14])  # cutime, cstime (fields 16 and 17): reaped children
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -557,7 +559,7 @@ def _workers_cpu_s(master: int) -> float:
 
 def hits_vs_static() -> dict[str, Any]:
     """Requests/s of one cached mockup URL and of a static file with the same bytes, served by
-    the same gunicorn (bench_api's command line: gthread workers) in one run, alternated
+    the same gunicorn (bench_api's: the production configuration) in one run, alternated
     HIT_PAIRS times so that a change in the machine's load hits both."""
     import json
     import multiprocessing
@@ -642,7 +644,7 @@ def hits_vs_static() -> dict[str, Any]:
     )
     res: dict[str, Any] = {
         "bytes": seed["bytes"],
-        "gunicorn": f"-w {bench_api.WORKERS} -k gthread --threads {bench_api.THREADS}",
+        "gunicorn": f"-c {bench_api.CONFIG.relative_to(root)}",
         "concurrency": bench_api.CONCURRENCY,
     }
     for name in counts:
