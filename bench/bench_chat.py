@@ -1,7 +1,7 @@
 """The design chat, end to end over HTTP: time from request to the first streamed token and to
 the finished mockup, for the seed's request ("make a cozy cabin sticker and put it on a mug").
 
-A gunicorn server (gthread) and a real `celery worker` (prefork, concurrency 1) share the
+A gunicorn server (studio/gunicorn.conf.py, as in production) and a real `celery worker` (prefork, concurrency 1) share the
 benchmark database and a media directory; this process is the client. Each run streams
 POST /ai-generations/chat/stream (the AI SDK's UI Message Stream) and records when the response
 headers, the first text delta, the mockup part and `finish` arrive, then fetches the mockup URL.
@@ -155,14 +155,13 @@ def _phase(name: str, base: str, key: str, runs: int, pids: list[int]) -> dict[s
 
 
 def _start_web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    # The production web layout (studio/gunicorn.conf.py), its access log to /dev/null.
     web = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "studio.wsgi", "-b", f"127.0.0.1:{port}",
-            "-w", "1", "-k", "gthread", "--threads", "4", "--log-level", "warning",
-        ],
+        [sys.executable, "-m", "gunicorn", "-c", "studio/gunicorn.conf.py", "studio.wsgi"],
         cwd=ROOT,
-        env=env,
-    )  # fmt: skip
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
