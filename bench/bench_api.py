@@ -208,7 +208,7 @@ def _gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     """The studio, or the bare-Django baseline, under the production configuration; the access
     log (one line per request, as in production) goes to /dev/null."""
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), app],
+        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "--log-level", "warning", app],
         cwd=ROOT,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
         stdout=subprocess.DEVNULL,

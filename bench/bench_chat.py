@@ -156,8 +156,9 @@ def _phase(name: str, base: str, key: str, runs: int, pids: list[int]) -> dict[s
 
 def _start_web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     # The production web layout (studio/gunicorn.conf.py), its access log to /dev/null.
+    config = ["-c", "studio/gunicorn.conf.py", "--log-level", "warning"]
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "studio/gunicorn.conf.py", "studio.wsgi"],
+        [sys.executable, "-m", "gunicorn", *config, "studio.wsgi"],
         cwd=ROOT,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
         stdout=subprocess.DEVNULL,
