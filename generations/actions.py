@@ -35,7 +35,7 @@ from generations.engines.base import (
     upstream_sink,
 )
 from generations.library import files_removed_on_error, store_asset
-from generations.loader import ImageRejected, LoadedImage, load_image
+from generations.loader import ImageRejected, LoadedImage, load_image, made_image
 from generations.models import Asset, Job, JobAttempt, Preset
 from generations.presets import PresetError, parse_variables, render_template
 from generations.pricing import price_per_output
@@ -467,6 +467,9 @@ class Output:
     seed: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     poster: Any = None  # PIL image for video thumbnails
+    # The PIL image `data` decodes to, when our own engine encoded it losslessly from it
+    # (EngineImage.decoded): stored without decoding `data` again. None: the loader checks it.
+    decoded: Any = None
 
 
 # A runner does the work of one job kind: (job, progress) -> (outputs, result dict).
@@ -634,6 +637,9 @@ def complete_job(job: Job, outputs: list[Output], result: dict[str, Any] | None 
                 out.data,
                 kind=kind,
                 content_type=out.content_type,
+                loaded=made_image(out.data, out.decoded, out.content_type)
+                if out.decoded is not None
+                else None,
                 width=out.width,
                 height=out.height,
                 poster=out.poster,
