@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 from typing import TYPE_CHECKING
 
 from PIL import Image
@@ -62,6 +63,10 @@ def mask_from_image(image: Image.Image) -> np.ndarray:
 # zlib level 2: on 1024 px photos and cut-outs level 3 took up to twice as long for files 1-3 %
 # smaller, level 6 (Pillow's default) three to five times as long (docs/benchmarks.md).
 PNG_COMPRESS_LEVEL = 2
+# zlib's run-length strategy (Z_RLE): on 1024 px cut-outs and photos the files came out 17-20 %
+# smaller than with the default strategy at level 2 (smaller than level 6's too), in the same
+# time or a little less (measured, docs/benchmarks.md, issue 18 "Third session").
+PNG_COMPRESS_TYPE = zlib.Z_RLE
 
 
 def clear_transparent(array: np.ndarray) -> np.ndarray:
@@ -90,7 +95,9 @@ def encode_png(array: np.ndarray, *, cleared: bool = False) -> bytes:
     if not cleared:
         array = clear_transparent(array)
     buf = io.BytesIO()
-    pil_image(array).save(buf, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+    pil_image(array).save(
+        buf, "PNG", compress_level=PNG_COMPRESS_LEVEL, compress_type=PNG_COMPRESS_TYPE
+    )
     return buf.getvalue()
 
 
