@@ -377,23 +377,30 @@ def submit_generation(
 
 
 def claim_job(job_id: str) -> Job | None:
-    """queued → active with a lease, or None if someone else has it / it is finished."""
+    """queued → active with a lease, or None if someone else has it / it is finished.
+
+    The claim and its attempt row commit together: one commit (an fsync on PostgreSQL) fewer
+    per job, and no active job without its attempt if the second write fails."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    claimed = Job.objects.filter(id=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.ACTIVE,
-        lease_until=lease,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        stage="starting",
-        progress=0,
-    )
-    if claimed != 1:
-        return None
-    job = Job.objects.select_related("shop", "preset", "input_asset", "created_by").get(id=job_id)
-    # The attempt log is what staff read to see why a job took several tries (the admin's job page).
-    # The conditional update above gave this claim its own attempt number, so the row is new.
-    JobAttempt.objects.create(job=job, number=job.attempts, started_at=now)
+    with transaction.atomic():
+        claimed = Job.objects.filter(id=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.ACTIVE,
+            lease_until=lease,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            stage="starting",
+            progress=0,
+        )
+        if claimed != 1:
+            return None
+        job = Job.objects.select_related("shop", "preset", "input_asset", "created_by").get(
+            id=job_id
+        )
+        # The attempt log is what staff read to see why a job took several tries (the admin's
+        # job page). The conditional update above gave this claim its own attempt number, so
+        # the row is new.
+        JobAttempt.objects.create(job=job, number=job.attempts, started_at=now)
     return job
 
 
