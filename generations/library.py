@@ -75,7 +75,9 @@ def store_asset(
     parameters: dict[str, Any] | None = None,
     is_public: bool = False,
 ) -> Asset:
-    """Write bytes to storage and record the Asset. Images are validated by the loader.
+    """Write bytes to storage and record the Asset. Images are validated by the loader, unless
+    the caller passes `loaded`: what it decoded itself (an upload, checked before any write) or
+    what our own code encoded losslessly (loader.made_image, an operation's output).
 
     Videos pass content_type, width, height and a poster image (for the thumbnail).
     If the database write fails, the files written are removed again.

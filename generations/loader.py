@@ -126,6 +126,26 @@ def load_image(
     )
 
 
+def made_image(data: bytes, image: Image.Image, content_type: str) -> LoadedImage:
+    """What load_image(data) returns, for bytes our own code just encoded losslessly from
+    `image` (an operation's output): the limits are checked, the decode is skipped. Never for
+    bytes a user or a remote service sent; those go through load_image."""
+    formats = {v: k for k, v in FORMAT_CONTENT_TYPES.items()}
+    fmt = formats.get(content_type)
+    if fmt is None or image.mode not in NORMAL_MODES:
+        raise ValueError(f"made_image: {content_type} in mode {image.mode} is not a loader result")
+    max_bytes, max_pixels = settings.IMAGE_MAX_BYTES, settings.IMAGE_MAX_PIXELS
+    width, height = image.size
+    if len(data) > max_bytes:
+        raise ImageRejected(f"The file is {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
+    if width * height > max_pixels:
+        raise ImageRejected(
+            f"The image is {width}×{height} ({width * height:,} pixels); "
+            f"the limit is {max_pixels:,} pixels."
+        )
+    return LoadedImage(image, fmt, content_type, width, height)
+
+
 def normalise_mode(image: Image.Image) -> Image.Image:
     """The image in L, RGB or RGBA, keeping transparency where the source has any."""
     mode = image.mode

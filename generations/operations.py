@@ -35,7 +35,7 @@ from generations.imageops.common import (
     mask_from_image,
     no_op_threshold,
 )
-from generations.loader import FORMAT_CONTENT_TYPES, ImageRejected, load_image
+from generations.loader import FORMAT_CONTENT_TYPES, ImageRejected, LoadedImage, load_image
 from generations.models import Asset, Job
 from generations.pricing import best_rule
 from studio.lazymodules import lazy_module
@@ -48,6 +48,7 @@ else:  # loaded on first use (studio/lazymodules.py)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from PIL import Image
 
 MAX_PROMPT = 4000
 IMAGE_TYPES = frozenset(FORMAT_CONTENT_TYPES.values())
@@ -398,6 +399,13 @@ def run_operation_job(job: Job, progress: ProgressReporter) -> tuple[list[Output
                 mask = fh.read()
     except OSError as exc:
         raise EngineError(f"The input could not be read from storage ({exc}).") from exc
+    # Decoded once, here, for the engine and for the no-op check after it (each decoded it on
+    # its own). Bytes the loader refuses go on as they are: the engine says why it cannot use
+    # them, or sends them to a provider that can.
+    try:
+        loaded: LoadedImage | None = load_image(image)
+    except ImageRejected:
+        loaded = None
     # In the order they were given (a try-on's upper garment before its lower one).
     extra_ids = [str(i) for i in p.get("extra_asset_ids") or []]
     found = {str(a.id): a for a in Asset.objects.filter(shop=job.shop, id__in=extra_ids)}
@@ -413,6 +421,7 @@ def run_operation_job(job: Job, progress: ProgressReporter) -> tuple[list[Output
         model=job.model,
         provider_model=model_spec.provider_model,
         extra_images=extra,
+        loaded=loaded,
     )
 
     def scaled(percent: int, stage: str) -> None:
@@ -445,17 +454,21 @@ def run_operation_job(job: Job, progress: ProgressReporter) -> tuple[list[Output
                 img.seed,
                 {"operation": spec.name, **lineage, **meta},
                 poster=poster,
+                decoded=img.decoded,
             )
         )
     if spec.output != "none" and not outputs:
         raise EngineError(f"{engine.name} returned no output for {spec.name}.")
-    _refuse_no_op(spec.name, image, mask, outputs)
+    _refuse_no_op(spec.name, loaded.image if loaded is not None else image, mask, outputs)
     return outputs, result
 
 
-def _refuse_no_op(name: str, image: bytes, mask: bytes | None, outputs: list[Output]) -> None:
+def _refuse_no_op(
+    name: str, image: bytes | Image.Image, mask: bytes | None, outputs: list[Output]
+) -> None:
     """An operation whose output is the input, give or take a few pixels, fails (and so is
-    refunded in full): nobody pays for nothing."""
+    refunded in full): nobody pays for nothing. `image` is the input, decoded or not; each
+    output is compared as the engine made it when it says so (Output.decoded)."""
     mask_pixels = None
     if mask:
         try:
@@ -463,7 +476,7 @@ def _refuse_no_op(name: str, image: bytes, mask: bytes | None, outputs: list[Out
         except (ImageRejected, OperationInputError):
             mask_pixels = None
     for out in outputs:
-        changed = changed_pixels(image, out.data)
+        changed = changed_pixels(image, out.decoded if out.decoded is not None else out.data)
         if changed is None:
             continue
         pixels = (out.width or 0) * (out.height or 0)

@@ -51,6 +51,24 @@ def test_it_claims_once(shop, user):
     assert second is None
 
 
+def test_a_claim_whose_attempt_cannot_be_written_leaves_the_job_queued(shop, user):
+    """The claim and its attempt row commit together (one commit per claim, not two): if the
+    attempt row fails, the job is still queued for the next worker, not active and orphaned."""
+    from generations.models import JobAttempt
+
+    job = submit(shop, user)
+    with (
+        mock.patch.object(JobAttempt.objects, "create", side_effect=IntegrityError("boom")),
+        pytest.raises(IntegrityError),
+    ):
+        actions.claim_job(str(job.id))
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and job.attempts == 0 and job.started_at is None
+    claimed = actions.claim_job(str(job.id))
+    assert claimed is not None and claimed.attempts == 1
+    assert JobAttempt.objects.get(job=job).number == 1
+
+
 def test_it_runs_a_generation_to_completion(shop, user):
     job = submit(shop, user, count=2, width=96, height=64, seed=7)
     done = actions.execute_job(str(job.id))

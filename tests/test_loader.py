@@ -239,3 +239,47 @@ def test_it_handles_a_16_bit_greyscale_upload_around_2500_px(owner_client, shop)
     assert response.status_code in (200, 201, 302), response.content[:300]
     asset = Asset.objects.get(shop=shop)
     assert (asset.width, asset.height) == (2500, 2000) and asset.thumbnail
+
+
+# --- made_image: our own lossless encodings, not decoded again ------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_made_image_says_what_the_loader_would_without_decoding(settings, mode):
+    from generations.loader import made_image
+
+    image = Image.new(mode, (40, 30), 200 if mode == "L" else (10, 200, 90, 128)[: len(mode)])
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    made = made_image(buf.getvalue(), image, "image/png")
+    loaded = load_image(buf.getvalue())
+    assert made.image is image
+    assert (made.format, made.content_type, made.width, made.height) == (
+        loaded.format,
+        loaded.content_type,
+        loaded.width,
+        loaded.height,
+    )
+
+
+def test_made_image_keeps_the_byte_and_pixel_limits(settings):
+    from generations.loader import made_image
+
+    image = Image.new("RGB", (40, 30))
+    data = png_bytes(40, 30)
+    settings.IMAGE_MAX_BYTES = len(data) - 1
+    with pytest.raises(ImageRejected, match="bytes"):
+        made_image(data, image, "image/png")
+    settings.IMAGE_MAX_BYTES = 10_000_000
+    settings.IMAGE_MAX_PIXELS = 40 * 30 - 1
+    with pytest.raises(ImageRejected, match="pixels"):
+        made_image(data, image, "image/png")
+
+
+def test_made_image_refuses_what_the_loader_never_returns(settings):
+    from generations.loader import made_image
+
+    with pytest.raises(ValueError, match="not a loader result"):
+        made_image(png_bytes(4, 4), Image.new("P", (4, 4)), "image/png")
+    with pytest.raises(ValueError, match="not a loader result"):
+        made_image(b"....", Image.new("RGB", (4, 4)), "video/mp4")

@@ -66,6 +66,10 @@ class OperationRequest:
     model: str = ""
     provider_model: str = ""
     extra_images: list[bytes] = field(default_factory=list)  # e.g. try-on garments
+    # `image` as the loader decoded it (generations.loader.LoadedImage), when the job already
+    # did: an engine that works on pixels uses it instead of decoding again, and must not
+    # modify it (the job compares the output with it). None: decode `image` yourself.
+    loaded: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -76,6 +80,10 @@ class EngineImage:
     height: int
     seed: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The Pillow image `data` decodes to, when the engine encoded it itself, losslessly, from
+    # these pixels: the job stores it and checks it without decoding its own output again.
+    # Bytes from anywhere else (a provider's answer) leave it None, and the loader checks them.
+    decoded: Any = field(default=None, repr=False, compare=False)
 
 
 class EngineError(Exception):

@@ -37,6 +37,7 @@ from generations.imageops.common import (
     encode_mask_png,
     encode_png,
     mask_from_image,
+    pil_image,
     to_rgb,
 )
 from generations.loader import ImageRejected, load_image
@@ -117,9 +118,11 @@ for _cap in GENERATIVE:
     )
 
 
-def encode_image(array: np.ndarray) -> tuple[bytes, str]:
-    """PNG when it fits the library's byte limit, else high-quality JPEG (RGB) / WebP (RGBA)."""
-    array = clear_transparent(array)
+def encode_image(array: np.ndarray, *, cleared: bool = False) -> tuple[bytes, str]:
+    """PNG when it fits the library's byte limit, else high-quality JPEG (RGB) / WebP (RGBA).
+    (`cleared`: clear_transparent was already applied.)"""
+    if not cleared:
+        array = clear_transparent(array)
     data = encode_png(array, cleared=True)
     limit = settings.IMAGE_MAX_BYTES
     if len(data) <= limit:
@@ -138,8 +141,14 @@ def encode_image(array: np.ndarray) -> tuple[bytes, str]:
 
 
 def _image(array: np.ndarray, **metadata: Any) -> EngineImage:
-    data, kind = encode_image(array)
-    return EngineImage(data, kind, array.shape[1], array.shape[0], metadata=metadata)
+    array = clear_transparent(array)
+    data, kind = encode_image(array, cleared=True)
+    # A PNG decodes to exactly these pixels: the job need not decode it again (a JPEG or WebP
+    # fallback is lossy, so it is decoded like any other bytes).
+    decoded = pil_image(array) if kind == "image/png" and array.dtype == np.uint8 else None
+    return EngineImage(
+        data, kind, array.shape[1], array.shape[0], metadata=metadata, decoded=decoded
+    )
 
 
 def _result(**metadata: Any) -> EngineImage:
@@ -163,7 +172,7 @@ class BuiltinOperationsEngine(Engine):
         if handler is None:
             return super().run_operation(request, progress)
         try:
-            loaded = load_image(request.image)
+            loaded = request.loaded if request.loaded is not None else load_image(request.image)
         except ImageRejected as exc:
             raise EngineError(f"The input image cannot be used: {exc}") from exc
         mask = None

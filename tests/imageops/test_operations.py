@@ -197,6 +197,68 @@ def test_background_removal_returns_rgba_and_the_box(shop, user):
     assert out.parameters["box"] == done.result["box"]
 
 
+@pytest.mark.parametrize(
+    ("operation", "options"),
+    [("remove-background", {}), ("remove-background", {"mask_only": True}), ("upscale", {})],
+)
+def test_a_job_decodes_its_input_once_and_its_own_output_never(
+    shop, user, operation, options, monkeypatch
+):
+    """GIVEN an uploaded photo WHEN an operation's job runs THEN the input's bytes are decoded
+    once (shared by the engine and the no-op check) and the engine's own PNG is stored from the
+    pixels it was made from (it was decoded three more times: the no-op check's input and
+    output, the store's validation), with the size, type and thumbnail a decode would give."""
+    from generations.library import make_thumbnail
+    from generations.loader import load_image
+
+    asset = upload_asset(shop, png(bgset.make_shot(1, 240).image), user=user)
+    job = operations.submit_operation(shop, asset, operation, options, user)
+    opened = []
+    real_open = Image.open
+
+    def counting_open(*args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(args)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counting_open)
+    done = actions.execute_job(str(job.id))
+    monkeypatch.undo()
+    assert done.status == Job.Status.COMPLETED, done.error
+    assert len(opened) == 1
+    out = done.outputs.get()
+    with out.file.open("rb") as fh:
+        data = fh.read()
+    loaded = load_image(data)
+    assert (out.content_type, out.width, out.height, out.bytes) == (
+        loaded.content_type,
+        loaded.width,
+        loaded.height,
+        len(data),
+    )
+    with out.thumbnail.open("rb") as fh:
+        assert fh.read() == make_thumbnail(loaded.image)
+
+
+def test_output_bytes_an_engine_did_not_make_itself_still_pass_the_loader(shop, user, asset):
+    """An engine that hands on bytes without their pixels (a provider's answer) gets them
+    validated as before: corrupt bytes are not stored."""
+    from generations.engines.base import EngineImage
+    from generations.imageops import engine
+
+    corrupt = png(flat())[:60]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(
+            engine.HANDLERS,
+            "restore",
+            lambda img, mask, req, progress: [EngineImage(corrupt, "image/png", 80, 60)],
+        )
+        job = operations.submit_operation(shop, asset, "restore", {}, user)
+        done = actions.execute_job(str(job.id))
+    assert done.status == Job.Status.FAILED
+    assert not done.outputs.exists()
+    assert LedgerEntry.objects.get(job=job, kind="refund").amount_cents == job.cost_cents
+
+
 def test_detection_returns_a_result_and_no_asset(shop, user):
     img = flat(120, 90, (245, 245, 245))
     img[20:60, 20:70] = (200, 30, 30)
