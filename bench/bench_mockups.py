@@ -147,6 +147,11 @@ def run() -> dict[str, Any]:
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         conf["TEST"]["NAME"] = old_test_name
+        # On SQLite the throw-away database is in memory, and Django ignores close() on an
+        # in-memory connection, as destroy_test_db's was: closed now that the name is the old
+        # one again, or this thread would go on writing to it while other threads (and later
+        # benchmarks' workers) use the file.
+        connection.close()
     res["hits"] = hits = hits_vs_static()
     print(
         f"(a) cached mockup vs static file of the same {hits['bytes']} bytes, gunicorn "
