@@ -15,7 +15,7 @@ the same machine; a ratio is the median over the rounds of route ÷ the baseline
 it. Skips with a message when PostgreSQL or Redis is not reachable.
 Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_DB (database name,
 default studio_bench; recreated, so give concurrent runs different names), BENCH_REDIS (default
-redis://127.0.0.1:6379/14), BENCH_ROUNDS (default 4) of BENCH_SECONDS each (default 3),
+redis://127.0.0.1:6379/14), BENCH_API_ROUNDS (default 4) of BENCH_SECONDS each (default 3),
 BENCH_CONCURRENCY (default 8), WEB_CONCURRENCY / GUNICORN_THREADS (as in production).
 """
 
@@ -39,7 +39,7 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/"
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 DB_NAME = os.environ.get("BENCH_DB", "studio_bench")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
+ROUNDS = int(os.environ.get("BENCH_API_ROUNDS", "4"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CONFIG = ROOT / "studio" / "gunicorn.conf.py"
 TARGET_RPS, TARGET_P95_MS, TARGET_OVERHEAD_MS = 500, 30.0, 1.0
