@@ -449,6 +449,9 @@ API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60"
 # Seconds an authenticated API key (with its shop) is kept per process; a key revoked elsewhere
 # works in other processes for at most this long. 0 looks every key up on every request.
 API_KEY_CACHE_SECONDS = float(os.environ.get("API_KEY_CACHE_SECONDS", "5"))
+# The hottest API reads are server-side prepared statements on PostgreSQL (studio/compiled.py);
+# off for a pooler in transaction mode, which does not keep a session's statements.
+PREPARED_QUERIES = env_bool("PREPARED_QUERIES", True)
 # Redis for rate-limit counters; defaults to CACHE_URL (itself defaulting to a Redis broker URL).
 RATELIMIT_REDIS_URL = os.environ.get("RATELIMIT_REDIS_URL", "")
 # How long synchronous API routes wait for a job before answering 504 (seed 002: 180 s).

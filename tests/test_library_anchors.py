@@ -119,7 +119,8 @@ def test_an_older_row_arriving_late_is_noticed(shop: Shop, asked: list[str]) -> 
     assert asked == [str(shop.pk)]
 
 
-def test_a_deep_position_reads_few_rows(shop: Shop, asked: list[str]) -> None:
+def test_a_deep_position_reads_few_rows(shop: Shop, asked: list[str], settings: Any) -> None:
+    settings.PREPARED_QUERIES = False  # the SQL itself in the log, not EXECUTE <statement>
     _generated(shop, 10)
     library.take_anchors(shop.pk)
     total = library_total(shop.pk)
