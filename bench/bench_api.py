@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.support import services_cpu_s, workers_cpu_s
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
@@ -178,23 +180,28 @@ def _load(
 
 
 def _round(
-    port: int, paths: list[str], key: str, seconds: float
-) -> tuple[list[float], list[int], float]:
+    port: int, paths: list[str], key: str, seconds: float, master: int = 0
+) -> tuple[list[float], list[int], float, float]:
+    """One round of load: latencies, non-200 statuses, seconds, and the CPU seconds the
+    server's side spent (the gunicorn's workers, PostgreSQL and Redis; not the load generator)."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_load, args=(port, paths, key, seconds, CONCURRENCY, queue))
+    cpu = workers_cpu_s(master) + services_cpu_s() if master else 0.0
     proc.start()
     latencies, errors, elapsed = queue.get(timeout=seconds + 60)
     proc.join()
-    return latencies, errors, elapsed
+    cpu = workers_cpu_s(master) + services_cpu_s() - cpu if master else 0.0
+    return latencies, errors, elapsed, cpu
 
 
-def _summary(rounds: list[tuple[list[float], list[int], float]]) -> dict[str, Any]:
+def _summary(rounds: list[tuple[list[float], list[int], float, float]]) -> dict[str, Any]:
     latencies = sorted(x for r in rounds for x in r[0])
     elapsed = sum(r[2] for r in rounds)
     return {
         "requests": len(latencies),
         "rps": round(len(latencies) / elapsed, 1),
+        "server_cpu_ms": round(sum(r[3] for r in rounds) * 1000 / max(len(latencies), 1), 3),
         "rounds_rps": [round(len(r[0]) / r[2], 1) for r in rounds],
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 2),
@@ -290,8 +297,8 @@ def run() -> dict[str, Any]:
             _round(target, paths, seed["key"], 2.0)  # warm-up: connections, imports, caches
         for _ in range(ROUNDS):
             for name, (target, paths) in routes.items():
-                measured = _round(target, paths, seed["key"], SECONDS)
-                baseline = _round(bare_port, ["/ping"], seed["key"], SECONDS)
+                measured = _round(target, paths, seed["key"], SECONDS, gunicorn.pid)
+                baseline = _round(bare_port, ["/ping"], seed["key"], SECONDS, bare.pid)
                 timed[name].append(measured)
                 timed["bare_django"].append(baseline)
                 ratios[name].append(
@@ -329,11 +336,14 @@ def run() -> dict[str, Any]:
         ratio = statistics.median(ratios[name])
         results[f"{name}_vs_bare"] = round(ratio, 3)
         results[f"{name}_vs_bare_rounds"] = [round(r, 3) for r in ratios[name]]
+        cpu_ratio = bare["server_cpu_ms"] / max(results[name]["server_cpu_ms"], 1e-9)
+        results[f"{name}_vs_bare_cpu"] = round(cpu_ratio, 3)
         print(
             f"{'PASS' if ratio >= TARGET_VS_BARE else 'MISS'} {name} vs bare Django: "
             f"×{ratio:.2f} median of {len(ratios[name])} rounds "
             f"({', '.join(f'×{r:.2f}' for r in ratios[name])}; {results[name]['rps']} req/s; "
-            f"target ≥ ×{TARGET_VS_BARE})"
+            f"target ≥ ×{TARGET_VS_BARE}); server CPU per request "
+            f"{results[name]['server_cpu_ms']} vs {bare['server_cpu_ms']} ms → ×{cpu_ratio:.2f}"
         )
     peaks = results["worker_peak_rss_mb"]
     if peaks:

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops
 
-from bench.support import test_client
+from bench.support import test_client, workers_cpu_s
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 FIRST_ROUNDS = max(ROUNDS // 8, 3)  # first-ever renders (each needs a new design uploaded)
@@ -544,24 +544,6 @@ print("WSGI " + json.dumps({k: v * 1000 / (3 * n) for k, v in cpu.items()}))
 """
 
 
-def _workers_cpu_s(master: int) -> float:
-    """User + system CPU seconds of a gunicorn master's worker processes so far, the exited
-    ones included (workers are recycled after max_requests; the master has reaped them)."""
-    try:
-        pids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        own = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    total = int(own[13]) + int(own[14])  # cutime, cstime (fields 16 and 17): reaped children
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def hits_vs_static() -> dict[str, Any]:
     """Requests/s of one cached mockup URL and of a static file with the same bytes, served by
     the same gunicorn (bench_api's: the production configuration) in one run, alternated
@@ -625,11 +607,11 @@ def hits_vs_static() -> dict[str, Any]:
         for _ in range(HIT_PAIRS):
             pair = {}
             for name, path in (("static", seed["static"]), ("mockup", seed["url"])):
-                cpu = _workers_cpu_s(server.pid)
+                cpu = workers_cpu_s(server.pid)
                 n, elapsed, latencies = drive(path, HIT_SECONDS)
                 counts[name][0] += n
                 counts[name][1] += elapsed
-                cpu_s[name] += _workers_cpu_s(server.pid) - cpu
+                cpu_s[name] += workers_cpu_s(server.pid) - cpu
                 lat[name] += latencies
                 pair[name] = n / elapsed
             pairs.append(round(pair["mockup"] / pair["static"], 3))

@@ -6,7 +6,9 @@ a sibling database named `bench_<name>` (PostgreSQL) or `.data/bench_studio.sqli
 
 from __future__ import annotations
 
+import os
 import statistics
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -99,3 +101,46 @@ def verdict(name: str, value: float, target: float) -> str:
     )
     print(line)
     return line
+
+
+def _cpu_ticks(stat: str) -> tuple[str, int, int]:
+    """(command name, own CPU ticks, reaped children's CPU ticks) of a /proc/<pid>/stat line."""
+    head, _, rest = stat.rpartition(")")
+    fields = rest.split()
+    return (
+        head.partition("(")[2],
+        int(fields[11]) + int(fields[12]),
+        int(fields[13]) + int(fields[14]),
+    )
+
+
+def workers_cpu_s(master: int) -> float:
+    """User + system CPU seconds of a gunicorn master's worker processes so far, the exited
+    ones included (workers are recycled after max_requests; the master has reaped them)."""
+    try:
+        pids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        _, _, total = _cpu_ticks(Path(f"/proc/{master}/stat").read_text())
+    except OSError:
+        return 0.0
+    for pid in pids:
+        try:
+            total += _cpu_ticks(Path(f"/proc/{pid}/stat").read_text())[1]
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def services_cpu_s(names: tuple[str, ...] = ("postgres", "redis-server")) -> float:
+    """CPU seconds used so far by this machine's database and Redis processes (all of them,
+    whoever they serve; read it around a measurement to get what it cost them)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, own, reaped = _cpu_ticks((entry / "stat").read_text())
+        except (OSError, ValueError, IndexError):
+            continue
+        if name in names:
+            total += own + reaped
+    return total / os.sysconf("SC_CLK_TCK")
