@@ -22,7 +22,6 @@ BENCH_CONCURRENCY (default 8), WEB_CONCURRENCY / GUNICORN_THREADS (as in product
 from __future__ import annotations
 
 import asyncio
-import json
 import multiprocessing
 import os
 import socket
@@ -34,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.support import services_cpu_s, workers_cpu_s
+from bench.support import migrate_and_seed, services_cpu_s, workers_cpu_s
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
@@ -266,14 +265,7 @@ def run() -> dict[str, Any]:
         "DJANGO_SETTINGS_MODULE": "studio.settings",
         "PYTHONPATH": str(ROOT),
     }
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [python, "-c", SEED_SCRIPT], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    seed = json.loads(
-        next(line[5:] for line in seeded.stdout.splitlines() if line.startswith("SEED "))
-    )
+    seed = migrate_and_seed(env, SEED_SCRIPT)
     port, bare_port = _free_port(), _free_port()
     gunicorn = _gunicorn("studio.wsgi", port, env)
     bare = _gunicorn("bench.bare_wsgi", bare_port, env)

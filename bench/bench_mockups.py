@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops
 
-from bench.support import test_client, workers_cpu_s
+from bench.support import migrate_and_seed, test_client, workers_cpu_s
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 FIRST_ROUNDS = max(ROUNDS // 8, 3)  # first-ever renders (each needs a new design uploaded)
@@ -574,13 +574,7 @@ def hits_vs_static() -> dict[str, Any]:
         }
     )
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True)
-    seeded = subprocess.run(
-        [python, "-c", HIT_SEED], cwd=root, env=env, check=True, capture_output=True, text=True
-    )
-    seed = json.loads(
-        next(line[5:] for line in seeded.stdout.splitlines() if line.startswith("SEED "))
-    )
+    seed = migrate_and_seed(env, HIT_SEED)
     port = bench_api._free_port()
     server = bench_api._gunicorn("studio.wsgi", port, env)
     ctx = multiprocessing.get_context("spawn")

@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.support import migrate_and_seed
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB_NAME = os.environ.get("BENCH_SOAK_DB", "studio_soak")
@@ -341,18 +343,7 @@ def run() -> dict[str, Any]:
         "PYTHONPATH": str(ROOT),
     }
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [python, "-c", f"PASSWORD = {PASSWORD!r}\n" + SEED_SCRIPT],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    seed = json.loads(
-        next(line[5:] for line in seeded.stdout.splitlines() if line.startswith("SEED "))
-    )
+    seed = migrate_and_seed(env, f"PASSWORD = {PASSWORD!r}\n" + SEED_SCRIPT)
     # The shipped web configuration (studio/gunicorn.conf.py: gthread), 2 workers × 4 threads.
     web_log = (data_dir / "web.log").open("wb")
     web = subprocess.Popen(

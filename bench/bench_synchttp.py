@@ -26,7 +26,6 @@ BENCH_SYNCHTTP_WAITS (pubsub,poll,growing_poll).
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import shutil
@@ -39,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.support import percentile
+from bench.support import migrate_and_seed, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "studio" / "gunicorn.conf.py"
@@ -275,14 +274,7 @@ def run() -> dict[str, Any]:
     }
     queue = workers.private_queue("studio-synchttp")
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [python, "-c", SEED_SCRIPT], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    seed = json.loads(
-        next(line[5:] for line in seeded.stdout.splitlines() if line.startswith("SEED "))
-    )
+    seed = migrate_and_seed(env, SEED_SCRIPT)
     shots = [bgset.make_shot(i, size=SIZE).image for i in range(SHOTS)]
     pngs = [_png(shot) for shot in shots]
     in_process = FunctionTimes(shots)

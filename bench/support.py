@@ -144,3 +144,20 @@ def services_cpu_s(names: tuple[str, ...] = ("postgres", "redis-server")) -> flo
         if name in names:
             total += own + reaped
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def migrate_and_seed(env: dict[str, str], script: str) -> dict[str, Any]:
+    """Migrate the database `env` points at and run a seed script there, each in a subprocess
+    of the repository root; returns the JSON the script printed on its `SEED ` line."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True)
+    seeded = subprocess.run(
+        [python, "-c", script], cwd=root, env=env, check=True, capture_output=True, text=True
+    )
+    line = next(line for line in seeded.stdout.splitlines() if line.startswith("SEED "))
+    return json.loads(line[5:])
