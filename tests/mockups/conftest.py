@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from generations.library import upload_asset
-from mockups import sources
+from generations.loader import load_image
+from mockups import actions, sources
 
 
 def checkerboard(size: int = 64, cells: int = 8, alpha: bool = False) -> Image.Image:
@@ -108,3 +109,17 @@ def _fresh_lookups() -> None:
     from mockups.actions import forget_lookups
 
     forget_lookups()
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The sizes of the originals decoded for renders (mockups.actions' loader, spied on)."""
+    seen: list[tuple[int, int]] = []
+
+    def spy(data: bytes, **kwargs: Any) -> Any:
+        loaded = load_image(data, **kwargs)
+        seen.append(loaded.image.size)
+        return loaded
+
+    monkeypatch.setattr(actions, "load_image", spy)
+    return seen

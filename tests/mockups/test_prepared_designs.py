@@ -29,20 +29,6 @@ def get(client, template="tshirt", **params):
     return client.get(f"/m/{template}?" + urlencode(params))
 
 
-@pytest.fixture
-def decodes(monkeypatch):
-    """The sizes of the originals decoded for renders."""
-    seen = []
-
-    def spy(data, **kwargs):
-        loaded = load_image(data, **kwargs)
-        seen.append(loaded.image.size)
-        return loaded
-
-    monkeypatch.setattr(actions, "load_image", spy)
-    return seen
-
-
 def test_it_keeps_the_size_step_above_the_need():
     assert designs.step_for((300, 200), (1024, 768)) == (384, 288)
     assert designs.step_for((520, 520), (1024, 1024)) == (768, 768)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 
-from generations.loader import load_image
 from mockups import products
 from tests.mockups.conftest import asset_url, checkerboard, encode
 
@@ -124,24 +123,15 @@ def test_a_changed_external_file_is_rendered_anew_after_its_hash_expires(
 
 
 @pytest.mark.django_db
-def test_a_large_jpeg_decoded_reduced_renders_like_its_png(client, shop, user, monkeypatch):
+def test_a_large_jpeg_decoded_reduced_renders_like_its_png(client, shop, user, decodes):
     """GIVEN the same 1600×1200 design stored as a JPEG (decoded reduced by the loader) and a PNG
     WHEN both are rendered on the T-shirt at 512 px
     THEN the mockups match: the reduced decode changes neither placement nor colours."""
     from PIL import Image
 
     from generations.library import upload_asset
-    from mockups import actions
     from mockups import render as renderer
 
-    decoded = []
-
-    def spy(data, **kwargs):
-        loaded = load_image(data, **kwargs)
-        decoded.append(loaded.image.size)
-        return loaded
-
-    monkeypatch.setattr(actions, "load_image", spy)
     board = checkerboard(1600, 8).resize((1600, 1200))
     outputs = []
     for fmt in ("JPEG", "PNG"):
@@ -150,7 +140,7 @@ def test_a_large_jpeg_decoded_reduced_renders_like_its_png(client, shop, user, m
         r = get(client, "tshirt", asset=asset_url(asset), shop=shop.slug, w=512, fmt="png")
         assert r.status_code == 200
         outputs.append(np.asarray(Image.open(io.BytesIO(r.content)).convert("RGB"), np.int16))
-    assert decoded == [(200, 150), (1600, 1200)]
+    assert decodes == [(200, 150), (1600, 1200)]
     diff = np.abs(outputs[0] - outputs[1])
     assert diff.mean() < 0.5 and np.percentile(diff, 99) < 8
 
